@@ -1,0 +1,129 @@
+# blockscope: .bpf.c -> .bpf.o -> .skel.h -> binary, in the style of
+# libbpf-bootstrap. Quiet by default; V=1 shows every command.
+.DELETE_ON_ERROR:
+.SUFFIXES:
+
+BUILD ?= build
+ARCH := x86
+CLANG ?= clang
+BPFTOOL ?= bpftool
+CC ?= cc
+CFLAGS ?= -O2 -g
+EXTRA_CFLAGS ?=
+EXTRA_LDFLAGS ?=
+WARN := -Wall -Wextra -Werror
+LIBS := -lbpf -lelf -lz -ljson-c -lm
+
+VMLINUX := vmlinux/$(ARCH)/vmlinux.h
+BPF_SRC := bpf/blockscope.bpf.c
+BPF_OBJ := $(BUILD)/bpf/blockscope.bpf.o
+SKEL := $(BUILD)/blockscope.skel.h
+SYSCALL_TABLE := $(BUILD)/syscall_table.h
+DEPS_STAMP := build/.deps-installed
+
+USER_SRCS := $(wildcard user/*.c)
+USER_OBJS := $(patsubst user/%.c,$(BUILD)/obj/%.o,$(USER_SRCS))
+# Everything but main(): what the unit tests link against.
+LIB_OBJS := $(filter-out $(BUILD)/obj/blockscope.o,$(USER_OBJS))
+
+TARGET_SRCS := $(filter-out targets/common.c,$(wildcard targets/*.c))
+TARGET_BINS := $(patsubst targets/%.c,$(BUILD)/targets/%,$(TARGET_SRCS))
+PROG_SRCS := $(wildcard tests/progs/*.c)
+PROG_BINS := $(patsubst tests/progs/%.c,$(BUILD)/tests/progs/%,$(PROG_SRCS))
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRCS))
+
+SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+MAKEFLAGS += --no-print-directory
+endif
+
+.PHONY: all deps vmlinux targets progs unit test test-unit test-integration \
+	test-sanitize demo clean format
+
+all: $(BUILD)/blockscope targets
+
+deps: $(DEPS_STAMP)
+
+# Installs what is missing the first time; re-run when the list changes.
+$(DEPS_STAMP): scripts/install-deps.sh
+	$(call msg,DEPS,checking Debian packages)
+	$(Q)scripts/install-deps.sh
+	$(Q)mkdir -p $(dir $@) && touch $@
+
+vmlinux: | $(DEPS_STAMP)
+	$(call msg,GEN,$(VMLINUX))
+	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $(VMLINUX)
+
+$(BPF_OBJ): $(BPF_SRC) bpf/blockscope.h $(VMLINUX) | $(DEPS_STAMP)
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARN) -Wno-unused-parameter \
+		-Ivmlinux/$(ARCH) -Ibpf -c $< -o $@
+	$(Q)llvm-strip -g $@
+
+$(SKEL): $(BPF_OBJ)
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name blockscope_bpf > $@
+
+$(SYSCALL_TABLE): scripts/gen-syscall-names.sh | $(DEPS_STAMP)
+	$(call msg,GEN,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)scripts/gen-syscall-names.sh > $@
+
+$(BUILD)/obj/%.o: user/%.c $(wildcard user/*.h) bpf/blockscope.h $(SKEL) $(SYSCALL_TABLE)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) $(WARN) $(EXTRA_CFLAGS) -Iuser -Ibpf -I$(BUILD) -c $< -o $@
+
+$(BUILD)/blockscope: $(USER_OBJS)
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) $(CFLAGS) $(EXTRA_CFLAGS) $^ $(LIBS) $(EXTRA_LDFLAGS) -o $@
+
+targets: $(TARGET_BINS)
+
+$(BUILD)/targets/%: targets/%.c targets/common.c $(wildcard targets/*.h) | $(DEPS_STAMP)
+	$(call msg,TARGET,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) -O2 -g -fno-omit-frame-pointer $(WARN) $(EXTRA_CFLAGS) -pthread -Itargets \
+		-o $@ $< targets/common.c $(EXTRA_LDFLAGS)
+
+progs: $(PROG_BINS)
+
+$(BUILD)/tests/progs/%: tests/progs/%.c | $(DEPS_STAMP)
+	$(call msg,PROG,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) -O2 -g -fno-omit-frame-pointer $(WARN) -pthread -o $@ $<
+
+unit: $(UNIT_BINS)
+
+$(BUILD)/tests/unit/%: tests/unit/%.c $(LIB_OBJS)
+	$(call msg,UNIT,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) $(WARN) $(EXTRA_CFLAGS) -Iuser -Ibpf -I$(BUILD) $^ \
+		-lcmocka $(LIBS) $(EXTRA_LDFLAGS) -o $@
+
+# The whole test suite: unit tests, the same under ASan+UBSan, integration
+# tests against the real kernel (also with the sanitized collector), and one
+# closing line that sums every suite.
+test: all progs unit
+	$(Q)$(MAKE) BUILD=$(BUILD)/sanitize EXTRA_CFLAGS="$(SANITIZE)" \
+		EXTRA_LDFLAGS="$(SANITIZE)" $(BUILD)/sanitize/blockscope unit
+	$(Q)tests/run-all.sh $(BUILD)
+
+demo: all
+	$(Q)scripts/demo.sh $(BUILD)
+
+format:
+	clang-format -i bpf/*.c bpf/*.h user/*.c user/*.h targets/*.c targets/*.h tests/unit/*.c tests/progs/*.c
+
+clean:
+	$(call msg,CLEAN,$(BUILD))
+	$(Q)rm -rf $(BUILD)/bpf $(BUILD)/obj $(BUILD)/targets $(BUILD)/tests $(BUILD)/sanitize \
+		$(BUILD)/blockscope $(SKEL) $(SYSCALL_TABLE)

@@ -1,0 +1,442 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * Kernel side of blockscope. Small on purpose: it keeps per-thread state in
+ * task-local storage, decides which switch-outs are voluntary, clocks the
+ * blocked time inside each syscall, and streams one record per finished call
+ * plus each thread's totals. Everything else happens in user space.
+ *
+ * The cheap filter is the task storage itself: only threads of traced
+ * processes ever get an entry, so an untraced thread costs one pointer test.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "blockscope.h"
+
+#define TASK_RUNNING 0
+#define TASK_DEAD 0x80
+#define MAX_TRACED_PROCESSES 8192
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* Set before load. */
+const volatile bool follow_forks = false;
+/* Wake the collector only once this much is waiting in the ring. */
+const volatile __u64 wakeup_bytes = 256 * 1024;
+
+/* Set by the collector before each run of the snapshot iterator. */
+__u32 snapshot_mode = SNAPSHOT_BASELINE;
+
+struct thread_state {
+	/* the syscall in progress */
+	__s64 nr;
+	__u64 enter_ns;
+	__u64 call_blocked_ns;
+	__u64 call_run_delay0;
+	__u32 call_voluntary;
+	__u32 call_involuntary;
+	__u32 call_flags;
+	__u8 in_call;
+	/* the thread */
+	__u8 sleeping;
+	__u8 exiting;
+	__u8 skip_next_exit; /* the launcher's gate read: not the command's */
+	__u64 sleep_start_ns;
+	__u64 blocked_ns;
+	__u64 blocked_outside_ns;
+	__u32 voluntary;
+	__u32 involuntary;
+	__u64 first_ns;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct thread_state);
+} threads SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MAX_TRACED_PROCESSES);
+	__type(key, __u32);
+	__type(value, struct traced_process);
+} traced_tgids SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 16 * 1024 * 1024);
+} records SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, MISS_COUNT);
+	__type(key, __u32);
+	__type(value, __u64);
+} misses SEC(".maps");
+
+static __always_inline void count_miss(__u32 which)
+{
+	__u64 *n = bpf_map_lookup_elem(&misses, &which);
+
+	if (n)
+		(*n)++;
+}
+
+static __always_inline void *reserve(__u64 size)
+{
+	void *rec = bpf_ringbuf_reserve(&records, size, 0);
+
+	if (!rec)
+		count_miss(MISS_RINGBUF);
+	return rec;
+}
+
+/* Batched wakeups: the collector also polls on a timer, which bounds latency. */
+static __always_inline void submit(void *rec)
+{
+	__u64 flags = bpf_ringbuf_query(&records, BPF_RB_AVAIL_DATA) >= wakeup_bytes ?
+			      BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+
+	bpf_ringbuf_submit(rec, flags);
+}
+
+static __always_inline struct thread_state *state_of(struct task_struct *task)
+{
+	return bpf_task_storage_get(&threads, task, 0, 0);
+}
+
+static __always_inline struct thread_state *new_state(struct task_struct *task, __u64 now)
+{
+	struct thread_state *ts;
+
+	ts = bpf_task_storage_get(&threads, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!ts) {
+		count_miss(MISS_STORAGE);
+		return NULL;
+	}
+	if (!ts->first_ns)
+		ts->first_ns = now;
+	return ts;
+}
+
+static __always_inline void end_sleep(struct thread_state *ts, __u64 now)
+{
+	__u64 slept = now - ts->sleep_start_ns;
+
+	ts->blocked_ns += slept;
+	if (ts->in_call)
+		ts->call_blocked_ns += slept;
+	else
+		ts->blocked_outside_ns += slept;
+	ts->sleeping = 0;
+}
+
+static __always_inline void fill_call(struct call_record *rec, struct task_struct *task,
+				      struct thread_state *ts, __u64 now)
+{
+	rec->hdr.type = RECORD_CALL;
+	rec->hdr.flags = ts->call_flags;
+	rec->hdr.tid = BPF_CORE_READ(task, pid);
+	rec->hdr.tgid = BPF_CORE_READ(task, tgid);
+	rec->nr = ts->nr;
+	rec->enter_ns = ts->enter_ns;
+	rec->duration_ns = now - ts->enter_ns;
+	rec->blocked_ns = ts->call_blocked_ns;
+	rec->runq_ns = BPF_CORE_READ(task, sched_info.run_delay) - ts->call_run_delay0;
+	rec->voluntary = ts->call_voluntary;
+	rec->involuntary = ts->call_involuntary;
+}
+
+static __always_inline void fill_thread(struct thread_record *rec, struct task_struct *task,
+					struct thread_state *ts, __u64 now, __u32 flags)
+{
+	rec->hdr.type = RECORD_THREAD;
+	rec->hdr.flags = flags;
+	rec->hdr.tid = BPF_CORE_READ(task, pid);
+	rec->hdr.tgid = BPF_CORE_READ(task, tgid);
+	BPF_CORE_READ_STR_INTO(&rec->comm, task, comm);
+	rec->oncpu_ns = BPF_CORE_READ(task, se.sum_exec_runtime);
+	rec->run_delay_ns = BPF_CORE_READ(task, sched_info.run_delay);
+	rec->nvcsw = BPF_CORE_READ(task, nvcsw);
+	rec->nivcsw = BPF_CORE_READ(task, nivcsw);
+	rec->blocked_ns = ts->blocked_ns;
+	rec->blocked_outside_ns = ts->blocked_outside_ns;
+	rec->voluntary = ts->voluntary;
+	rec->involuntary = ts->involuntary;
+	rec->first_ns = ts->first_ns;
+	rec->last_ns = now;
+}
+
+static __always_inline void start_call(struct task_struct *task, struct thread_state *ts,
+				       __s64 nr, __u64 enter_ns, __u32 flags)
+{
+	ts->in_call = 1;
+	ts->nr = nr;
+	ts->enter_ns = enter_ns;
+	ts->call_blocked_ns = 0;
+	ts->call_voluntary = 0;
+	ts->call_involuntary = 0;
+	ts->call_flags = flags;
+	ts->call_run_delay0 = BPF_CORE_READ(task, sched_info.run_delay);
+}
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct thread_state *ts = state_of(task);
+
+	if (!ts)
+		return 0;
+	start_call(task, ts, id, bpf_ktime_get_ns(), 0);
+	return 0;
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct thread_state *ts = state_of(task);
+	struct call_record *rec;
+	__u64 now;
+
+	if (!ts)
+		return 0;
+	now = bpf_ktime_get_ns();
+	if (!ts->in_call) {
+		if (ts->skip_next_exit) {
+			ts->skip_next_exit = 0;
+			return 0;
+		}
+		/* Entered before we attached: its time so far is since then. */
+		start_call(task, ts, BPF_CORE_READ(regs, orig_ax), ts->first_ns, CALL_BEGAN_BEFORE);
+	}
+	rec = reserve(sizeof(*rec));
+	if (rec) {
+		fill_call(rec, task, ts, now);
+		rec->ret = ret;
+		submit(rec);
+	}
+	ts->in_call = 0;
+	return 0;
+}
+
+SEC("tp_btf/sched_switch")
+int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_struct *next,
+	     unsigned int prev_state)
+{
+	struct thread_state *ts;
+	__u64 now = 0;
+
+	ts = state_of(prev);
+	if (ts) {
+		now = bpf_ktime_get_ns();
+		/* The kernel's rule behind voluntary_ctxt_switches. */
+		if (!preempt && prev_state != TASK_RUNNING) {
+			ts->voluntary++;
+			if (ts->in_call)
+				ts->call_voluntary++;
+			ts->sleeping = 1;
+			ts->sleep_start_ns = now;
+		} else {
+			ts->involuntary++;
+			if (ts->in_call)
+				ts->call_involuntary++;
+		}
+		if (prev_state & TASK_DEAD) {
+			/* Last switch-out: the kernel's counters are final now. */
+			struct thread_record *rec = reserve(sizeof(*rec));
+
+			ts->sleeping = 0;
+			if (rec) {
+				fill_thread(rec, prev, ts, now, THREAD_EXITED);
+				submit(rec);
+			}
+			bpf_task_storage_delete(&threads, prev);
+		}
+	}
+	ts = state_of(next);
+	/* Back on a CPU without a wakeup (a signal cut the sleep short). */
+	if (ts && ts->sleeping)
+		end_sleep(ts, now ? now : bpf_ktime_get_ns());
+	return 0;
+}
+
+SEC("tp_btf/sched_wakeup")
+int BPF_PROG(on_wakeup, struct task_struct *p)
+{
+	struct thread_state *ts = state_of(p);
+
+	if (ts && ts->sleeping)
+		end_sleep(ts, bpf_ktime_get_ns());
+	return 0;
+}
+
+SEC("tp_btf/sched_wakeup_new")
+int BPF_PROG(on_wakeup_new, struct task_struct *p)
+{
+	struct thread_state *ts = state_of(p);
+
+	/* A new thread starts runnable: whatever it does next is its own. */
+	if (ts)
+		ts->sleeping = 0;
+	return 0;
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
+{
+	__u32 parent_tgid = BPF_CORE_READ(parent, tgid);
+	__u32 child_tgid = BPF_CORE_READ(child, tgid);
+	struct traced_process *traced;
+	struct fork_record *rec;
+	__u64 now;
+
+	traced = bpf_map_lookup_elem(&traced_tgids, &parent_tgid);
+	if (!traced)
+		return 0;
+	if (child_tgid != parent_tgid) {
+		struct traced_process child_entry = { .from_birth = 1 };
+
+		if (!follow_forks)
+			return 0;
+		if (bpf_map_update_elem(&traced_tgids, &child_tgid, &child_entry, BPF_NOEXIST)) {
+			count_miss(MISS_TGID_MAP);
+			return 0;
+		}
+	}
+	now = bpf_ktime_get_ns();
+	if (!new_state(child, now))
+		return 0;
+	rec = reserve(sizeof(*rec));
+	if (!rec)
+		return 0;
+	rec->hdr.type = RECORD_FORK;
+	rec->hdr.flags = 0;
+	rec->hdr.tid = BPF_CORE_READ(child, pid);
+	rec->hdr.tgid = child_tgid;
+	rec->parent_tid = BPF_CORE_READ(parent, pid);
+	rec->parent_tgid = parent_tgid;
+	BPF_CORE_READ_STR_INTO(&rec->comm, child, comm);
+	rec->ts_ns = now;
+	submit(rec);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(on_exit, struct task_struct *p, bool group_dead)
+{
+	struct thread_state *ts = state_of(p);
+	__u32 tgid = BPF_CORE_READ(p, tgid);
+	__u64 now;
+
+	if (!ts)
+		return 0;
+	now = bpf_ktime_get_ns();
+	if (ts->in_call) {
+		/* exit and exit_group never return: close them here. */
+		struct call_record *rec = reserve(sizeof(*rec));
+
+		ts->call_flags |= CALL_NO_RETURN;
+		if (rec) {
+			fill_call(rec, p, ts, now);
+			rec->ret = 0;
+			submit(rec);
+		}
+		ts->in_call = 0;
+	}
+	ts->exiting = 1;
+	if (group_dead) {
+		struct process_exit_record *rec = reserve(sizeof(*rec));
+
+		/* Forget the TGID now, so a reused PID is never mixed in. */
+		bpf_map_delete_elem(&traced_tgids, &tgid);
+		if (rec) {
+			rec->hdr.type = RECORD_PROCESS_EXIT;
+			rec->hdr.flags = 0;
+			rec->hdr.tid = BPF_CORE_READ(p, pid);
+			rec->hdr.tgid = tgid;
+			rec->exit_code = BPF_CORE_READ(p, exit_code);
+			rec->pad = 0;
+			rec->ts_ns = now;
+			submit(rec);
+		}
+	}
+	return 0;
+}
+
+/*
+ * Run twice by the collector over every task. BASELINE: give each thread of a
+ * traced process its state, noting a sleep (and the syscall it sleeps in)
+ * that began before we looked. FINAL: write each traced thread's totals and
+ * any call still in progress, so nothing in flight is dropped.
+ */
+SEC("iter/task")
+int snapshot(struct bpf_iter__task *ctx)
+{
+	struct task_struct *task = ctx->task;
+	struct thread_state *ts;
+	__u32 tgid;
+	__u64 now;
+
+	if (!task)
+		return 0;
+	tgid = task->tgid;
+	now = bpf_ktime_get_ns();
+	if (snapshot_mode == SNAPSHOT_BASELINE) {
+		struct traced_process *traced = bpf_map_lookup_elem(&traced_tgids, &tgid);
+
+		if (!traced)
+			return 0;
+		ts = bpf_task_storage_get(&threads, task, 0, 0);
+		if (ts)
+			return 0; /* born after attach: already has its state */
+		ts = new_state(task, now);
+		if (!ts)
+			return 0;
+		if (traced->from_birth) {
+			/* Held at the launcher's gate: what it does before exec is ours. */
+			ts->skip_next_exit = 1;
+			return 0;
+		}
+		if (task->__state != TASK_RUNNING) {
+			struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+			__s64 nr = regs ? BPF_CORE_READ(regs, orig_ax) : -1;
+
+			ts->sleeping = 1;
+			ts->sleep_start_ns = now;
+			if (nr >= 0)
+				start_call(task, ts, nr, now, CALL_BEGAN_BEFORE);
+		}
+		return 0;
+	}
+
+	ts = bpf_task_storage_get(&threads, task, 0, 0);
+	if (!ts)
+		return 0;
+	{
+		struct thread_record trec = {};
+		__u32 flags = THREAD_AT_STOP;
+
+		/* A sleep still going on counts up to now, and stays open. */
+		if (ts->sleeping) {
+			end_sleep(ts, now);
+			ts->sleeping = 1;
+			ts->sleep_start_ns = now;
+			flags |= THREAD_SLEEPING;
+		}
+		if (ts->in_call) {
+			struct call_record crec = {};
+
+			fill_call(&crec, task, ts, now);
+			crec.hdr.flags |= CALL_IN_PROGRESS;
+			crec.ret = 0;
+			bpf_seq_write(ctx->meta->seq, &crec, sizeof(crec));
+		}
+		fill_thread(&trec, task, ts, now, flags);
+		bpf_seq_write(ctx->meta->seq, &trec, sizeof(trec));
+	}
+	return 0;
+}

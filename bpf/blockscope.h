@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * Records shared by the BPF programs (bpf/blockscope.bpf.c) and the
+ * collector (user/). Every record starts with a struct record_header so the
+ * consumer can dispatch on its type. Times are CLOCK_MONOTONIC ns
+ * (bpf_ktime_get_ns), counters are the kernel's own task_struct fields.
+ */
+#ifndef BLOCKSCOPE_H
+#define BLOCKSCOPE_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+#define BLOCKSCOPE_COMM_LEN 16
+
+enum record_type {
+	RECORD_CALL = 1,	/* a syscall ended (or was cut by the window) */
+	RECORD_THREAD = 2,	/* a thread's totals: at its death or at stop */
+	RECORD_FORK = 3,	/* a traced thread or process was created */
+	RECORD_PROCESS_EXIT = 4, /* the last thread of a traced process died */
+};
+
+/* struct call_record.flags */
+enum call_flags {
+	CALL_BEGAN_BEFORE = 1 << 0, /* entered before tracing started */
+	CALL_IN_PROGRESS = 1 << 1,  /* still inside the call when tracing stopped */
+	CALL_NO_RETURN = 1 << 2,    /* the thread died inside it (exit, exit_group) */
+};
+
+/* struct thread_record.flags */
+enum thread_flags {
+	THREAD_EXITED = 1 << 0,	  /* counters read at its final switch-out */
+	THREAD_AT_STOP = 1 << 1,  /* still alive when tracing stopped */
+	THREAD_SLEEPING = 1 << 2, /* blocked when tracing stopped */
+};
+
+struct record_header {
+	__u32 type;
+	__u32 flags;
+	__u32 tid;
+	__u32 tgid;
+};
+
+struct call_record {
+	struct record_header hdr;
+	__s64 nr;
+	__s64 ret;
+	__u64 enter_ns;
+	__u64 duration_ns;
+	__u64 blocked_ns;   /* voluntary switch-out to wakeup, inside the call */
+	__u64 runq_ns;	    /* the kernel's run_delay accrued inside the call */
+	__u32 voluntary;    /* switch-outs inside the call, by the kernel's rule */
+	__u32 involuntary;
+};
+
+struct thread_record {
+	struct record_header hdr;
+	char comm[BLOCKSCOPE_COMM_LEN];
+	__u64 oncpu_ns;	      /* se.sum_exec_runtime, absolute */
+	__u64 run_delay_ns;   /* sched_info.run_delay, absolute */
+	__u64 nvcsw;	      /* the kernel's own counts, absolute */
+	__u64 nivcsw;
+	__u64 blocked_ns;     /* tracepoint clock, since tracing began */
+	__u64 blocked_outside_ns; /* part of blocked_ns spent outside syscalls */
+	__u32 voluntary;      /* switch-outs seen since tracing began */
+	__u32 involuntary;
+	__u64 first_ns;	      /* when tracing of this thread began */
+	__u64 last_ns;	      /* when these counters were read */
+};
+
+struct fork_record {
+	struct record_header hdr; /* tid/tgid: the new task */
+	__u32 parent_tid;
+	__u32 parent_tgid;
+	char comm[BLOCKSCOPE_COMM_LEN];
+	__u64 ts_ns;
+};
+
+struct process_exit_record {
+	struct record_header hdr;
+	__s32 exit_code;
+	__u32 pad;
+	__u64 ts_ns;
+};
+
+/* The value of the traced_tgids map. */
+struct traced_process {
+	__u32 from_birth; /* launched by us: its counters start at zero */
+	__u32 pad;
+};
+
+/* Indexes of the per-CPU counters map (misses that must be reported). */
+enum miss_counter {
+	MISS_RINGBUF = 0,  /* a record could not be reserved: lost */
+	MISS_STORAGE = 1,  /* per-thread state could not be created */
+	MISS_TGID_MAP = 2, /* a followed child did not fit the traced map */
+	MISS_COUNT = 3,
+};
+
+/* The iterator's job, set in .bss before it is run. */
+enum snapshot_mode {
+	SNAPSHOT_BASELINE = 0, /* create state for every traced thread */
+	SNAPSHOT_FINAL = 1,    /* write each traced thread's totals */
+};
+
+#endif /* BLOCKSCOPE_H */

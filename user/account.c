@@ -1,0 +1,387 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * Per-syscall and per-thread accounting of the kernel's records. Pure logic:
+ * it takes records as plain data, so the unit tests drive it without a kernel.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "account.h"
+
+int account_init(struct account *a, const struct class_overrides *ov)
+{
+	memset(a, 0, sizeof(*a));
+	if (ov)
+		a->overrides = *ov;
+	a->index_cap = 1024;
+	a->index = calloc(a->index_cap, sizeof(*a->index));
+	return a->index ? 0 : -1;
+}
+
+void account_free(struct account *a)
+{
+	free(a->threads);
+	free(a->index);
+	free(a->processes);
+	memset(a, 0, sizeof(*a));
+}
+
+static size_t slot_of(uint32_t tid, size_t cap)
+{
+	/* Fibonacci hashing spreads consecutive TIDs. */
+	return (size_t)((tid * 2654435761u) & (cap - 1));
+}
+
+static int index_grow(struct account *a)
+{
+	size_t cap = a->index_cap * 2, i;
+	uint32_t *idx = calloc(cap, sizeof(*idx));
+
+	if (!idx)
+		return -1;
+	for (i = 0; i < a->nthreads; i++) {
+		size_t s = slot_of(a->threads[i].tid, cap);
+
+		/* Only the newest entry of a reused TID is indexed. */
+		while (idx[s] && a->threads[idx[s] - 1].tid != a->threads[i].tid)
+			s = (s + 1) & (cap - 1);
+		idx[s] = (uint32_t)(i + 1);
+	}
+	free(a->index);
+	a->index = idx;
+	a->index_cap = cap;
+	return 0;
+}
+
+static size_t index_probe(const struct account *a, uint32_t tid)
+{
+	size_t s = slot_of(tid, a->index_cap);
+
+	while (a->index[s] && a->threads[a->index[s] - 1].tid != tid)
+		s = (s + 1) & (a->index_cap - 1);
+	return s;
+}
+
+struct thread_stats *account_find_thread(const struct account *a, uint32_t tid)
+{
+	size_t s = index_probe(a, tid);
+
+	return a->index[s] ? &a->threads[a->index[s] - 1] : NULL;
+}
+
+static struct thread_stats *new_thread(struct account *a, uint32_t tid, uint32_t tgid)
+{
+	struct thread_stats *t;
+	size_t s;
+
+	if ((a->nthreads + 1) * 2 > a->index_cap && index_grow(a))
+		return NULL;
+	if (a->nthreads == a->threads_cap) {
+		size_t cap = a->threads_cap ? a->threads_cap * 2 : 64;
+		struct thread_stats *n = realloc(a->threads, cap * sizeof(*n));
+
+		if (!n)
+			return NULL;
+		a->threads = n;
+		a->threads_cap = cap;
+	}
+	t = &a->threads[a->nthreads];
+	memset(t, 0, sizeof(*t));
+	t->tid = tid;
+	t->tgid = tgid;
+	s = index_probe(a, tid);
+	a->index[s] = (uint32_t)(++a->nthreads);
+	return t;
+}
+
+struct thread_stats *account_thread(struct account *a, uint32_t tid, uint32_t tgid)
+{
+	struct thread_stats *t = account_find_thread(a, tid);
+
+	/* A TID reused after its thread died is a new thread. */
+	if (t && !t->exited)
+		return t;
+	return new_thread(a, tid, tgid);
+}
+
+struct process_stats *account_process(struct account *a, uint32_t tgid)
+{
+	struct process_stats *p;
+	size_t i;
+
+	for (i = a->nprocesses; i > 0; i--)
+		if (a->processes[i - 1].tgid == tgid && !a->processes[i - 1].went)
+			return &a->processes[i - 1];
+	if (a->nprocesses == a->processes_cap) {
+		size_t cap = a->processes_cap ? a->processes_cap * 2 : 16;
+		struct process_stats *n = realloc(a->processes, cap * sizeof(*n));
+
+		if (!n)
+			return NULL;
+		a->processes = n;
+		a->processes_cap = cap;
+	}
+	p = &a->processes[a->nprocesses++];
+	memset(p, 0, sizeof(*p));
+	p->tgid = tgid;
+	return p;
+}
+
+int hist_slot(uint64_t ns)
+{
+	uint64_t us = ns / 1000;
+	int slot = 0;
+
+	while (us > 1 && slot < HIST_SLOTS - 1) {
+		us >>= 1;
+		slot++;
+	}
+	return slot;
+}
+
+static struct syscall_stats *stats_of(struct account *a, long nr)
+{
+	if (nr < 0 || nr >= SYSCALL_MAX_NR)
+		return &a->syscalls[SYSCALL_OTHER];
+	return &a->syscalls[nr];
+}
+
+static void add_complete(struct account *a, struct thread_stats *t, const struct call_record *c)
+{
+	struct syscall_stats *s = stats_of(a, c->nr);
+	bool blocking = call_is_blocking(c);
+
+	s->calls++;
+	if (blocking)
+		s->blocking++;
+	else
+		s->nonblocking++;
+	if (is_eagain_return(c->ret))
+		s->eagain++;
+	else if (is_error_return(c->ret))
+		s->errors++;
+	s->total_ns += c->duration_ns;
+	s->blocked_ns += c->blocked_ns;
+	s->runq_ns += c->runq_ns;
+	if (c->duration_ns > s->max_ns)
+		s->max_ns = c->duration_ns;
+	s->hist[hist_slot(c->duration_ns)]++;
+
+	t->calls++;
+	if (blocking)
+		t->blocking_calls++;
+	if (is_eagain_return(c->ret))
+		t->eagain_calls++;
+	t->class_blocked_ns[syscall_class(c->nr, &a->overrides)] += c->blocked_ns;
+}
+
+/* Adds the parts of an interrupted call into the call that completes it. */
+static void merge_calls(struct call_record *into, const struct call_record *from)
+{
+	into->nr = from->nr;
+	into->enter_ns = from->enter_ns;
+	into->duration_ns += from->duration_ns;
+	into->blocked_ns += from->blocked_ns;
+	into->runq_ns += from->runq_ns;
+	into->voluntary += from->voluntary;
+	into->involuntary += from->involuntary;
+}
+
+static void flush_pending(struct account *a, struct thread_stats *t)
+{
+	if (!t->pending.active)
+		return;
+	t->pending.active = false;
+	add_complete(a, t, &t->pending.call);
+}
+
+void account_call(struct account *a, const struct call_record *c)
+{
+	struct thread_stats *t = account_thread(a, c->hdr.tid, c->hdr.tgid);
+	struct call_record merged;
+
+	if (!t)
+		return;
+	if (c->hdr.flags & (CALL_BEGAN_BEFORE | CALL_IN_PROGRESS)) {
+		struct syscall_stats *s = stats_of(a, c->nr);
+
+		/* Cut by the window: its time counts, its call is not complete. */
+		s->partial_calls++;
+		s->partial_ns += c->duration_ns;
+		s->partial_blocked_ns += c->blocked_ns;
+		t->class_blocked_ns[syscall_class(c->nr, &a->overrides)] += c->blocked_ns;
+		return;
+	}
+	merged = *c;
+	if (t->pending.active) {
+		long restart_nr = syscall_number("restart_syscall");
+
+		if (c->nr == t->pending.call.nr || c->nr == restart_nr) {
+			merge_calls(&merged, &t->pending.call);
+			stats_of(a, merged.nr)->restarts++;
+			t->pending.active = false;
+		} else {
+			flush_pending(a, t);
+		}
+	}
+	if (is_restart_return(merged.ret)) {
+		/* Wait for the retry, so the call is counted once. */
+		t->pending.active = true;
+		t->pending.call = merged;
+		return;
+	}
+	add_complete(a, t, &merged);
+}
+
+static void counters_from_record(struct thread_counters *c, const struct thread_record *r)
+{
+	c->oncpu_ns = r->oncpu_ns;
+	c->run_delay_ns = r->run_delay_ns;
+	c->nvcsw = r->nvcsw;
+	c->nivcsw = r->nivcsw;
+}
+
+void account_thread_record(struct account *a, const struct thread_record *r)
+{
+	struct thread_stats *t = account_thread(a, r->hdr.tid, r->hdr.tgid);
+
+	if (!t)
+		return;
+	memcpy(t->comm, r->comm, sizeof(t->comm));
+	t->comm[sizeof(t->comm) - 1] = '\0';
+	counters_from_record(&t->end, r);
+	t->have_end = true;
+	t->blocked_ns = r->blocked_ns;
+	t->blocked_outside_ns = r->blocked_outside_ns;
+	t->voluntary = r->voluntary;
+	t->involuntary = r->involuntary;
+	t->first_ns = r->first_ns;
+	t->last_ns = r->last_ns;
+	t->sleeping_at_stop = r->hdr.flags & THREAD_SLEEPING;
+	if (r->hdr.flags & THREAD_EXITED) {
+		flush_pending(a, t);
+		t->exited = true;
+	}
+}
+
+void account_fork(struct account *a, const struct fork_record *r)
+{
+	struct thread_stats *t = account_thread(a, r->hdr.tid, r->hdr.tgid);
+
+	if (t) {
+		/* Born under our eyes: the kernel's counters started at zero. */
+		t->born = true;
+		t->have_base = true;
+		memset(&t->base, 0, sizeof(t->base));
+		t->first_ns = r->ts_ns;
+		memcpy(t->comm, r->comm, sizeof(t->comm));
+		t->comm[sizeof(t->comm) - 1] = '\0';
+	}
+	if (r->hdr.tgid != r->parent_tgid) {
+		struct process_stats *p = account_process(a, r->hdr.tgid);
+
+		if (p) {
+			p->came = true;
+			p->parent_tgid = r->parent_tgid;
+			memcpy(p->comm, r->comm, sizeof(p->comm));
+			p->comm[sizeof(p->comm) - 1] = '\0';
+		}
+	}
+}
+
+void account_process_exit(struct account *a, const struct process_exit_record *r)
+{
+	struct process_stats *p = account_process(a, r->hdr.tgid);
+
+	if (p) {
+		p->went = true;
+		p->exit_code = r->exit_code;
+	}
+}
+
+int account_record(struct account *a, const void *data, size_t size)
+{
+	const struct record_header *h = data;
+
+	a->records++;
+	if (size < sizeof(*h))
+		goto bad;
+	switch (h->type) {
+	case RECORD_CALL:
+		if (size < sizeof(struct call_record))
+			goto bad;
+		account_call(a, data);
+		return 0;
+	case RECORD_THREAD:
+		if (size < sizeof(struct thread_record))
+			goto bad;
+		account_thread_record(a, data);
+		return 0;
+	case RECORD_FORK:
+		if (size < sizeof(struct fork_record))
+			goto bad;
+		account_fork(a, data);
+		return 0;
+	case RECORD_PROCESS_EXIT:
+		if (size < sizeof(struct process_exit_record))
+			goto bad;
+		account_process_exit(a, data);
+		return 0;
+	}
+bad:
+	a->malformed++;
+	return -1;
+}
+
+void account_set_base(struct account *a, uint32_t tid, uint32_t tgid,
+		      const struct thread_counters *c)
+{
+	struct thread_stats *t = account_thread(a, tid, tgid);
+
+	/* A thread born after attach keeps its zero base. */
+	if (!t || t->born)
+		return;
+	t->base = *c;
+	t->have_base = true;
+}
+
+void account_set_end(struct account *a, uint32_t tid, const struct thread_counters *c)
+{
+	struct thread_stats *t = account_find_thread(a, tid);
+
+	if (!t || t->exited)
+		return;
+	t->end = *c;
+	t->have_end = true;
+}
+
+void account_finish(struct account *a)
+{
+	size_t i;
+
+	for (i = 0; i < a->nthreads; i++)
+		flush_pending(a, &a->threads[i]);
+}
+
+static uint64_t delta(uint64_t end, uint64_t base)
+{
+	return end > base ? end - base : 0;
+}
+
+uint64_t thread_oncpu_ns(const struct thread_stats *t)
+{
+	if (!t->have_end || !t->have_base)
+		return 0;
+	return delta(t->end.oncpu_ns, t->base.oncpu_ns);
+}
+
+uint64_t thread_runq_ns(const struct thread_stats *t)
+{
+	if (!t->have_end || !t->have_base)
+		return 0;
+	return delta(t->end.run_delay_ns, t->base.run_delay_ns);
+}
+
+uint64_t thread_wait_ns(const struct thread_stats *t)
+{
+	return t->class_blocked_ns[CLASS_WAIT] + t->blocked_outside_ns;
+}

@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+#ifndef ACCOUNT_H
+#define ACCOUNT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "blockscope.h"
+#include "classify.h"
+#include "syscalls.h"
+
+/* Latency histogram slots: slot k holds calls of [2^k, 2^(k+1)) microseconds. */
+#define HIST_SLOTS 32
+/* Index of the shared slot for numbers above SYSCALL_MAX_NR. */
+#define SYSCALL_OTHER SYSCALL_MAX_NR
+
+struct syscall_stats {
+	uint64_t calls; /* complete calls, a restarted call counted once */
+	uint64_t blocking;
+	uint64_t nonblocking;
+	uint64_t eagain;
+	uint64_t errors;
+	uint64_t restarts; /* times a signal interrupted and restarted it */
+	uint64_t total_ns;
+	uint64_t blocked_ns;
+	uint64_t runq_ns;
+	uint64_t max_ns;
+	uint64_t hist[HIST_SLOTS];
+	/* calls cut by the window: begun before it, or unfinished at its end */
+	uint64_t partial_calls;
+	uint64_t partial_ns;
+	uint64_t partial_blocked_ns;
+};
+
+/* The kernel's own per-thread counters, as schedstat and status show them. */
+struct thread_counters {
+	uint64_t oncpu_ns;
+	uint64_t run_delay_ns;
+	uint64_t nvcsw;
+	uint64_t nivcsw;
+};
+
+/* A signal-interrupted call waiting to see whether it is restarted. */
+struct pending_restart {
+	bool active;
+	struct call_record call;
+};
+
+struct thread_stats {
+	uint32_t tid;
+	uint32_t tgid;
+	char comm[BLOCKSCOPE_COMM_LEN];
+	bool born;	   /* created while we traced it */
+	bool exited;	   /* died while we traced it */
+	bool have_base;	   /* base counters known */
+	bool have_end;	   /* end counters known */
+	bool sleeping_at_stop;
+	struct thread_counters base;
+	struct thread_counters end;
+	uint64_t blocked_ns;	     /* voluntary switch-out to wakeup */
+	uint64_t blocked_outside_ns; /* of which outside any syscall */
+	uint64_t voluntary;	     /* switch-outs, by the kernel's rule */
+	uint64_t involuntary;
+	uint64_t first_ns;
+	uint64_t last_ns;
+	uint64_t calls;
+	uint64_t blocking_calls;
+	uint64_t eagain_calls;
+	uint64_t class_blocked_ns[CLASS_COUNT];
+	struct pending_restart pending;
+};
+
+struct process_stats {
+	uint32_t tgid;
+	uint32_t parent_tgid;
+	char comm[BLOCKSCOPE_COMM_LEN];
+	bool came; /* forked while we traced */
+	bool went; /* exited while we traced */
+	int exit_code;
+};
+
+struct account {
+	struct class_overrides overrides;
+	struct syscall_stats syscalls[SYSCALL_MAX_NR + 1];
+	struct thread_stats *threads;
+	size_t nthreads, threads_cap;
+	/* open addressing: tid -> 1 + index into threads (0 = empty) */
+	uint32_t *index;
+	size_t index_cap;
+	struct process_stats *processes;
+	size_t nprocesses, processes_cap;
+	uint64_t records;
+	uint64_t malformed;
+	uint64_t lost; /* records the kernel could not deliver */
+	uint64_t storage_misses;
+};
+
+int account_init(struct account *a, const struct class_overrides *ov);
+void account_free(struct account *a);
+
+/* Finds the live entry of tid, or makes one. NULL only when out of memory. */
+struct thread_stats *account_thread(struct account *a, uint32_t tid, uint32_t tgid);
+struct thread_stats *account_find_thread(const struct account *a, uint32_t tid);
+struct process_stats *account_process(struct account *a, uint32_t tgid);
+
+/* Decodes one record from the kernel; -1 if it is malformed. */
+int account_record(struct account *a, const void *data, size_t size);
+
+void account_call(struct account *a, const struct call_record *c);
+void account_thread_record(struct account *a, const struct thread_record *r);
+void account_fork(struct account *a, const struct fork_record *r);
+void account_process_exit(struct account *a, const struct process_exit_record *r);
+
+void account_set_base(struct account *a, uint32_t tid, uint32_t tgid,
+		      const struct thread_counters *c);
+void account_set_end(struct account *a, uint32_t tid, const struct thread_counters *c);
+/* Closes what is pending (interrupted calls never restarted). */
+void account_finish(struct account *a);
+
+/* Per-thread figures, from the kernel's counters where they exist. */
+uint64_t thread_oncpu_ns(const struct thread_stats *t);
+uint64_t thread_runq_ns(const struct thread_stats *t);
+/* Blocked time that a unit of work waits: the WT of the sizing formula. */
+uint64_t thread_wait_ns(const struct thread_stats *t);
+
+int hist_slot(uint64_t ns);
+
+#endif

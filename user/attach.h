@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+#ifndef ATTACH_H
+#define ATTACH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "blockscope.h"
+
+struct blockscope_bpf;
+struct ring_buffer;
+struct bpf_link;
+
+/* Called for each record the kernel sends; returns 0 to go on. */
+typedef int (*record_fn)(void *ctx, const void *data, size_t size);
+
+#define TRACER_MAX_LINKS 16
+
+struct tracer {
+	struct blockscope_bpf *skel;
+	struct bpf_link *links[TRACER_MAX_LINKS];
+	int nlinks;
+	struct ring_buffer *ring;
+	record_fn on_record;
+	void *ctx;
+};
+
+/*
+ * Checks what the programs need (root, BTF), loads and attaches them.
+ * On failure, returns -1 with a one-line reason in err.
+ */
+int tracer_open(struct tracer *t, bool follow, bool verbose, record_fn fn, void *ctx,
+		char *err, size_t errlen);
+/* Adds a process to the traced set. from_birth: its counters start at zero. */
+int tracer_trace_process(struct tracer *t, pid_t tgid, bool from_birth);
+/* Runs the task iterator in the given mode; its records go to the callback. */
+int tracer_snapshot(struct tracer *t, enum snapshot_mode mode, char *err, size_t errlen);
+/* Waits up to timeout_ms for records and hands them to the callback. */
+int tracer_poll(struct tracer *t, int timeout_ms);
+/* Takes everything still in the ring buffer. */
+int tracer_drain(struct tracer *t);
+uint64_t tracer_misses(struct tracer *t, enum miss_counter which);
+void tracer_close(struct tracer *t);
+
+#endif

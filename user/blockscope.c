@@ -1,0 +1,241 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * blockscope: which calls of a process block, where its threads' time goes,
+ * and how many threads its pool should have. This file only orchestrates:
+ * parse, attach, consume, account, size, report.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <libgen.h>
+#include <string.h>
+#include <unistd.h>
+#include "account.h"
+#include "attach.h"
+#include "consume.h"
+#include "launch.h"
+#include "options.h"
+#include "procfs.h"
+#include "report.h"
+#include "sizing.h"
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+static void install_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	sigemptyset(&sa.sa_mask);
+	/* No SA_RESTART: a signal must cut the poll short. */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+__attribute__((format(printf, 1, 2))) static void error_line(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "blockscope: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static void read_base(pid_t pid, pid_t tid, void *arg)
+{
+	struct account *a = arg;
+	struct thread_counters c;
+	struct thread_stats *t;
+
+	if (proc_thread_counters(pid, tid, &c))
+		return; /* gone already: its exit record will say so */
+	account_set_base(a, (uint32_t)tid, (uint32_t)pid, &c);
+	t = account_find_thread(a, (uint32_t)tid);
+	if (t && !t->comm[0])
+		proc_comm(pid, tid, t->comm, sizeof(t->comm));
+}
+
+/* schedstat includes the running slice that the task's counters do not yet. */
+static void read_end_counters(struct account *a)
+{
+	struct thread_counters c;
+	size_t i;
+
+	for (i = 0; i < a->nthreads; i++) {
+		struct thread_stats *t = &a->threads[i];
+
+		if (!t->exited && proc_thread_counters((pid_t)t->tgid, (pid_t)t->tid, &c) == 0)
+			account_set_end(a, t->tid, &c);
+	}
+}
+
+static int dedupe_targets(struct options *o)
+{
+	int i, j, n = 0;
+
+	for (i = 0; i < o->npids; i++) {
+		pid_t tgid = proc_tgid_of(o->pids[i]);
+
+		if (tgid < 0) {
+			error_line("no such process: %d", o->pids[i]);
+			return -1;
+		}
+		for (j = 0; j < n; j++)
+			if (o->pids[j] == tgid)
+				break;
+		if (j == n)
+			o->pids[n++] = tgid;
+	}
+	o->npids = n;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o;
+	struct account acct;
+	struct tracer tracer;
+	struct launch launch = { .pid = -1 };
+	struct session session = { 0 };
+	struct report report = { 0 };
+	enum stop_reason why;
+	char err[512];
+	uint64_t t0;
+	int i, rc = 1;
+
+	options_parse(argc, argv, &o);
+	if (o.npids && dedupe_targets(&o))
+		return 1;
+	if (account_init(&acct, &o.overrides)) {
+		error_line("out of memory");
+		return 1;
+	}
+	if (tracer_open(&tracer, o.follow, o.verbose, consume_record, &acct, err, sizeof(err))) {
+		error_line("%s", err);
+		account_free(&acct);
+		return 1;
+	}
+	install_signals();
+	if (o.command) {
+		if (launch_prepare(&launch, o.command, err, sizeof(err))) {
+			error_line("%s", err);
+			goto out;
+		}
+		o.pids[o.npids++] = launch.pid;
+	}
+	for (i = 0; i < o.npids; i++) {
+		struct process_stats *p = account_process(&acct, (uint32_t)o.pids[i]);
+
+		if (tracer_trace_process(&tracer, o.pids[i], o.command != NULL)) {
+			error_line("cannot add process %d to the traced set: %s", o.pids[i],
+				   strerror(errno));
+			goto out;
+		}
+		if (p) {
+			if (o.command)
+				snprintf(p->comm, sizeof(p->comm), "%s", basename(o.command[0]));
+			else
+				proc_comm(o.pids[i], 0, p->comm, sizeof(p->comm));
+		}
+	}
+	if (tracer_snapshot(&tracer, SNAPSHOT_BASELINE, err, sizeof(err))) {
+		error_line("%s", err);
+		goto out;
+	}
+	/* A launched command is traced from birth: its base is zero. */
+	for (i = 0; i < o.npids; i++) {
+		if (o.command) {
+			struct thread_counters zero = { 0 };
+			struct thread_stats *t = account_thread(&acct, (uint32_t)launch.pid,
+							       (uint32_t)launch.pid);
+
+			account_set_base(&acct, (uint32_t)launch.pid, (uint32_t)launch.pid, &zero);
+			if (t)
+				t->born = true;
+		} else if (proc_for_each_thread(o.pids[i], read_base, &acct) < 0) {
+			error_line("process %d exited before tracing began", o.pids[i]);
+			goto out;
+		}
+	}
+	report.cores = o.cores;
+	report.cores_source = "--cores";
+	if (!o.cores) {
+		report.cores = proc_usable_cpus(o.pids[0]);
+		report.cores_source = "the target's CPU affinity and cgroup cpu.max";
+		if (report.cores <= 0) {
+			report.cores = (double)sysconf(_SC_NPROCESSORS_ONLN);
+			report.cores_source = "online CPUs";
+		}
+	}
+	t0 = monotonic_ns();
+	if (o.command && launch_start(&launch, o.command, err, sizeof(err))) {
+		error_line("%s", err);
+		goto out;
+	}
+
+	session.tracer = &tracer;
+	session.acct = &acct;
+	session.targets = o.pids;
+	session.ntargets = o.npids;
+	session.child = o.command ? launch.pid : 0;
+	session.deadline_ns = o.duration_s > 0 ? t0 + (uint64_t)(o.duration_s * 1e9) : 0;
+	session.stop_signal = &stop_signal;
+	why = consume_until_stop(&session);
+	if (why == STOP_ERROR) {
+		error_line("reading the ring buffer failed: %s", strerror(errno));
+		goto out;
+	}
+
+	if (tracer_snapshot(&tracer, SNAPSHOT_FINAL, err, sizeof(err))) {
+		error_line("%s", err);
+		goto out;
+	}
+	read_end_counters(&acct);
+	tracer_drain(&tracer);
+	account_finish(&acct);
+
+	report.acct = &acct;
+	report.opts = &o;
+	report.duration_ns = monotonic_ns() - t0;
+	report.lost = tracer_misses(&tracer, MISS_RINGBUF);
+	report.storage_misses = tracer_misses(&tracer, MISS_STORAGE);
+	report.tgid_misses = tracer_misses(&tracer, MISS_TGID_MAP);
+	report.stop_reason = stop_reason_text(why, stop_signal);
+	acct.lost = report.lost;
+	if (sizing_by_group(&acct, report.cores, o.utilization, &report.total, &report.groups,
+			    &report.ngroups)) {
+		error_line("out of memory");
+		goto out;
+	}
+	if (o.json)
+		rc = report_json(stdout, &report) ? 1 : 0;
+	else {
+		report_text(stdout, &report);
+		rc = 0;
+	}
+	if (report.lost)
+		error_line("warning: %llu records were lost (ring buffer full): counts are low",
+			   (unsigned long long)report.lost);
+	if (fflush(stdout) == EOF) {
+		error_line("cannot write the report: %s", strerror(errno));
+		rc = 1;
+	}
+	free(report.groups);
+out:
+	if (launch.pid > 0 && session.child == 0)
+		launch_abort(&launch); /* prepared, never started */
+	tracer_close(&tracer);
+	account_free(&acct);
+	return rc;
+}

@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* Taking records from the kernel until it is time to stop. */
+#include <errno.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <time.h>
+#include "consume.h"
+
+/* Records wait in the ring at most this long: wakeups are batched. */
+#define POLL_MS 50
+
+uint64_t monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+int consume_record(void *ctx, const void *data, size_t size)
+{
+	account_record(ctx, data, size);
+	return 0;
+}
+
+static bool process_gone(const struct account *a, pid_t tgid)
+{
+	size_t i;
+
+	for (i = 0; i < a->nprocesses; i++)
+		if (a->processes[i].tgid == (uint32_t)tgid && a->processes[i].went)
+			return true;
+	/* The exit record may have been lost: ask the kernel too. */
+	return kill(tgid, 0) != 0 && errno == ESRCH;
+}
+
+static bool targets_exited(struct session *s)
+{
+	int i;
+
+	if (s->child > 0) {
+		pid_t r = waitpid(s->child, &s->child_status, WNOHANG);
+
+		if (r == s->child || (r < 0 && errno == ECHILD)) {
+			s->child = -s->child; /* reaped */
+			return true;
+		}
+		return false;
+	}
+	if (s->child < 0)
+		return true;
+	for (i = 0; i < s->ntargets; i++)
+		if (!process_gone(s->acct, s->targets[i]))
+			return false;
+	/* Followed children keep the trace going too. */
+	for (i = 0; i < (int)s->acct->nprocesses; i++) {
+		const struct process_stats *p = &s->acct->processes[i];
+
+		if (p->came && !p->went && !process_gone(s->acct, (pid_t)p->tgid))
+			return false;
+	}
+	return true;
+}
+
+enum stop_reason consume_until_stop(struct session *s)
+{
+	for (;;) {
+		int timeout = POLL_MS;
+
+		if (*s->stop_signal)
+			return STOP_SIGNAL;
+		if (s->deadline_ns) {
+			uint64_t now = monotonic_ns();
+
+			if (now >= s->deadline_ns)
+				return STOP_DURATION;
+			if (s->deadline_ns - now < (uint64_t)POLL_MS * 1000000)
+				timeout = (int)((s->deadline_ns - now) / 1000000) + 1;
+		}
+		if (tracer_poll(s->tracer, timeout) < 0)
+			return STOP_ERROR;
+		if (targets_exited(s)) {
+			/* A dead thread's last record follows its parent's wakeup. */
+			tracer_poll(s->tracer, POLL_MS);
+			return STOP_TARGETS_EXITED;
+		}
+	}
+}
+
+const char *stop_reason_text(enum stop_reason r, int signal)
+{
+	switch (r) {
+	case STOP_SIGNAL:
+		return signal == SIGTERM ? "stopped by SIGTERM" :
+		       signal == SIGHUP	 ? "stopped by SIGHUP" :
+					   "stopped by SIGINT";
+	case STOP_DURATION:
+		return "duration reached";
+	case STOP_TARGETS_EXITED:
+		return "every target exited";
+	default:
+		return "stopped by an error";
+	}
+}

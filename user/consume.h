@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+#ifndef CONSUME_H
+#define CONSUME_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "account.h"
+#include "attach.h"
+
+/* Why tracing stopped. */
+enum stop_reason {
+	STOP_SIGNAL,
+	STOP_DURATION,
+	STOP_TARGETS_EXITED,
+	STOP_ERROR,
+};
+
+struct session {
+	struct tracer *tracer;
+	struct account *acct;
+	pid_t *targets; /* the processes asked for */
+	int ntargets;
+	pid_t child; /* the launched command, or 0 */
+	int child_status;
+	uint64_t deadline_ns; /* 0: none */
+	volatile sig_atomic_t *stop_signal;
+};
+
+/* The ring buffer's callback: one record into the account. */
+int consume_record(void *ctx, const void *data, size_t size);
+/* Takes records until a stop condition holds; returns the reason. */
+enum stop_reason consume_until_stop(struct session *s);
+const char *stop_reason_text(enum stop_reason r, int signal);
+uint64_t monotonic_ns(void);
+
+#endif

@@ -1,0 +1,185 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* The command line, with argp as libbpf-tools use it. */
+#include <argp.h>
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "options.h"
+
+/* Longer than any sensible trace; catches "-d 1e30" and overflows. */
+#define MAX_DURATION_S (366.0 * 24 * 3600)
+#define MAX_CORES 65536.0
+
+const char *argp_program_version = "blockscope 0.1";
+const char *argp_program_bug_address = "the project's issue tracker";
+
+static const char doc[] =
+	"blockscope: which calls of a process block, where its threads' time goes, "
+	"and how many threads its pool should have.\n"
+	"\n"
+	"A syscall is blocking when its thread switched out voluntarily inside it "
+	"(the kernel's own rule behind voluntary_ctxt_switches), non-blocking "
+	"otherwise. The pool size is N x U x (1 + WT/CT) per thread group, where CT "
+	"is on-CPU time and WT the blocked time a unit of work waits (I/O, sleeps, "
+	"page faults); waits for new work (epoll_wait, accept...) and for other "
+	"threads (futex) are reported apart and left out of WT.\n"
+	"\n"
+	"EXAMPLES:\n"
+	"  blockscope -p 1234 -d 10          trace process 1234 for 10 seconds\n"
+	"  blockscope -p 1234,1240 -t        several processes, with a per-thread table\n"
+	"  blockscope -j -p $(pidof nginx | tr ' ' ,) -d 5 > nginx.json\n"
+	"  blockscope -f -- make -j2         run a command, following its children\n"
+	"  blockscope -c 4 -u 0.8 -p 1234    size for 4 CPUs at 80% utilisation\n"
+	"  blockscope --class=futex=wait -p 1234   count futex waits as work waits\n"
+	"\v"
+	"Exit status: 0 on success, 1 on a runtime error, 2 on a usage error.";
+
+static const char args_doc[] = "-p PID[,PID...]\n-- COMMAND [ARG...]";
+
+enum { OPT_CLASS = 256 };
+
+static const struct argp_option opts[] = {
+	{ "pid", 'p', "PID[,PID...]", 0,
+	  "Trace these running processes, every thread, including threads created later", 0 },
+	{ "duration", 'd', "SECONDS", 0,
+	  "Stop after SECONDS (default: at Ctrl-C, or when every target has exited)", 0 },
+	{ "threads", 't', NULL, 0, "Add a per-thread table to the text report", 0 },
+	{ "json", 'j', NULL, 0, "Print the report as one JSON document on stdout", 0 },
+	{ "cores", 'c', "N", 0,
+	  "CPUs to size for (default: what the target may use: its CPU affinity and its "
+	  "cgroup's cpu.max quota)",
+	  0 },
+	{ "utilization", 'u', "U", 0, "Target CPU utilisation, 0 < U <= 1 (default 1)", 0 },
+	{ "histogram", 'H', NULL, 0, "Add a log2 latency histogram per syscall", 0 },
+	{ "follow", 'f', NULL, 0, "Also trace processes the targets fork after attach", 0 },
+	{ "class", OPT_CLASS, "SYSCALL=CLASS", 0,
+	  "Count SYSCALL's blocked time as CLASS: wait (in WT), idle (waiting for work) or "
+	  "sync (waiting for other threads); may be repeated",
+	  0 },
+	{ "verbose", 'v', NULL, 0, "Show libbpf's messages", 0 },
+	{ 0 },
+};
+
+int parse_pid_list(const char *arg, struct options *o, char *err, size_t errlen)
+{
+	const char *p = arg;
+
+	if (!*arg) {
+		snprintf(err, errlen, "empty PID list");
+		return -1;
+	}
+	while (*p) {
+		char *end;
+		long pid;
+
+		errno = 0;
+		pid = strtol(p, &end, 10);
+		if (end == p || (*end && *end != ',') || errno || pid <= 0 || pid > INT_MAX ||
+		    *p == '-' || *p == '+' || *p == ' ') {
+			int len = (int)strcspn(p, ",");
+
+			snprintf(err, errlen, "invalid PID '%.*s' in '%s'", len, p, arg);
+			return -1;
+		}
+		if (o->npids >= MAX_TARGET_PIDS) {
+			snprintf(err, errlen, "too many PIDs (at most %d)", MAX_TARGET_PIDS);
+			return -1;
+		}
+		o->pids[o->npids++] = (pid_t)pid;
+		p = end;
+		if (*p == ',') {
+			p++;
+			if (!*p) {
+				snprintf(err, errlen, "invalid PID list '%s': trailing comma", arg);
+				return -1;
+			}
+		}
+	}
+	return 0;
+}
+
+static int parse_number(const char *arg, double *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtod(arg, &end);
+	return end == arg || *end || errno || !isfinite(*out) ? -1 : 0;
+}
+
+static error_t parse_opt(int key, char *arg, struct argp_state *state)
+{
+	struct options *o = state->input;
+	const char *why;
+	char err[256];
+	double v;
+
+	switch (key) {
+	case 'p':
+		if (parse_pid_list(arg, o, err, sizeof(err)))
+			argp_error(state, "%s", err);
+		break;
+	case 'd':
+		if (parse_number(arg, &v) || v <= 0 || v > MAX_DURATION_S)
+			argp_error(state, "invalid duration '%s': expected seconds, > 0 and at most %.0f",
+				   arg, MAX_DURATION_S);
+		o->duration_s = v;
+		break;
+	case 'c':
+		if (parse_number(arg, &v) || v <= 0 || v > MAX_CORES)
+			argp_error(state, "invalid core count '%s': expected a number > 0", arg);
+		o->cores = v;
+		break;
+	case 'u':
+		if (parse_number(arg, &v) || v <= 0 || v > 1)
+			argp_error(state, "invalid utilization '%s': expected 0 < U <= 1", arg);
+		o->utilization = v;
+		break;
+	case 't':
+		o->threads = true;
+		break;
+	case 'j':
+		o->json = true;
+		break;
+	case 'H':
+		o->histogram = true;
+		break;
+	case 'f':
+		o->follow = true;
+		break;
+	case 'v':
+		o->verbose = true;
+		break;
+	case OPT_CLASS:
+		if (class_override_add(&o->overrides, arg, &why))
+			argp_error(state, "invalid --class '%s': %s", arg, why);
+		break;
+	case ARGP_KEY_ARG:
+		/* The first word that is not an option starts the command. */
+		o->command = &state->argv[state->next - 1];
+		state->next = state->argc;
+		break;
+	case ARGP_KEY_END:
+		if (o->npids && o->command)
+			argp_error(state, "give either -p PID or -- COMMAND, not both");
+		if (!o->npids && !o->command)
+			argp_error(state, "nothing to trace: give -p PID or -- COMMAND");
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+int options_parse(int argc, char **argv, struct options *o)
+{
+	static const struct argp argp = { opts, parse_opt, args_doc, doc, NULL, NULL, NULL };
+
+	memset(o, 0, sizeof(*o));
+	o->utilization = 1.0;
+	argp_err_exit_status = 2;
+	return argp_parse(&argp, argc, argv, ARGP_IN_ORDER, NULL, o);
+}

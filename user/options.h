@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+#ifndef OPTIONS_H
+#define OPTIONS_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+#include "classify.h"
+
+#define MAX_TARGET_PIDS 256
+
+struct options {
+	pid_t pids[MAX_TARGET_PIDS];
+	int npids;
+	char **command; /* NULL-terminated argv after "--", or NULL */
+	double duration_s; /* 0: until Ctrl-C or every target has exited */
+	double cores;	   /* 0: what the target may use */
+	double utilization;
+	bool threads;
+	bool json;
+	bool histogram;
+	bool follow;
+	bool verbose;
+	struct class_overrides overrides;
+};
+
+/*
+ * Parses the command line. Returns 0, or exits with status 2 and a one-line
+ * message on a usage error (argp's convention), or 0 after --help.
+ */
+int options_parse(int argc, char **argv, struct options *o);
+
+/* Parses "PID[,PID...]" into o; returns 0 or -1 with a message in err. */
+int parse_pid_list(const char *arg, struct options *o, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,253 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* The text report, for a person. */
+#include <stdlib.h>
+#include <string.h>
+#include "report.h"
+#include "syscalls.h"
+
+const char *format_ns(uint64_t ns, char *buf, size_t len)
+{
+	if (ns < 1000)
+		snprintf(buf, len, "%llu ns", (unsigned long long)ns);
+	else if (ns < 1000000)
+		snprintf(buf, len, "%.1f us", (double)ns / 1e3);
+	else if (ns < 1000000000)
+		snprintf(buf, len, "%.2f ms", (double)ns / 1e6);
+	else
+		snprintf(buf, len, "%.2f s", (double)ns / 1e9);
+	return buf;
+}
+
+static const struct account *sort_account;
+
+static uint64_t syscall_time(const struct syscall_stats *s)
+{
+	return s->total_ns + s->partial_ns;
+}
+
+static int by_time_desc(const void *x, const void *y)
+{
+	const struct syscall_stats *a = &sort_account->syscalls[*(const int *)x];
+	const struct syscall_stats *b = &sort_account->syscalls[*(const int *)y];
+
+	if (syscall_time(a) != syscall_time(b))
+		return syscall_time(a) < syscall_time(b) ? 1 : -1;
+	if (a->calls != b->calls)
+		return a->calls < b->calls ? 1 : -1;
+	return *(const int *)x - *(const int *)y;
+}
+
+size_t report_syscall_order(const struct account *a, int *order)
+{
+	size_t n = 0;
+	int nr;
+
+	for (nr = 0; nr <= SYSCALL_MAX_NR; nr++)
+		if (a->syscalls[nr].calls || a->syscalls[nr].partial_calls)
+			order[n++] = nr;
+	sort_account = a;
+	qsort(order, n, sizeof(*order), by_time_desc);
+	return n;
+}
+
+static const char *name_of(int nr, char *buf, size_t len)
+{
+	const char *name = nr == SYSCALL_OTHER ? "other" : syscall_name(nr);
+
+	if (name)
+		return name;
+	snprintf(buf, len, "syscall_%d", nr);
+	return buf;
+}
+
+static void print_histogram(FILE *out, const struct syscall_stats *s)
+{
+	uint64_t most = 0;
+	int i, first = -1, last = -1;
+
+	for (i = 0; i < HIST_SLOTS; i++) {
+		if (!s->hist[i])
+			continue;
+		if (first < 0)
+			first = i;
+		last = i;
+		if (s->hist[i] > most)
+			most = s->hist[i];
+	}
+	for (i = first; i >= 0 && i <= last; i++) {
+		unsigned long long lo = i ? 1ull << i : 0, hi = (2ull << i) - 1;
+		int bar = (int)(s->hist[i] * 40 / most);
+
+		fprintf(out, "      %10llu -> %-10llu us : %-8llu |%.*s%*s|\n", lo, hi,
+			(unsigned long long)s->hist[i], bar,
+			"****************************************", 40 - bar, "");
+	}
+}
+
+static void print_syscalls(FILE *out, const struct report *r)
+{
+	const struct account *a = r->acct;
+	int order[SYSCALL_MAX_NR + 1];
+	size_t n = report_syscall_order(a, order), i;
+	char b1[32], b2[32], b3[32], nb[32];
+	bool any_partial = false;
+
+	fprintf(out, "\nSYSCALLS (blocking: the thread switched out voluntarily inside the call)\n");
+	fprintf(out, "%-18s %9s %9s %9s %8s %7s %11s %11s %11s\n", "syscall", "calls", "blocking",
+		"non-blk", "EAGAIN", "errors", "total", "blocked", "max");
+	for (i = 0; i < n; i++) {
+		const struct syscall_stats *s = &a->syscalls[order[i]];
+		double pct = s->calls ? 100.0 * (double)s->blocking / (double)s->calls : 0;
+
+		if (s->partial_calls)
+			any_partial = true;
+		if (!s->calls)
+			continue;
+		fprintf(out, "%-18s %9llu %8.1f%% %9llu %8llu %7llu %11s %11s %11s\n",
+			name_of(order[i], nb, sizeof(nb)), (unsigned long long)s->calls, pct,
+			(unsigned long long)s->nonblocking, (unsigned long long)s->eagain,
+			(unsigned long long)s->errors, format_ns(s->total_ns, b1, sizeof(b1)),
+			format_ns(s->blocked_ns, b2, sizeof(b2)), format_ns(s->max_ns, b3, sizeof(b3)));
+		if (r->opts->histogram)
+			print_histogram(out, s);
+	}
+	if (!any_partial)
+		return;
+	fprintf(out, "\nCALLS CUT BY THE TRACING WINDOW (begun before it or unfinished at its end; "
+		     "time counted inside the window only)\n");
+	fprintf(out, "%-18s %9s %11s %11s\n", "syscall", "calls", "time", "blocked");
+	for (i = 0; i < n; i++) {
+		const struct syscall_stats *s = &a->syscalls[order[i]];
+
+		if (!s->partial_calls)
+			continue;
+		fprintf(out, "%-18s %9llu %11s %11s\n", name_of(order[i], nb, sizeof(nb)),
+			(unsigned long long)s->partial_calls,
+			format_ns(s->partial_ns, b1, sizeof(b1)),
+			format_ns(s->partial_blocked_ns, b2, sizeof(b2)));
+	}
+}
+
+static void print_threads(FILE *out, const struct report *r)
+{
+	const struct account *a = r->acct;
+	char b1[32], b2[32], b3[32];
+	size_t i;
+
+	fprintf(out, "\nTHREADS (on-CPU and run-queue: the kernel's schedstat; blocked: voluntary "
+		     "switch-out to wakeup)\n");
+	fprintf(out, "%8s %8s %-16s %11s %11s %11s %8s %8s %9s %9s\n", "tid", "pid", "comm",
+		"on-CPU", "run-queue", "blocked", "vol", "invol", "calls", "blocking");
+	for (i = 0; i < a->nthreads; i++) {
+		const struct thread_stats *t = &a->threads[i];
+
+		fprintf(out, "%8u %8u %-16s %11s %11s %11s %8llu %8llu %9llu %9llu%s\n", t->tid,
+			t->tgid, t->comm, format_ns(thread_oncpu_ns(t), b1, sizeof(b1)),
+			format_ns(thread_runq_ns(t), b2, sizeof(b2)),
+			format_ns(t->blocked_ns, b3, sizeof(b3)), (unsigned long long)t->voluntary,
+			(unsigned long long)t->involuntary, (unsigned long long)t->calls,
+			(unsigned long long)t->blocking_calls,
+			t->born && t->exited ? "  (came and went)" :
+			t->born		     ? "  (came)" :
+			t->exited	     ? "  (went)" :
+					       "");
+	}
+}
+
+static void print_sizing_row(FILE *out, const char *label, const struct sizing *s)
+{
+	char ct[32], wt[32], idle[32], sync[32], rq[32], rec[16];
+
+	if (s->recommended)
+		snprintf(rec, sizeof(rec), "%ld", s->recommended);
+	else
+		snprintf(rec, sizeof(rec), "-");
+	fprintf(out, "%-18s %7d %11s %11s %11s %11s %11s %7.2f %11s\n", label, s->split.threads,
+		format_ns(s->split.compute_ns, ct, sizeof(ct)),
+		format_ns(s->split.wait_ns, wt, sizeof(wt)),
+		format_ns(s->split.idle_ns, idle, sizeof(idle)),
+		format_ns(s->split.sync_ns, sync, sizeof(sync)),
+		format_ns(s->split.runq_ns, rq, sizeof(rq)), s->wait_compute_ratio, rec);
+}
+
+static void print_warnings(FILE *out, const char *label, const struct sizing *s)
+{
+	int i;
+
+	for (i = 0; i < s->nwarnings; i++)
+		fprintf(out, "  warning (%s): %s\n", label, s->warnings[i]);
+}
+
+static void print_sizing(FILE *out, const struct report *r)
+{
+	size_t i;
+
+	fprintf(out, "\nTHREAD GROUPS AND POOL SIZING: N x U x (1 + WT/CT)\n");
+	fprintf(out, "%-18s %7s %11s %11s %11s %11s %11s %7s %11s\n", "group", "threads",
+		"CT on-CPU", "WT wait", "idle", "sync", "run-queue", "WT/CT", "recommended");
+	for (i = 0; i < r->ngroups; i++)
+		print_sizing_row(out, r->groups[i].group[0] ? r->groups[i].group : "(unnamed)",
+				 &r->groups[i]);
+	print_sizing_row(out, "(all threads)", &r->total);
+	fprintf(out, "\nN = %g CPUs (%s), U = %.2f. WT: blocked in I/O, sleeps and page faults; "
+		     "idle: waiting for new work (epoll_wait, accept, ...); sync: futex.\n",
+		r->cores, r->cores_source, r->total.utilization);
+	for (i = 0; i < r->ngroups; i++) {
+		const struct sizing *s = &r->groups[i];
+
+		if (!s->recommended)
+			continue;
+		fprintf(out, "  %s: %g x %.2f x (1 + %.2f) = %.2f -> %ld threads\n",
+			s->group[0] ? s->group : "(unnamed)", s->cores, s->utilization,
+			s->wait_compute_ratio, s->cores * s->utilization * (1 + s->wait_compute_ratio),
+			s->recommended);
+	}
+	for (i = 0; i < r->ngroups; i++)
+		print_warnings(out, r->groups[i].group, &r->groups[i]);
+	print_warnings(out, "all threads", &r->total);
+}
+
+static void print_processes(FILE *out, const struct report *r)
+{
+	const struct account *a = r->acct;
+	size_t i;
+
+	for (i = 0; i < a->nprocesses; i++) {
+		const struct process_stats *p = &a->processes[i];
+
+		if (!p->came && !p->went)
+			continue;
+		fprintf(out, "  process %u (%s)%s%s", p->tgid, p->comm,
+			p->came ? " came (forked while traced)" : "",
+			p->went ? (p->came ? " and went" : " went (exited while traced)") : "");
+		if (p->went)
+			fprintf(out, ", exit status %d", p->exit_code >> 8 & 0xff);
+		fprintf(out, "\n");
+	}
+}
+
+void report_text(FILE *out, const struct report *r)
+{
+	const struct account *a = r->acct;
+	size_t i;
+
+	fprintf(out, "blockscope: traced");
+	for (i = 0; i < a->nprocesses && i < 8; i++)
+		fprintf(out, "%s %s[%u]", i ? "," : "", a->processes[i].comm, a->processes[i].tgid);
+	if (a->nprocesses > 8)
+		fprintf(out, " and %zu more", a->nprocesses - 8);
+	fprintf(out, " for %.2f s (%s); %llu records, %llu lost\n", (double)r->duration_ns / 1e9,
+		r->stop_reason, (unsigned long long)a->records, (unsigned long long)r->lost);
+	if (r->lost || r->storage_misses || r->tgid_misses || a->malformed)
+		fprintf(out,
+			"WARNING: incomplete data: %llu records lost (ring buffer full), %llu threads "
+			"without state, %llu children not followed, %llu malformed records; the counts "
+			"below miss them\n",
+			(unsigned long long)r->lost, (unsigned long long)r->storage_misses,
+			(unsigned long long)r->tgid_misses, (unsigned long long)a->malformed);
+	print_processes(out, r);
+	print_syscalls(out, r);
+	if (r->opts->threads)
+		print_threads(out, r);
+	print_sizing(out, r);
+}

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+#ifndef REPORT_H
+#define REPORT_H
+
+#include <stdio.h>
+#include <stdint.h>
+#include "account.h"
+#include "options.h"
+#include "sizing.h"
+
+/* Everything a report says, gathered once so text and JSON agree. */
+struct report {
+	const struct account *acct;
+	const struct options *opts;
+	uint64_t duration_ns;
+	double cores;
+	const char *cores_source; /* where N came from */
+	struct sizing total;
+	struct sizing *groups;
+	size_t ngroups;
+	uint64_t lost;		 /* ring buffer records dropped */
+	uint64_t storage_misses; /* threads whose state could not be made */
+	uint64_t tgid_misses;	 /* children that did not fit the traced set */
+	const char *stop_reason;
+};
+
+/* Syscall numbers with any activity, most total time first; returns count. */
+size_t report_syscall_order(const struct account *a, int *order);
+/* "1.25 ms"-style rendering of a duration. */
+const char *format_ns(uint64_t ns, char *buf, size_t len);
+
+void report_text(FILE *out, const struct report *r);
+int report_json(FILE *out, const struct report *r);
+
+#endif

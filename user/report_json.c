@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* The JSON report (--json), one document, built with json-c. */
+#include <json-c/json.h>
+#include "report.h"
+#include "syscalls.h"
+
+static void add_int(json_object *o, const char *key, uint64_t v)
+{
+	json_object_object_add(o, key, json_object_new_int64((int64_t)v));
+}
+
+static void add_double(json_object *o, const char *key, double v)
+{
+	json_object_object_add(o, key, json_object_new_double(v));
+}
+
+static void add_str(json_object *o, const char *key, const char *v)
+{
+	json_object_object_add(o, key, json_object_new_string(v));
+}
+
+static json_object *syscall_json(const struct syscall_stats *s, int nr)
+{
+	json_object *o = json_object_new_object(), *hist;
+	const char *name = nr == SYSCALL_OTHER ? "other" : syscall_name(nr);
+	char buf[32];
+	int i;
+
+	if (!name) {
+		snprintf(buf, sizeof(buf), "syscall_%d", nr);
+		name = buf;
+	}
+	add_str(o, "name", name);
+	json_object_object_add(o, "nr", json_object_new_int(nr == SYSCALL_OTHER ? -1 : nr));
+	add_int(o, "calls", s->calls);
+	add_int(o, "blocking", s->blocking);
+	add_int(o, "nonblocking", s->nonblocking);
+	add_int(o, "eagain", s->eagain);
+	add_int(o, "errors", s->errors);
+	add_int(o, "restarts", s->restarts);
+	add_int(o, "total_ns", s->total_ns);
+	add_int(o, "blocked_ns", s->blocked_ns);
+	add_int(o, "runq_ns", s->runq_ns);
+	add_int(o, "max_ns", s->max_ns);
+	add_int(o, "partial_calls", s->partial_calls);
+	add_int(o, "partial_ns", s->partial_ns);
+	add_int(o, "partial_blocked_ns", s->partial_blocked_ns);
+	hist = json_object_new_array();
+	for (i = 0; i < HIST_SLOTS; i++)
+		json_object_array_add(hist, json_object_new_int64((int64_t)s->hist[i]));
+	json_object_object_add(o, "hist_log2_us", hist);
+	return o;
+}
+
+static json_object *thread_json(const struct thread_stats *t)
+{
+	json_object *o = json_object_new_object();
+
+	add_int(o, "tid", t->tid);
+	add_int(o, "pid", t->tgid);
+	add_str(o, "comm", t->comm);
+	add_int(o, "oncpu_ns", thread_oncpu_ns(t));
+	add_int(o, "blocked_ns", t->blocked_ns);
+	add_int(o, "runq_ns", thread_runq_ns(t));
+	add_int(o, "voluntary_switches", t->voluntary);
+	add_int(o, "involuntary_switches", t->involuntary);
+	add_int(o, "kernel_voluntary_switches", t->end.nvcsw - t->base.nvcsw);
+	add_int(o, "kernel_involuntary_switches", t->end.nivcsw - t->base.nivcsw);
+	add_int(o, "blocked_outside_syscalls_ns", t->blocked_outside_ns);
+	add_int(o, "wait_ns", thread_wait_ns(t));
+	add_int(o, "idle_wait_ns", t->class_blocked_ns[CLASS_IDLE]);
+	add_int(o, "sync_wait_ns", t->class_blocked_ns[CLASS_SYNC]);
+	add_int(o, "calls", t->calls);
+	add_int(o, "blocking_calls", t->blocking_calls);
+	add_int(o, "eagain_calls", t->eagain_calls);
+	add_int(o, "traced_ns", t->last_ns > t->first_ns ? t->last_ns - t->first_ns : 0);
+	json_object_object_add(o, "born", json_object_new_boolean(t->born));
+	json_object_object_add(o, "exited", json_object_new_boolean(t->exited));
+	json_object_object_add(o, "counters_known",
+			       json_object_new_boolean(t->have_base && t->have_end));
+	return o;
+}
+
+static void add_sizing_keys(json_object *o, const struct sizing *s)
+{
+	json_object *w = json_object_new_array();
+	int i;
+
+	add_double(o, "cores", s->cores);
+	add_double(o, "utilization", s->utilization);
+	add_int(o, "compute_ns", s->split.compute_ns);
+	add_int(o, "wait_ns", s->split.wait_ns);
+	add_int(o, "idle_wait_ns", s->split.idle_ns);
+	add_int(o, "sync_wait_ns", s->split.sync_ns);
+	add_int(o, "runq_ns", s->split.runq_ns);
+	add_double(o, "wait_compute_ratio", s->wait_compute_ratio);
+	add_int(o, "recommended_threads", (uint64_t)s->recommended);
+	for (i = 0; i < s->nwarnings; i++)
+		json_object_array_add(w, json_object_new_string(s->warnings[i]));
+	json_object_object_add(o, "warnings", w);
+}
+
+int report_json(FILE *out, const struct report *r)
+{
+	const struct account *a = r->acct;
+	json_object *root = json_object_new_object(), *arr, *o, *sizing;
+	int order[SYSCALL_MAX_NR + 1];
+	size_t n, i;
+	int rc;
+
+	add_int(root, "duration_ns", r->duration_ns);
+	add_str(root, "stop_reason", r->stop_reason);
+
+	arr = json_object_new_array();
+	for (i = 0; i < a->nprocesses; i++) {
+		const struct process_stats *p = &a->processes[i];
+
+		o = json_object_new_object();
+		add_int(o, "pid", p->tgid);
+		add_str(o, "comm", p->comm);
+		json_object_object_add(o, "came", json_object_new_boolean(p->came));
+		json_object_object_add(o, "went", json_object_new_boolean(p->went));
+		if (p->came)
+			add_int(o, "parent", p->parent_tgid);
+		json_object_array_add(arr, o);
+	}
+	json_object_object_add(root, "targets", arr);
+
+	o = json_object_new_object();
+	add_int(o, "received", a->records);
+	add_int(o, "lost", r->lost);
+	add_int(o, "malformed", a->malformed);
+	add_int(o, "threads_without_state", r->storage_misses);
+	add_int(o, "children_not_followed", r->tgid_misses);
+	json_object_object_add(root, "events", o);
+
+	arr = json_object_new_array();
+	n = report_syscall_order(a, order);
+	for (i = 0; i < n; i++)
+		json_object_array_add(arr, syscall_json(&a->syscalls[order[i]], order[i]));
+	json_object_object_add(root, "syscalls", arr);
+
+	arr = json_object_new_array();
+	for (i = 0; i < a->nthreads; i++)
+		json_object_array_add(arr, thread_json(&a->threads[i]));
+	json_object_object_add(root, "threads", arr);
+
+	sizing = json_object_new_object();
+	add_sizing_keys(sizing, &r->total);
+	add_str(sizing, "cores_source", r->cores_source);
+	arr = json_object_new_array();
+	for (i = 0; i < r->ngroups; i++) {
+		o = json_object_new_object();
+		add_str(o, "group", r->groups[i].group);
+		json_object_object_add(o, "threads", json_object_new_int(r->groups[i].split.threads));
+		add_sizing_keys(o, &r->groups[i]);
+		json_object_array_add(arr, o);
+	}
+	json_object_object_add(sizing, "groups", arr);
+	json_object_object_add(root, "sizing", sizing);
+
+	rc = fprintf(out, "%s\n", json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
+								     JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(root);
+	return rc < 0 ? -1 : 0;
+}

@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* Pool sizing: N x U x (1 + WT/CT), per thread group and for the whole target. */
+#include <ctype.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "sizing.h"
+
+__attribute__((format(printf, 2, 3))) static void warn(struct sizing *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (s->nwarnings >= SIZING_MAX_WARNINGS)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(s->warnings[s->nwarnings++], SIZING_WARNING_LEN, fmt, ap);
+	va_end(ap);
+}
+
+void sizing_compute(struct sizing *s, const struct time_split *split, double cores,
+		    double utilization)
+{
+	double ct = (double)split->compute_ns, wt = (double)split->wait_ns;
+
+	s->cores = cores;
+	s->utilization = utilization;
+	s->split = *split;
+	s->nwarnings = 0;
+	s->wait_compute_ratio = ct > 0 ? wt / ct : 0;
+	s->recommended = 0;
+	if (split->compute_ns < SIZING_MIN_COMPUTE_NS) {
+		warn(s,
+		     "only %.1f ms on CPU observed: too little to size from; trace longer or under load",
+		     ct / 1e6);
+		if (ct <= 0)
+			return;
+	}
+	/* A little slack so that a ratio of 3.0000001 does not round to one more. */
+	s->recommended = (long)ceil(cores * utilization * (1 + s->wait_compute_ratio) - 1e-9);
+	if (s->recommended < 1)
+		s->recommended = 1;
+	if ((double)split->runq_ns > SIZING_MAX_RUNQ_SHARE * ct && split->compute_ns > 0)
+		warn(s,
+		     "run-queue wait is %.0f%% of CPU time: the CPUs are already saturated, more threads will not help",
+		     100.0 * (double)split->runq_ns / ct);
+	if (split->sync_ns > split->wait_ns)
+		warn(s,
+		     "threads wait on each other (futex) %.1f ms, more than for I/O (%.1f ms): lock contention, more threads will make it worse",
+		     (double)split->sync_ns / 1e6, wt / 1e6);
+}
+
+void group_name(const char *comm, char *out, size_t len)
+{
+	size_t o = 0;
+
+	if (!len)
+		return;
+	for (; *comm && o + 1 < len; comm++)
+		if (!isdigit((unsigned char)*comm))
+			out[o++] = *comm;
+	out[o] = '\0';
+}
+
+void split_add_thread(struct time_split *split, const struct thread_stats *t)
+{
+	split->threads++;
+	split->compute_ns += thread_oncpu_ns(t);
+	split->wait_ns += thread_wait_ns(t);
+	split->idle_ns += t->class_blocked_ns[CLASS_IDLE];
+	split->sync_ns += t->class_blocked_ns[CLASS_SYNC];
+	split->runq_ns += thread_runq_ns(t);
+}
+
+static int by_compute_desc(const void *x, const void *y)
+{
+	const struct sizing *a = x, *b = y;
+
+	if (a->split.compute_ns != b->split.compute_ns)
+		return a->split.compute_ns < b->split.compute_ns ? 1 : -1;
+	return strcmp(a->group, b->group);
+}
+
+int sizing_by_group(const struct account *a, double cores, double utilization,
+		    struct sizing *total, struct sizing **groups, size_t *ngroups)
+{
+	struct time_split all = { 0 }, *splits;
+	struct sizing *out;
+	size_t i, j, n = 0;
+
+	out = calloc(a->nthreads ? a->nthreads : 1, sizeof(*out));
+	splits = calloc(a->nthreads ? a->nthreads : 1, sizeof(*splits));
+	if (!out || !splits) {
+		free(out);
+		free(splits);
+		return -1;
+	}
+	for (i = 0; i < a->nthreads; i++) {
+		const struct thread_stats *t = &a->threads[i];
+		char name[GROUP_NAME_LEN];
+
+		group_name(t->comm, name, sizeof(name));
+		for (j = 0; j < n; j++)
+			if (strcmp(out[j].group, name) == 0)
+				break;
+		if (j == n)
+			memcpy(out[n++].group, name, sizeof(name));
+		split_add_thread(&splits[j], t);
+		split_add_thread(&all, t);
+	}
+	for (j = 0; j < n; j++)
+		sizing_compute(&out[j], &splits[j], cores, utilization);
+	free(splits);
+	qsort(out, n, sizeof(*out), by_compute_desc);
+	memset(total, 0, sizeof(*total));
+	sizing_compute(total, &all, cores, utilization);
+	*groups = out;
+	*ngroups = n;
+	return 0;
+}

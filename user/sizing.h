@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+#ifndef SIZING_H
+#define SIZING_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "account.h"
+
+#define SIZING_MAX_WARNINGS 4
+#define SIZING_WARNING_LEN 200
+#define GROUP_NAME_LEN BLOCKSCOPE_COMM_LEN
+/* Below this much on-CPU time the ratio WT/CT is mostly noise. */
+#define SIZING_MIN_COMPUTE_NS (10ull * 1000 * 1000)
+/* Run-queue wait above this share of CT means the CPUs are saturated. */
+#define SIZING_MAX_RUNQ_SHARE 0.10
+
+/* Where the time of a set of threads went, by what it means for sizing. */
+struct time_split {
+	int threads;
+	uint64_t compute_ns; /* CT: on-CPU */
+	uint64_t wait_ns;    /* WT: blocked in I/O and sleeps, and outside syscalls */
+	uint64_t idle_ns;    /* blocked waiting for new work */
+	uint64_t sync_ns;    /* blocked waiting for other threads (futex) */
+	uint64_t runq_ns;    /* runnable, waiting for a CPU */
+};
+
+struct sizing {
+	char group[GROUP_NAME_LEN]; /* "" for the whole target */
+	double cores;
+	double utilization;
+	struct time_split split;
+	double wait_compute_ratio;
+	long recommended; /* 0 when there is too little to size from */
+	int nwarnings;
+	char warnings[SIZING_MAX_WARNINGS][SIZING_WARNING_LEN];
+};
+
+/* N x U x (1 + WT/CT), rounded up, with the warnings that qualify it. */
+void sizing_compute(struct sizing *s, const struct time_split *split, double cores,
+		    double utilization);
+
+/* A thread's group: its name with the digits taken out ("worker-12" -> "worker-"). */
+void group_name(const char *comm, char *out, size_t len);
+
+void split_add_thread(struct time_split *split, const struct thread_stats *t);
+
+/*
+ * Sizes the whole target into *total and each thread group into a new array
+ * (*groups, *ngroups; free() it), largest CT first.
+ */
+int sizing_by_group(const struct account *a, double cores, double utilization,
+		    struct sizing *total, struct sizing **groups, size_t *ngroups);
+
+#endif
