@@ -112,9 +112,18 @@ int main(int argc, char **argv)
 	enum stop_reason why;
 	char err[512];
 	uint64_t t0;
+	FILE *out = stdout;
 	int i, rc = 1;
 
 	options_parse(argc, argv, &o);
+	if (o.output) {
+		/* Opened first, so a bad path fails before anything is traced. */
+		out = fopen(o.output, "we");
+		if (!out) {
+			error_line("cannot write '%s': %s", o.output, strerror(errno));
+			return 1;
+		}
+	}
 	if (o.npids && dedupe_targets(&o))
 		return 1;
 	if (account_init(&acct, &o.overrides)) {
@@ -219,20 +228,23 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (o.json)
-		rc = report_json(stdout, &report) ? 1 : 0;
+		rc = report_json(out, &report) ? 1 : 0;
 	else {
-		report_text(stdout, &report);
+		report_text(out, &report);
 		rc = 0;
 	}
 	if (report.lost)
 		error_line("warning: %llu records were lost (ring buffer full): counts are low",
 			   (unsigned long long)report.lost);
-	if (fflush(stdout) == EOF) {
+	if (fflush(out) == EOF || (out != stdout && fclose(out) == EOF)) {
 		error_line("cannot write the report: %s", strerror(errno));
 		rc = 1;
 	}
+	out = stdout;
 	free(report.groups);
 out:
+	if (out != stdout)
+		fclose(out);
 	if (launch.pid > 0 && session.child == 0)
 		launch_abort(&launch); /* prepared, never started */
 	tracer_close(&tracer);

@@ -31,7 +31,7 @@ static const char doc[] =
 	"  blockscope -p 1234 -d 10          trace process 1234 for 10 seconds\n"
 	"  blockscope -p 1234,1240 -t        several processes, with a per-thread table\n"
 	"  blockscope -j -p $(pidof nginx | tr ' ' ,) -d 5 > nginx.json\n"
-	"  blockscope -f -- make -j2         run a command, following its children\n"
+	"  blockscope -f -o make.txt -- make -j2   run a command, following its children\n"
 	"  blockscope -c 4 -u 0.8 -p 1234    size for 4 CPUs at 80% utilisation\n"
 	"  blockscope --class=futex=wait -p 1234   count futex waits as work waits\n"
 	"\v"
@@ -59,6 +59,8 @@ static const struct argp_option opts[] = {
 	  "Count SYSCALL's blocked time as CLASS: wait (in WT), idle (waiting for work) or "
 	  "sync (waiting for other threads); may be repeated",
 	  0 },
+	{ "output", 'o', "FILE", 0,
+	  "Write the report to FILE instead of stdout (which a traced command shares)", 0 },
 	{ "verbose", 'v', NULL, 0, "Show libbpf's messages", 0 },
 	{ 0 },
 };
@@ -152,6 +154,11 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case 'v':
 		o->verbose = true;
+		break;
+	case 'o':
+		if (!*arg)
+			argp_error(state, "invalid output file: empty name");
+		o->output = arg;
 		break;
 	case OPT_CLASS:
 		if (class_override_add(&o->overrides, arg, &why))

@@ -20,6 +20,7 @@ struct options {
 	bool histogram;
 	bool follow;
 	bool verbose;
+	const char *output; /* report file, or NULL for stdout */
 	struct class_overrides overrides;
 };
 

@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# The core tracer against the real kernel: classification, accounting,
+# agreement with /proc, PID filtering, errors and stop conditions.
+source "$(dirname "$0")/../lib.sh"
+
+# 1. A thread blocked in read() on a pipe fed every 3 ms: >= 90% blocking reads.
+"$BLOCKSCOPE" -j -- "$PROGS/pipe_reader" 200 3000 >"$TMP/pipe.json" 2>"$TMP/pipe.err"
+jq_check pipe_reader_blocking "$TMP/pipe.json" \
+	'.syscalls[] | select(.name=="read") | .calls >= 200 and .blocking / .calls >= 0.9'
+jq_check pipe_reader_exited "$TMP/pipe.json" '.stop_reason == "every target exited" and .events.lost == 0'
+
+# 2. Polling an empty O_NONBLOCK pipe: 0 blocking reads, every poll EAGAIN.
+#    Attached by PID while it sleeps first, so the loader's own reads of
+#    shared libraries (which may really block on I/O) are not in the window.
+spawn "$PROGS/nonblock_poll" 200000 500 2>/dev/null
+pid=${CHILD_PIDS[-1]}
+"$BLOCKSCOPE" -j -p "$pid" -d 20 >"$TMP/poll.json" 2>"$TMP/poll.err"
+jq_check nonblock_no_blocking_reads "$TMP/poll.json" \
+	'.syscalls[] | select(.name=="read") | .calls == 200000 and .blocking == 0 and .eagain == 200000'
+
+# 3. A CPU-bound thread, attached by PID: >= 90% of its traced time on CPU.
+spawn "$PROGS/cpu_bound" 4000 >/dev/null 2>&1
+pid=${CHILD_PIDS[-1]}
+sleep 0.3
+"$BLOCKSCOPE" -j -p "$pid" -d 1 >"$TMP/cpu.json" 2>"$TMP/cpu.err"
+jq_check cpu_bound_oncpu "$TMP/cpu.json" \
+	"[.threads[] | select(.tid==$pid)] | length == 1 and (.[0].oncpu_ns / .[0].traced_ns >= 0.9)"
+jq_check pid_filter_only_target "$TMP/cpu.json" "[.threads[] | select(.pid != $pid)] | length == 0"
+jq_check duration_honoured "$TMP/cpu.json" '.duration_ns >= 0.9e9 and .duration_ns < 2e9 and .stop_reason == "duration reached"'
+kill "$pid" 2>/dev/null
+
+# 4. Per-thread switches and on-CPU time agree with what each thread read
+#    from /proc/thread-self just before it ended.
+"$BLOCKSCOPE" -j -- "$PROGS/selfcheck" "$TMP/self.txt" >"$TMP/self.json" 2>"$TMP/self.err"
+ok=1
+while read -r tid vol invol oncpu runq; do
+	line=$(jq -r ".threads[] | select(.tid==$tid) | \"\(.voluntary_switches) \(.involuntary_switches) \(.oncpu_ns)\"" "$TMP/self.json")
+	if [ -z "$line" ]; then
+		echo "  thread $tid missing from the report"; ok=0; continue
+	fi
+	read -r bvol binvol boncpu <<<"$line"
+	if ! awk -v a="$vol" -v b="$bvol" -v c="$invol" -v d="$binvol" -v e="$oncpu" -v f="$boncpu" \
+		'BEGIN { dv = a - b; di = c - d; if (dv < 0) dv = -dv; if (di < 0) di = -di;
+			 de = (f - e) / e; if (de < 0) de = -de; exit !(dv <= 3 && di <= 3 && de <= 0.03) }'; then
+		echo "  thread $tid: /proc vol=$vol invol=$invol oncpu=$oncpu; blockscope vol=$bvol invol=$binvol oncpu=$boncpu"
+		ok=0
+	fi
+done <"$TMP/self.txt"
+[ "$(wc -l <"$TMP/self.txt")" -eq 5 ] || ok=0
+check selfcheck_agrees_with_proc "switch counts or on-CPU time differ from /proc" -- [ $ok -eq 1 ]
+
+# 5. A call already in progress when tracing starts is reported as such.
+spawn sleep 30
+pid=${CHILD_PIDS[-1]}
+sleep 0.2
+"$BLOCKSCOPE" -j -p "$pid" -d 0.5 >"$TMP/sleep.json" 2>"$TMP/sleep.err"
+jq_check in_progress_call_reported "$TMP/sleep.json" \
+	'.syscalls[] | select(.name=="clock_nanosleep") | .calls == 0 and .partial_calls == 1 and .partial_blocked_ns > 4e8'
+kill "$pid"
+
+# 6. A target that exits mid-trace ends the trace with a full report, exit 0.
+spawn "$PROGS/pipe_reader" 100 5000 >/dev/null 2>&1
+pid=${CHILD_PIDS[-1]}
+start=$(date +%s%N)
+"$BLOCKSCOPE" -j -p "$pid" -d 20 >"$TMP/mid.json" 2>"$TMP/mid.err"
+rc=$?
+elapsed=$(( ($(date +%s%N) - start) / 1000000 ))
+check target_exit_mid_trace "exit status $rc after ${elapsed} ms" -- [ $rc -eq 0 -a $elapsed -lt 5000 ]
+jq_check target_exit_report "$TMP/mid.json" '.stop_reason == "every target exited" and (.targets[0].went == true) and ([.syscalls[] | select(.name=="read")] | length == 1)'
+
+# 7. SIGINT and SIGTERM detach and print the report.
+for sig in INT TERM; do
+	spawn sleep 30
+	pid=${CHILD_PIDS[-1]}
+	"$BLOCKSCOPE" -j -p "$pid" >"$TMP/sig.json" 2>"$TMP/sig.err" &
+	bs=$!
+	sleep 1
+	kill -$sig $bs
+	wait $bs
+	rc=$?
+	check "sig${sig}_exit_0" "exit status $rc" -- [ $rc -eq 0 ]
+	jq_check "sig${sig}_report" "$TMP/sig.json" ".stop_reason == \"stopped by SIG$sig\""
+	kill "$pid"
+done
+
+# 8. Bad input: one line on stderr, the right exit status, never a crash.
+expect_error() {
+	local name=$1 status=$2 pattern=$3
+	shift 3
+	"$@" >"$TMP/err.out" 2>"$TMP/err.txt"
+	local rc=$?
+	if [ $rc -eq "$status" ] && grep -q -- "$pattern" "$TMP/err.txt" && [ ! -s "$TMP/err.out" ]; then
+		pass "$name"
+	else
+		fail "$name" "exit $rc, stderr: $(head -c 300 "$TMP/err.txt")"
+	fi
+}
+expect_error no_such_pid 1 "no such process: 999999" "$BLOCKSCOPE" -p 999999
+expect_error junk_pid 2 "invalid PID '12x'" "$BLOCKSCOPE" -p 12x
+expect_error pid_zero 2 "invalid PID '0'" "$BLOCKSCOPE" -p 0
+expect_error bad_duration 2 "invalid duration '-1'" "$BLOCKSCOPE" -d -1 -p 1
+expect_error bad_utilization 2 "invalid utilization '1.5'" "$BLOCKSCOPE" -u 1.5 -p 1
+expect_error bad_class 2 "unknown syscall" "$BLOCKSCOPE" --class=nosuch=idle -p 1
+expect_error nothing_to_trace 2 "nothing to trace" "$BLOCKSCOPE"
+expect_error no_such_command 1 "cannot run 'no-such-command-here': command not found" \
+	"$BLOCKSCOPE" -- no-such-command-here
+if command -v setpriv >/dev/null; then
+	expect_error not_root 1 "must run as root" setpriv --reuid=65534 --regid=65534 --clear-groups \
+		"$BLOCKSCOPE" -- true
+fi
+
+# 9. Run against a program not written for the tests: dd reading /dev/zero.
+"$BLOCKSCOPE" -j -- dd if=/dev/zero of=/dev/null bs=4k count=20000 >"$TMP/dd.json" 2>/dev/null
+jq_check dd_reads_nonblocking "$TMP/dd.json" \
+	'.syscalls[] | select(.name=="read") | .calls >= 20000 and .blocking < 10'
+
+finish

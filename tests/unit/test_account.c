@@ -1,0 +1,243 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+#include <errno.h>
+#include "unit.h"
+#include "account.h"
+
+static struct account a;
+
+static int setup(void **state)
+{
+	(void)state;
+	return account_init(&a, NULL);
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	account_free(&a);
+	return 0;
+}
+
+static const struct syscall_stats *stats(const char *name)
+{
+	return &a.syscalls[syscall_number(name)];
+}
+
+static void classifies_a_sequence(void **state)
+{
+	struct call_record calls[] = {
+		make_call(10, "read", 1, 3000000, 2900000, 1),
+		make_call(10, "read", 1, 3100000, 3000000, 2),
+		make_call(10, "read", -EAGAIN, 800, 0, 0),
+		make_call(10, "read", -EBADF, 500, 0, 0),
+		make_call(10, "write", 1, 2000, 0, 0),
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(calls) / sizeof(calls[0]); i++)
+		assert_int_equal(account_record(&a, &calls[i], sizeof(calls[i])), 0);
+	assert_int_equal(stats("read")->calls, 4);
+	assert_int_equal(stats("read")->blocking, 2);
+	assert_int_equal(stats("read")->nonblocking, 2);
+	assert_int_equal(stats("read")->eagain, 1);
+	assert_int_equal(stats("read")->errors, 1);
+	assert_int_equal(stats("read")->blocked_ns, 5900000);
+	assert_int_equal(stats("read")->max_ns, 3100000);
+	assert_int_equal(stats("read")->total_ns, 3000000 + 3100000 + 800 + 500);
+	assert_int_equal(stats("write")->calls, 1);
+	assert_int_equal(a.nthreads, 1);
+	assert_int_equal(a.threads[0].calls, 5);
+	assert_int_equal(a.threads[0].blocking_calls, 2);
+	assert_int_equal(a.threads[0].class_blocked_ns[CLASS_WAIT], 5900000);
+}
+
+static void histogram_slots(void **state)
+{
+	(void)state;
+	assert_int_equal(hist_slot(0), 0);
+	assert_int_equal(hist_slot(1999), 0);
+	assert_int_equal(hist_slot(2000), 1);
+	assert_int_equal(hist_slot(3999), 1);
+	assert_int_equal(hist_slot(4000), 2);
+	assert_int_equal(hist_slot(1000000), 9); /* 1000 us in [512, 1024) */
+	assert_int_equal(hist_slot(UINT64_MAX), HIST_SLOTS - 1);
+}
+
+static void restarted_call_counts_once(void **state)
+{
+	struct call_record first = make_call(7, "read", -512, 1000000, 900000, 1);
+	struct call_record retry = make_call(7, "read", 5, 2000000, 1800000, 1);
+	struct call_record lone = make_call(7, "poll", -514, 5000, 4000, 1);
+	struct call_record other = make_call(7, "write", 5, 100, 0, 0);
+
+	(void)state;
+	account_call(&a, &first);
+	assert_int_equal(stats("read")->calls, 0); /* waits for the retry */
+	account_call(&a, &retry);
+	assert_int_equal(stats("read")->calls, 1);
+	assert_int_equal(stats("read")->restarts, 1);
+	assert_int_equal(stats("read")->errors, 0);
+	assert_int_equal(stats("read")->total_ns, 3000000);
+	assert_int_equal(stats("read")->blocked_ns, 2700000);
+	/* Interrupted and never retried: counted once, when the next call shows it. */
+	account_call(&a, &lone);
+	account_call(&a, &other);
+	assert_int_equal(stats("poll")->calls, 1);
+	assert_int_equal(stats("poll")->restarts, 0);
+	assert_int_equal(stats("write")->calls, 1);
+	/* Pending at the end: account_finish closes it. */
+	account_call(&a, &lone);
+	account_finish(&a);
+	assert_int_equal(stats("poll")->calls, 2);
+}
+
+static void restart_syscall_completes_it(void **state)
+{
+	struct call_record first = make_call(8, "clock_nanosleep", -516, 1000, 900, 1);
+	struct call_record again = make_call(8, "restart_syscall", 0, 5000, 4500, 1);
+
+	(void)state;
+	account_call(&a, &first);
+	account_call(&a, &again);
+	assert_int_equal(stats("clock_nanosleep")->calls, 1);
+	assert_int_equal(stats("clock_nanosleep")->total_ns, 6000);
+	assert_int_equal(stats("restart_syscall")->calls, 0);
+}
+
+static void window_cut_calls_kept_apart(void **state)
+{
+	struct call_record before = make_call(9, "epoll_wait", 1, 5000000, 5000000, 1);
+	struct call_record after = make_call(9, "epoll_wait", 0, 7000000, 7000000, 1);
+
+	(void)state;
+	before.hdr.flags = CALL_BEGAN_BEFORE;
+	after.hdr.flags = CALL_IN_PROGRESS;
+	account_call(&a, &before);
+	account_call(&a, &after);
+	assert_int_equal(stats("epoll_wait")->calls, 0);
+	assert_int_equal(stats("epoll_wait")->partial_calls, 2);
+	assert_int_equal(stats("epoll_wait")->partial_ns, 12000000);
+	/* Its time still counts for the thread, as idle. */
+	assert_int_equal(account_find_thread(&a, 9)->class_blocked_ns[CLASS_IDLE], 12000000);
+}
+
+static void thread_counters_and_baselines(void **state)
+{
+	struct thread_counters base = { 1000000, 50000, 10, 2 };
+	struct thread_record end = make_thread(20, "worker-3", 5000000, 150000, THREAD_AT_STOP);
+	struct fork_record born = { 0 };
+	struct thread_record died = make_thread(21, "worker-4", 2000000, 7000, THREAD_EXITED);
+	struct thread_stats *t;
+
+	(void)state;
+	account_set_base(&a, 20, 20, &base);
+	account_record(&a, &end, sizeof(end));
+	t = account_find_thread(&a, 20);
+	assert_non_null(t);
+	assert_string_equal(t->comm, "worker-3");
+	assert_int_equal(thread_oncpu_ns(t), 4000000);
+	assert_int_equal(thread_runq_ns(t), 100000);
+
+	born.hdr.type = RECORD_FORK;
+	born.hdr.tid = 21;
+	born.hdr.tgid = 20;
+	born.parent_tid = 20;
+	born.parent_tgid = 20;
+	account_record(&a, &born, sizeof(born));
+	/* A base read later from /proc must not replace the zero of a newborn. */
+	account_set_base(&a, 21, 20, &base);
+	account_record(&a, &died, sizeof(died));
+	t = account_find_thread(&a, 21);
+	assert_true(t->born);
+	assert_true(t->exited);
+	assert_int_equal(thread_oncpu_ns(t), 2000000);
+	/* /proc at stop does not overwrite a dead thread's final counters. */
+	account_set_end(&a, 21, &base);
+	assert_int_equal(thread_oncpu_ns(t), 2000000);
+	/* A new thread with the reused TID is a new entry. */
+	account_record(&a, &born, sizeof(born));
+	assert_int_equal(a.nthreads, 3);
+	assert_false(account_find_thread(&a, 21)->exited);
+}
+
+static void unknown_base_reports_zero(void **state)
+{
+	struct thread_record end = make_thread(30, "x", 5000000, 0, THREAD_AT_STOP);
+
+	(void)state;
+	account_record(&a, &end, sizeof(end));
+	assert_int_equal(thread_oncpu_ns(account_find_thread(&a, 30)), 0);
+}
+
+static void malformed_records_counted(void **state)
+{
+	struct call_record c = make_call(1, "read", 0, 1, 0, 0);
+	struct record_header h = { 99, 0, 1, 1 };
+
+	(void)state;
+	assert_int_equal(account_record(&a, &c, sizeof(c) - 1), -1);
+	assert_int_equal(account_record(&a, &h, sizeof(h)), -1);
+	assert_int_equal(account_record(&a, &h, 2), -1);
+	assert_int_equal(a.malformed, 3);
+	assert_int_equal(a.nthreads, 0);
+}
+
+static void many_threads(void **state)
+{
+	uint32_t tid;
+
+	(void)state;
+	for (tid = 1; tid <= 5000; tid++) {
+		struct call_record c = make_call(tid, "read", 0, tid, 0, 0);
+
+		account_call(&a, &c);
+	}
+	assert_int_equal(a.nthreads, 5000);
+	for (tid = 1; tid <= 5000; tid += 499)
+		assert_int_equal(account_find_thread(&a, tid)->tid, tid);
+	assert_null(account_find_thread(&a, 5001));
+}
+
+static void processes_come_and_go(void **state)
+{
+	struct fork_record f = { 0 };
+	struct process_exit_record e = { 0 };
+
+	(void)state;
+	f.hdr.type = RECORD_FORK;
+	f.hdr.tid = 501;
+	f.hdr.tgid = 501;
+	f.parent_tid = 500;
+	f.parent_tgid = 500;
+	strcpy(f.comm, "child");
+	account_record(&a, &f, sizeof(f));
+	e.hdr.type = RECORD_PROCESS_EXIT;
+	e.hdr.tid = 501;
+	e.hdr.tgid = 501;
+	e.exit_code = 3 << 8;
+	account_record(&a, &e, sizeof(e));
+	assert_int_equal(a.nprocesses, 1);
+	assert_true(a.processes[0].came);
+	assert_true(a.processes[0].went);
+	assert_int_equal(a.processes[0].parent_tgid, 500);
+	assert_string_equal(a.processes[0].comm, "child");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(classifies_a_sequence, setup, teardown),
+		cmocka_unit_test_setup_teardown(histogram_slots, setup, teardown),
+		cmocka_unit_test_setup_teardown(restarted_call_counts_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(restart_syscall_completes_it, setup, teardown),
+		cmocka_unit_test_setup_teardown(window_cut_calls_kept_apart, setup, teardown),
+		cmocka_unit_test_setup_teardown(thread_counters_and_baselines, setup, teardown),
+		cmocka_unit_test_setup_teardown(unknown_base_reports_zero, setup, teardown),
+		cmocka_unit_test_setup_teardown(malformed_records_counted, setup, teardown),
+		cmocka_unit_test_setup_teardown(many_threads, setup, teardown),
+		cmocka_unit_test_setup_teardown(processes_come_and_go, setup, teardown),
+	};
+
+	return cmocka_run_group_tests_name("account", tests, NULL, NULL);
+}

@@ -1,0 +1,165 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* The JSON contract and the text report, on a fixed account. */
+#include <stdlib.h>
+#include <json-c/json.h>
+#include "unit.h"
+#include "report.h"
+
+#define MS 1000000ull
+
+static char *render(const struct report *r, bool json)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (json)
+		assert_int_equal(report_json(f, r), 0);
+	else
+		report_text(f, r);
+	fclose(f);
+	return buf;
+}
+
+static void fill(struct account *a, struct report *r, struct options *o)
+{
+	struct thread_counters zero = { 0 };
+	struct thread_record t = make_thread(42, "worker-1", 100 * MS, 5 * MS, THREAD_AT_STOP);
+	struct call_record c1 = make_call(42, "recvfrom", 10, 300 * MS, 290 * MS, 3);
+	struct call_record c2 = make_call(42, "recvfrom", -11, 1000, 0, 0);
+	struct process_stats *p;
+
+	account_init(a, NULL);
+	p = account_process(a, 42);
+	strcpy(p->comm, "pool_server");
+	account_set_base(a, 42, 42, &zero);
+	t.voluntary = 3;
+	t.involuntary = 1;
+	t.blocked_ns = 290 * MS;
+	account_thread_record(a, &t);
+	account_call(a, &c1);
+	account_call(a, &c2);
+	memset(o, 0, sizeof(*o));
+	o->utilization = 1;
+	memset(r, 0, sizeof(*r));
+	r->acct = a;
+	r->opts = o;
+	r->duration_ns = 1000 * MS;
+	r->cores = 2;
+	r->cores_source = "--cores";
+	r->stop_reason = "duration reached";
+	r->lost = 7;
+	assert_int_equal(sizing_by_group(a, 2, 1, &r->total, &r->groups, &r->ngroups), 0);
+}
+
+static json_object *get(json_object *o, const char *key)
+{
+	json_object *v = NULL;
+
+	assert_true(json_object_object_get_ex(o, key, &v));
+	return v;
+}
+
+static void json_contract(void **state)
+{
+	struct account a;
+	struct report r;
+	struct options o;
+	char *text;
+	json_object *root, *sc, *th, *sz, *g;
+
+	(void)state;
+	fill(&a, &r, &o);
+	text = render(&r, true);
+	root = json_tokener_parse(text);
+	assert_non_null(root);
+	assert_int_equal(json_object_get_int64(get(root, "duration_ns")), 1000 * MS);
+	assert_int_equal(json_object_get_int(get(get(root, "events"), "lost")), 7);
+	assert_string_equal(json_object_get_string(get(json_object_array_get_idx(get(root, "targets"), 0), "comm")),
+			    "pool_server");
+	sc = json_object_array_get_idx(get(root, "syscalls"), 0);
+	assert_string_equal(json_object_get_string(get(sc, "name")), "recvfrom");
+	assert_int_equal(json_object_get_int(get(sc, "nr")), 45);
+	assert_int_equal(json_object_get_int(get(sc, "calls")), 2);
+	assert_int_equal(json_object_get_int(get(sc, "blocking")), 1);
+	assert_int_equal(json_object_get_int(get(sc, "nonblocking")), 1);
+	assert_int_equal(json_object_get_int(get(sc, "eagain")), 1);
+	assert_int_equal(json_object_get_int(get(sc, "errors")), 0);
+	assert_int_equal(json_object_get_int64(get(sc, "blocked_ns")), 290 * MS);
+	assert_int_equal(json_object_get_int64(get(sc, "max_ns")), 300 * MS);
+	get(sc, "total_ns");
+	get(sc, "runq_ns");
+	th = json_object_array_get_idx(get(root, "threads"), 0);
+	assert_int_equal(json_object_get_int(get(th, "tid")), 42);
+	assert_int_equal(json_object_get_int(get(th, "pid")), 42);
+	assert_string_equal(json_object_get_string(get(th, "comm")), "worker-1");
+	assert_int_equal(json_object_get_int64(get(th, "oncpu_ns")), 100 * MS);
+	assert_int_equal(json_object_get_int64(get(th, "runq_ns")), 5 * MS);
+	assert_int_equal(json_object_get_int64(get(th, "blocked_ns")), 290 * MS);
+	assert_int_equal(json_object_get_int(get(th, "voluntary_switches")), 3);
+	assert_int_equal(json_object_get_int(get(th, "involuntary_switches")), 1);
+	sz = get(root, "sizing");
+	assert_true(json_object_get_double(get(sz, "cores")) == 2.0);
+	assert_true(json_object_get_double(get(sz, "utilization")) == 1.0);
+	assert_int_equal(json_object_get_int64(get(sz, "compute_ns")), 100 * MS);
+	assert_int_equal(json_object_get_int64(get(sz, "wait_ns")), 290 * MS);
+	get(sz, "idle_wait_ns");
+	get(sz, "sync_wait_ns");
+	get(sz, "runq_ns");
+	assert_true(json_object_get_double(get(sz, "wait_compute_ratio")) > 2.89);
+	assert_int_equal(json_object_get_int(get(sz, "recommended_threads")), 8); /* ceil(2 x 3.9) */
+	assert_int_equal(json_object_array_length(get(sz, "warnings")), 0);
+	g = json_object_array_get_idx(get(sz, "groups"), 0);
+	assert_string_equal(json_object_get_string(get(g, "group")), "worker-");
+	assert_int_equal(json_object_get_int(get(g, "threads")), 1);
+	assert_int_equal(json_object_get_int(get(g, "recommended_threads")), 8);
+	json_object_put(root);
+	free(text);
+	free(r.groups);
+	account_free(&a);
+}
+
+static void text_report(void **state)
+{
+	struct account a;
+	struct report r;
+	struct options o;
+	char *text;
+
+	(void)state;
+	fill(&a, &r, &o);
+	o.threads = true;
+	text = render(&r, false);
+	assert_non_null(strstr(text, "pool_server[42]"));
+	assert_non_null(strstr(text, "7 lost"));
+	assert_non_null(strstr(text, "WARNING: incomplete data: 7 records lost"));
+	assert_non_null(strstr(text, "recvfrom"));
+	assert_non_null(strstr(text, "50.0%"));
+	assert_non_null(strstr(text, "THREADS"));
+	assert_non_null(strstr(text, "worker-: 2 x 1.00 x (1 + 2.90) = 7.80 -> 8 threads"));
+	free(text);
+	free(r.groups);
+	account_free(&a);
+}
+
+static void format_durations(void **state)
+{
+	char b[32];
+
+	(void)state;
+	assert_string_equal(format_ns(999, b, sizeof(b)), "999 ns");
+	assert_string_equal(format_ns(1500, b, sizeof(b)), "1.5 us");
+	assert_string_equal(format_ns(2500000, b, sizeof(b)), "2.50 ms");
+	assert_string_equal(format_ns(3000000000ull, b, sizeof(b)), "3.00 s");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(json_contract),
+		cmocka_unit_test(text_report),
+		cmocka_unit_test(format_durations),
+	};
+
+	return cmocka_run_group_tests_name("report", tests, NULL, NULL);
+}

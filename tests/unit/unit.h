@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/* What every cmocka unit test includes, and record builders for them. */
+#ifndef UNIT_H
+#define UNIT_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <string.h>
+#include <cmocka.h>
+#include "account.h"
+#include "syscalls.h"
+
+static inline struct call_record make_call(uint32_t tid, const char *name, long ret,
+					   uint64_t duration_ns, uint64_t blocked_ns,
+					   uint32_t voluntary)
+{
+	struct call_record c;
+
+	memset(&c, 0, sizeof(c));
+	c.hdr.type = RECORD_CALL;
+	c.hdr.tid = tid;
+	c.hdr.tgid = tid;
+	c.nr = syscall_number(name);
+	c.ret = ret;
+	c.duration_ns = duration_ns;
+	c.blocked_ns = blocked_ns;
+	c.voluntary = voluntary;
+	return c;
+}
+
+static inline struct thread_record make_thread(uint32_t tid, const char *comm, uint64_t oncpu,
+					       uint64_t run_delay, uint32_t flags)
+{
+	struct thread_record r;
+
+	memset(&r, 0, sizeof(r));
+	r.hdr.type = RECORD_THREAD;
+	r.hdr.flags = flags;
+	r.hdr.tid = tid;
+	r.hdr.tgid = tid;
+	strncpy(r.comm, comm, sizeof(r.comm) - 1);
+	r.oncpu_ns = oncpu;
+	r.run_delay_ns = run_delay;
+	return r;
+}
+
+#endif
