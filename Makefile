@@ -44,8 +44,7 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 MAKEFLAGS += --no-print-directory
 endif
 
-.PHONY: all deps vmlinux targets progs unit test test-unit test-integration \
-	test-sanitize demo clean format
+.PHONY: all deps vmlinux targets progs unit test demo bench clean format
 
 all: $(BUILD)/blockscope targets
 
@@ -119,6 +118,11 @@ test: all progs unit
 
 demo: all
 	$(Q)scripts/demo.sh $(BUILD)
+
+# Overhead and capacity side by side with strace, perf, bpftrace, syscount.
+bench: all progs
+	$(Q)scripts/install-deps.sh strace linux-perf bpftrace libbpf-tools
+	$(Q)scripts/bench.sh $(BUILD)
 
 format:
 	clang-format -i bpf/*.c bpf/*.h user/*.c user/*.h targets/*.c targets/*.h tests/unit/*.c tests/progs/*.c

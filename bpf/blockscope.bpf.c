@@ -41,7 +41,7 @@ struct thread_state {
 	/* the thread */
 	__u8 sleeping;
 	__u8 exiting;
-	__u8 skip_next_exit; /* the launcher's gate read: not the command's */
+	__u8 skip_next_exit; /* a return from a call it never made (clone, our gate) */
 	__u64 sleep_start_ns;
 	__u64 blocked_ns;
 	__u64 blocked_outside_ns;
@@ -291,6 +291,7 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 	__u32 parent_tgid = BPF_CORE_READ(parent, tgid);
 	__u32 child_tgid = BPF_CORE_READ(child, tgid);
 	struct traced_process *traced;
+	struct thread_state *ts;
 	struct fork_record *rec;
 	__u64 now;
 
@@ -308,8 +309,11 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 		}
 	}
 	now = bpf_ktime_get_ns();
-	if (!new_state(child, now))
+	ts = new_state(child, now);
+	if (!ts)
 		return 0;
+	/* The child's first event is the return from clone: not a call it made. */
+	ts->skip_next_exit = 1;
 	rec = reserve(sizeof(*rec));
 	if (!rec)
 		return 0;
