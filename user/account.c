@@ -145,10 +145,27 @@ static struct syscall_stats *stats_of(struct account *a, long nr)
 	return &a->syscalls[nr];
 }
 
+/* The slot of nr in the thread's small table; the last slot is "other". */
+static struct thread_syscall *thread_syscall_of(struct thread_stats *t, long nr)
+{
+	int i;
+
+	for (i = 0; i < t->nsyscalls; i++)
+		if (t->syscalls[i].nr == nr)
+			return &t->syscalls[i];
+	if (t->nsyscalls < THREAD_SYSCALL_SLOTS) {
+		t->syscalls[t->nsyscalls].nr = (int32_t)nr;
+		return &t->syscalls[t->nsyscalls++];
+	}
+	t->syscalls[THREAD_SYSCALL_SLOTS].nr = -1;
+	return &t->syscalls[THREAD_SYSCALL_SLOTS];
+}
+
 static void add_complete(struct account *a, struct thread_stats *t, const struct call_record *c)
 {
 	struct syscall_stats *s = stats_of(a, c->nr);
 	bool blocking = call_is_blocking(c);
+	struct thread_syscall *ts;
 
 	s->calls++;
 	if (blocking)
@@ -166,11 +183,18 @@ static void add_complete(struct account *a, struct thread_stats *t, const struct
 		s->max_ns = c->duration_ns;
 	s->hist[hist_slot(c->duration_ns)]++;
 
+	ts = thread_syscall_of(t, c->nr);
+	ts->calls++;
+	ts->blocked_ns += c->blocked_ns;
 	t->calls++;
-	if (blocking)
+	if (blocking) {
 		t->blocking_calls++;
-	if (is_eagain_return(c->ret))
+		ts->blocking++;
+	}
+	if (is_eagain_return(c->ret)) {
 		t->eagain_calls++;
+		ts->eagain++;
+	}
 	t->class_blocked_ns[syscall_class(c->nr, &a->overrides)] += c->blocked_ns;
 }
 
@@ -208,6 +232,7 @@ void account_call(struct account *a, const struct call_record *c)
 		s->partial_calls++;
 		s->partial_ns += c->duration_ns;
 		s->partial_blocked_ns += c->blocked_ns;
+		thread_syscall_of(t, c->nr)->blocked_ns += c->blocked_ns;
 		t->class_blocked_ns[syscall_class(c->nr, &a->overrides)] += c->blocked_ns;
 		return;
 	}
@@ -384,4 +409,27 @@ uint64_t thread_runq_ns(const struct thread_stats *t)
 uint64_t thread_wait_ns(const struct thread_stats *t)
 {
 	return t->class_blocked_ns[CLASS_WAIT] + t->blocked_outside_ns;
+}
+
+void process_totals(const struct account *a, uint32_t tgid, struct process_totals *out)
+{
+	size_t i;
+
+	memset(out, 0, sizeof(*out));
+	for (i = 0; i < a->nthreads; i++) {
+		const struct thread_stats *t = &a->threads[i];
+
+		if (t->tgid != tgid)
+			continue;
+		out->threads++;
+		out->oncpu_ns += thread_oncpu_ns(t);
+		out->runq_ns += thread_runq_ns(t);
+		out->blocked_ns += t->blocked_ns;
+		out->wait_ns += thread_wait_ns(t);
+		out->idle_ns += t->class_blocked_ns[CLASS_IDLE];
+		out->sync_ns += t->class_blocked_ns[CLASS_SYNC];
+		out->calls += t->calls;
+		out->blocking_calls += t->blocking_calls;
+		out->eagain_calls += t->eagain_calls;
+	}
 }

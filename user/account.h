@@ -40,6 +40,18 @@ struct thread_counters {
 	uint64_t nivcsw;
 };
 
+/* Distinct syscalls kept per thread; the rest share one "other" slot. */
+#define THREAD_SYSCALL_SLOTS 12
+
+/* One syscall's share of one thread's calls. */
+struct thread_syscall {
+	int32_t nr; /* -1: every syscall that did not fit */
+	uint32_t calls;
+	uint32_t blocking;
+	uint32_t eagain;
+	uint64_t blocked_ns;
+};
+
 /* A signal-interrupted call waiting to see whether it is restarted. */
 struct pending_restart {
 	bool active;
@@ -67,6 +79,8 @@ struct thread_stats {
 	uint64_t blocking_calls;
 	uint64_t eagain_calls;
 	uint64_t class_blocked_ns[CLASS_COUNT];
+	struct thread_syscall syscalls[THREAD_SYSCALL_SLOTS + 1];
+	int nsyscalls;
 	struct pending_restart pending;
 };
 
@@ -124,5 +138,13 @@ uint64_t thread_runq_ns(const struct thread_stats *t);
 uint64_t thread_wait_ns(const struct thread_stats *t);
 
 int hist_slot(uint64_t ns);
+
+/* Per-process sums over its threads. */
+struct process_totals {
+	int threads;
+	uint64_t oncpu_ns, runq_ns, blocked_ns, wait_ns, idle_ns, sync_ns;
+	uint64_t calls, blocking_calls, eagain_calls;
+};
+void process_totals(const struct account *a, uint32_t tgid, struct process_totals *out);
 
 #endif

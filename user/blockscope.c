@@ -80,24 +80,58 @@ static void read_end_counters(struct account *a)
 	}
 }
 
-static int dedupe_targets(struct options *o)
+static void add_target(struct options *o, pid_t tgid)
 {
-	int i, j, n = 0;
+	int i;
 
-	for (i = 0; i < o->npids; i++) {
-		pid_t tgid = proc_tgid_of(o->pids[i]);
+	for (i = 0; i < o->npids; i++)
+		if (o->pids[i] == tgid)
+			return;
+	if (o->npids < MAX_TARGET_PIDS)
+		o->pids[o->npids++] = tgid;
+}
+
+static void add_named(pid_t pid, void *arg)
+{
+	if (getpid() != pid)
+		add_target(arg, pid);
+}
+
+static void add_descendants(pid_t pid, void *arg)
+{
+	add_target(arg, pid);
+	proc_for_each_child(pid, add_descendants, arg);
+}
+
+/* Turns -p, -n and --children into a list of distinct TGIDs. */
+static int resolve_targets(struct options *o)
+{
+	pid_t given[MAX_TARGET_PIDS];
+	int i, n = o->npids;
+
+	memcpy(given, o->pids, sizeof(given));
+	o->npids = 0;
+	for (i = 0; i < n; i++) {
+		pid_t tgid = proc_tgid_of(given[i]);
 
 		if (tgid < 0) {
-			error_line("no such process: %d", o->pids[i]);
+			error_line("no such process: %d", given[i]);
 			return -1;
 		}
-		for (j = 0; j < n; j++)
-			if (o->pids[j] == tgid)
-				break;
-		if (j == n)
-			o->pids[n++] = tgid;
+		add_target(o, tgid);
 	}
-	o->npids = n;
+	for (i = 0; i < o->nnames; i++)
+		if (proc_for_each_named(o->names[i], add_named, o) <= 0) {
+			error_line("no process named '%s'", o->names[i]);
+			return -1;
+		}
+	if (o->children) {
+		n = o->npids;
+		for (i = 0; i < n; i++)
+			proc_for_each_child(o->pids[i], add_descendants, o);
+	}
+	if (o->npids == MAX_TARGET_PIDS)
+		error_line("warning: tracing only the first %d processes", MAX_TARGET_PIDS);
 	return 0;
 }
 
@@ -124,7 +158,7 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	if (o.npids && dedupe_targets(&o))
+	if (!o.command && resolve_targets(&o))
 		return 1;
 	if (account_init(&acct, &o.overrides)) {
 		error_line("out of memory");

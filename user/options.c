@@ -33,13 +33,15 @@ static const char doc[] =
 	"  blockscope -j -p $(pidof nginx | tr ' ' ,) -d 5 > nginx.json\n"
 	"  blockscope -f -o make.txt -- make -j2   run a command, following its children\n"
 	"  blockscope -c 4 -u 0.8 -p 1234    size for 4 CPUs at 80% utilisation\n"
+	"  blockscope -n nginx -f -d 10      every nginx process, and any it forks\n"
+	"  blockscope --children -p 4321     a master process and its existing workers\n"
 	"  blockscope --class=futex=wait -p 1234   count futex waits as work waits\n"
 	"\v"
 	"Exit status: 0 on success, 1 on a runtime error, 2 on a usage error.";
 
 static const char args_doc[] = "-p PID[,PID...]\n-- COMMAND [ARG...]";
 
-enum { OPT_CLASS = 256 };
+enum { OPT_CLASS = 256, OPT_CHILDREN };
 
 static const struct argp_option opts[] = {
 	{ "pid", 'p', "PID[,PID...]", 0,
@@ -55,6 +57,10 @@ static const struct argp_option opts[] = {
 	{ "utilization", 'u', "U", 0, "Target CPU utilisation, 0 < U <= 1 (default 1)", 0 },
 	{ "histogram", 'H', NULL, 0, "Add a log2 latency histogram per syscall", 0 },
 	{ "follow", 'f', NULL, 0, "Also trace processes the targets fork after attach", 0 },
+	{ "children", OPT_CHILDREN, NULL, 0,
+	  "Also trace the targets' existing descendants (a server's workers)", 0 },
+	{ "name", 'n', "COMM", 0,
+	  "Trace every process whose name (comm) is COMM; may be repeated", 0 },
 	{ "class", OPT_CLASS, "SYSCALL=CLASS", 0,
 	  "Count SYSCALL's blocked time as CLASS: wait (in WT), idle (waiting for work) or "
 	  "sync (waiting for other threads); may be repeated",
@@ -152,6 +158,16 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case 'f':
 		o->follow = true;
 		break;
+	case OPT_CHILDREN:
+		o->children = true;
+		break;
+	case 'n':
+		if (!*arg || strlen(arg) > 15)
+			argp_error(state, "invalid process name '%s': 1 to 15 characters", arg);
+		if (o->nnames >= (int)(sizeof(o->names) / sizeof(o->names[0])))
+			argp_error(state, "too many -n names");
+		o->names[o->nnames++] = arg;
+		break;
 	case 'v':
 		o->verbose = true;
 		break;
@@ -170,10 +186,10 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		state->next = state->argc;
 		break;
 	case ARGP_KEY_END:
-		if (o->npids && o->command)
-			argp_error(state, "give either -p PID or -- COMMAND, not both");
-		if (!o->npids && !o->command)
-			argp_error(state, "nothing to trace: give -p PID or -- COMMAND");
+		if ((o->npids || o->nnames) && o->command)
+			argp_error(state, "give either -p PID / -n NAME or -- COMMAND, not both");
+		if (!o->npids && !o->nnames && !o->command)
+			argp_error(state, "nothing to trace: give -p PID, -n NAME or -- COMMAND");
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;

@@ -19,6 +19,9 @@ struct options {
 	bool json;
 	bool histogram;
 	bool follow;
+	bool children; /* also the targets' existing descendants */
+	const char *names[16]; /* -n COMM: every process so named */
+	int nnames;
 	bool verbose;
 	const char *output; /* report file, or NULL for stdout */
 	struct class_overrides overrides;

@@ -141,6 +141,27 @@ int proc_for_each_child(pid_t pid, void (*fn)(pid_t child, void *arg), void *arg
 	return n;
 }
 
+int proc_for_each_named(const char *name, void (*fn)(pid_t pid, void *arg), void *arg)
+{
+	struct dirent *d;
+	char comm[64];
+	int n = 0;
+	DIR *dir = opendir("/proc");
+
+	if (!dir)
+		return -1;
+	while ((d = readdir(dir))) {
+		int pid = atoi(d->d_name);
+
+		if (pid > 0 && proc_comm(pid, 0, comm, sizeof(comm)) == 0 && strcmp(comm, name) == 0) {
+			fn(pid, arg);
+			n++;
+		}
+	}
+	closedir(dir);
+	return n;
+}
+
 double parse_cpu_max(const char *text)
 {
 	char quota[32];

@@ -17,6 +17,9 @@ int proc_for_each_thread(pid_t pid, void (*fn)(pid_t pid, pid_t tid, void *arg),
 /* Calls fn for each process whose parent is pid. */
 int proc_for_each_child(pid_t pid, void (*fn)(pid_t child, void *arg), void *arg);
 
+/* Calls fn for each process whose comm is name. */
+int proc_for_each_named(const char *name, void (*fn)(pid_t pid, void *arg), void *arg);
+
 /*
  * CPUs a process may use: its affinity mask, capped by its cgroup v2
  * cpu.max quota. Fractional when the quota is. 0 if unknown.

@@ -207,6 +207,27 @@ static void print_sizing(FILE *out, const struct report *r)
 	print_warnings(out, "all threads", &r->total);
 }
 
+static void print_process_table(FILE *out, const struct report *r)
+{
+	const struct account *a = r->acct;
+	char b1[32], b2[32], b3[32];
+	size_t i;
+
+	fprintf(out, "\nPROCESSES\n%8s %-16s %7s %11s %11s %11s %9s %9s %8s\n", "pid", "comm",
+		"threads", "on-CPU", "blocked", "run-queue", "calls", "blocking", "EAGAIN");
+	for (i = 0; i < a->nprocesses; i++) {
+		const struct process_stats *p = &a->processes[i];
+		struct process_totals pt;
+
+		process_totals(a, p->tgid, &pt);
+		fprintf(out, "%8u %-16s %7d %11s %11s %11s %9llu %9llu %8llu\n", p->tgid, p->comm,
+			pt.threads, format_ns(pt.oncpu_ns, b1, sizeof(b1)),
+			format_ns(pt.blocked_ns, b2, sizeof(b2)), format_ns(pt.runq_ns, b3, sizeof(b3)),
+			(unsigned long long)pt.calls, (unsigned long long)pt.blocking_calls,
+			(unsigned long long)pt.eagain_calls);
+	}
+}
+
 static void print_processes(FILE *out, const struct report *r)
 {
 	const struct account *a = r->acct;
@@ -247,6 +268,8 @@ void report_text(FILE *out, const struct report *r)
 			(unsigned long long)r->tgid_misses, (unsigned long long)a->malformed);
 	print_processes(out, r);
 	print_syscalls(out, r);
+	if (a->nprocesses > 1)
+		print_process_table(out, r);
 	if (r->opts->threads)
 		print_threads(out, r);
 	print_sizing(out, r);

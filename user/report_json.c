@@ -52,9 +52,36 @@ static json_object *syscall_json(const struct syscall_stats *s, int nr)
 	return o;
 }
 
+static const char *nr_name(int nr, char *buf, size_t len)
+{
+	const char *name = nr < 0 ? "other" : syscall_name(nr);
+
+	if (name)
+		return name;
+	snprintf(buf, len, "syscall_%d", nr);
+	return buf;
+}
+
 static json_object *thread_json(const struct thread_stats *t)
 {
-	json_object *o = json_object_new_object();
+	json_object *o = json_object_new_object(), *arr = json_object_new_array();
+	char buf[32];
+	int i;
+
+	for (i = 0; i <= THREAD_SYSCALL_SLOTS; i++) {
+		const struct thread_syscall *s = &t->syscalls[i];
+		json_object *so;
+
+		if (i >= t->nsyscalls && (i < THREAD_SYSCALL_SLOTS || s->nr != -1))
+			continue;
+		so = json_object_new_object();
+		add_str(so, "name", nr_name(s->nr, buf, sizeof(buf)));
+		add_int(so, "calls", s->calls);
+		add_int(so, "blocking", s->blocking);
+		add_int(so, "eagain", s->eagain);
+		add_int(so, "blocked_ns", s->blocked_ns);
+		json_object_array_add(arr, so);
+	}
 
 	add_int(o, "tid", t->tid);
 	add_int(o, "pid", t->tgid);
@@ -78,6 +105,7 @@ static json_object *thread_json(const struct thread_stats *t)
 	json_object_object_add(o, "exited", json_object_new_boolean(t->exited));
 	json_object_object_add(o, "counters_known",
 			       json_object_new_boolean(t->have_base && t->have_end));
+	json_object_object_add(o, "syscalls", arr);
 	return o;
 }
 
@@ -114,10 +142,22 @@ int report_json(FILE *out, const struct report *r)
 	arr = json_object_new_array();
 	for (i = 0; i < a->nprocesses; i++) {
 		const struct process_stats *p = &a->processes[i];
+		struct process_totals pt;
 
+		process_totals(a, p->tgid, &pt);
 		o = json_object_new_object();
 		add_int(o, "pid", p->tgid);
 		add_str(o, "comm", p->comm);
+		json_object_object_add(o, "threads", json_object_new_int(pt.threads));
+		add_int(o, "oncpu_ns", pt.oncpu_ns);
+		add_int(o, "blocked_ns", pt.blocked_ns);
+		add_int(o, "runq_ns", pt.runq_ns);
+		add_int(o, "wait_ns", pt.wait_ns);
+		add_int(o, "idle_wait_ns", pt.idle_ns);
+		add_int(o, "sync_wait_ns", pt.sync_ns);
+		add_int(o, "calls", pt.calls);
+		add_int(o, "blocking_calls", pt.blocking_calls);
+		add_int(o, "eagain_calls", pt.eagain_calls);
 		json_object_object_add(o, "came", json_object_new_boolean(p->came));
 		json_object_object_add(o, "went", json_object_new_boolean(p->went));
 		if (p->came)
