@@ -48,6 +48,11 @@ struct thread_state {
 	__u32 voluntary;
 	__u32 involuntary;
 	__u64 first_ns;
+	/* the tracepoints' own clocks, kept to check against the kernel's */
+	__u64 oncpu_since_ns;	 /* switched in at; 0 when off CPU */
+	__u64 runnable_since_ns; /* woken or preempted at; 0 when not runnable */
+	__u64 tp_oncpu_ns;
+	__u64 tp_runq_ns;
 };
 
 struct {
@@ -131,6 +136,7 @@ static __always_inline void end_sleep(struct thread_state *ts, __u64 now)
 	else
 		ts->blocked_outside_ns += slept;
 	ts->sleeping = 0;
+	ts->runnable_since_ns = now;
 }
 
 static __always_inline void fill_call(struct call_record *rec, struct task_struct *task,
@@ -167,6 +173,8 @@ static __always_inline void fill_thread(struct thread_record *rec, struct task_s
 	rec->involuntary = ts->involuntary;
 	rec->first_ns = ts->first_ns;
 	rec->last_ns = now;
+	rec->tp_oncpu_ns = ts->tp_oncpu_ns;
+	rec->tp_runq_ns = ts->tp_runq_ns;
 }
 
 static __always_inline void start_call(struct task_struct *task, struct thread_state *ts,
@@ -233,6 +241,9 @@ int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_stru
 	ts = state_of(prev);
 	if (ts) {
 		now = bpf_ktime_get_ns();
+		if (ts->oncpu_since_ns)
+			ts->tp_oncpu_ns += now - ts->oncpu_since_ns;
+		ts->oncpu_since_ns = 0;
 		/* The kernel's rule behind voluntary_ctxt_switches. */
 		if (!preempt && prev_state != TASK_RUNNING) {
 			ts->voluntary++;
@@ -244,6 +255,7 @@ int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_stru
 			ts->involuntary++;
 			if (ts->in_call)
 				ts->call_involuntary++;
+			ts->runnable_since_ns = now;
 		}
 		if (prev_state & TASK_DEAD) {
 			/* Last switch-out: the kernel's counters are final now. */
@@ -258,9 +270,17 @@ int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_stru
 		}
 	}
 	ts = state_of(next);
-	/* Back on a CPU without a wakeup (a signal cut the sleep short). */
-	if (ts && ts->sleeping)
-		end_sleep(ts, now ? now : bpf_ktime_get_ns());
+	if (ts) {
+		if (!now)
+			now = bpf_ktime_get_ns();
+		/* Back on a CPU without a wakeup (a signal cut the sleep short). */
+		if (ts->sleeping)
+			end_sleep(ts, now);
+		if (ts->runnable_since_ns)
+			ts->tp_runq_ns += now - ts->runnable_since_ns;
+		ts->runnable_since_ns = 0;
+		ts->oncpu_since_ns = now;
+	}
 	return 0;
 }
 
@@ -280,8 +300,10 @@ int BPF_PROG(on_wakeup_new, struct task_struct *p)
 	struct thread_state *ts = state_of(p);
 
 	/* A new thread starts runnable: whatever it does next is its own. */
-	if (ts)
+	if (ts) {
 		ts->sleeping = 0;
+		ts->runnable_since_ns = bpf_ktime_get_ns();
+	}
 	return 0;
 }
 
@@ -405,7 +427,12 @@ int snapshot(struct bpf_iter__task *ctx)
 			ts->skip_next_exit = 1;
 			return 0;
 		}
-		if (task->__state != TASK_RUNNING) {
+		if (task->__state == TASK_RUNNING) {
+			if (task->on_cpu)
+				ts->oncpu_since_ns = now;
+			else
+				ts->runnable_since_ns = now;
+		} else {
 			struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
 			__s64 nr = regs ? BPF_CORE_READ(regs, orig_ax) : -1;
 
@@ -424,12 +451,21 @@ int snapshot(struct bpf_iter__task *ctx)
 		struct thread_record trec = {};
 		__u32 flags = THREAD_AT_STOP;
 
-		/* A sleep still going on counts up to now, and stays open. */
+		/* A sleep, a slice or a wait still going on counts up to now. */
 		if (ts->sleeping) {
 			end_sleep(ts, now);
+			ts->runnable_since_ns = 0;
 			ts->sleeping = 1;
 			ts->sleep_start_ns = now;
 			flags |= THREAD_SLEEPING;
+		}
+		if (ts->oncpu_since_ns) {
+			ts->tp_oncpu_ns += now - ts->oncpu_since_ns;
+			ts->oncpu_since_ns = now;
+		}
+		if (ts->runnable_since_ns) {
+			ts->tp_runq_ns += now - ts->runnable_since_ns;
+			ts->runnable_since_ns = now;
 		}
 		if (ts->in_call) {
 			struct call_record crec = {};

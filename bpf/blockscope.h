@@ -67,6 +67,10 @@ struct thread_record {
 	__u32 involuntary;
 	__u64 first_ns;	      /* when tracing of this thread began */
 	__u64 last_ns;	      /* when these counters were read */
+	/* The same by tracepoint clock, for --verify: switch-in to switch-out,
+	 * and wakeup (or preemption) to switch-in. */
+	__u64 tp_oncpu_ns;
+	__u64 tp_runq_ns;
 };
 
 struct fork_record {

@@ -281,6 +281,9 @@ void account_thread_record(struct account *a, const struct thread_record *r)
 	t->involuntary = r->involuntary;
 	t->first_ns = r->first_ns;
 	t->last_ns = r->last_ns;
+	t->tp_oncpu_ns = r->tp_oncpu_ns;
+	t->tp_runq_ns = r->tp_runq_ns;
+	t->end_from_proc = false;
 	t->sleeping_at_stop = r->hdr.flags & THREAD_SLEEPING;
 	if (r->hdr.flags & THREAD_EXITED) {
 		flush_pending(a, t);
@@ -367,6 +370,7 @@ void account_set_base(struct account *a, uint32_t tid, uint32_t tgid,
 		return;
 	t->base = *c;
 	t->have_base = true;
+	t->base_from_proc = true;
 }
 
 void account_set_end(struct account *a, uint32_t tid, const struct thread_counters *c)
@@ -377,6 +381,7 @@ void account_set_end(struct account *a, uint32_t tid, const struct thread_counte
 		return;
 	t->end = *c;
 	t->have_end = true;
+	t->end_from_proc = true;
 }
 
 void account_finish(struct account *a)

@@ -67,6 +67,8 @@ struct thread_stats {
 	bool have_base;	   /* base counters known */
 	bool have_end;	   /* end counters known */
 	bool sleeping_at_stop;
+	bool base_from_proc; /* else zero at birth */
+	bool end_from_proc;  /* else read in BPF at its final switch-out */
 	struct thread_counters base;
 	struct thread_counters end;
 	uint64_t blocked_ns;	     /* voluntary switch-out to wakeup */
@@ -75,6 +77,8 @@ struct thread_stats {
 	uint64_t involuntary;
 	uint64_t first_ns;
 	uint64_t last_ns;
+	uint64_t tp_oncpu_ns; /* by tracepoint clock, for --verify */
+	uint64_t tp_runq_ns;
 	uint64_t calls;
 	uint64_t blocking_calls;
 	uint64_t eagain_calls;

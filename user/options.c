@@ -41,7 +41,7 @@ static const char doc[] =
 
 static const char args_doc[] = "-p PID[,PID...]\n-- COMMAND [ARG...]";
 
-enum { OPT_CLASS = 256, OPT_CHILDREN };
+enum { OPT_CLASS = 256, OPT_CHILDREN, OPT_VERIFY };
 
 static const struct argp_option opts[] = {
 	{ "pid", 'p', "PID[,PID...]", 0,
@@ -67,6 +67,8 @@ static const struct argp_option opts[] = {
 	  0 },
 	{ "output", 'o', "FILE", 0,
 	  "Write the report to FILE instead of stdout (which a traced command shares)", 0 },
+	{ "verify", OPT_VERIFY, NULL, 0,
+	  "Compare each thread's numbers with the kernel's own schedstat/status counters", 0 },
 	{ "verbose", 'v', NULL, 0, "Show libbpf's messages", 0 },
 	{ 0 },
 };
@@ -157,6 +159,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case 'f':
 		o->follow = true;
+		break;
+	case OPT_VERIFY:
+		o->verify = true;
 		break;
 	case OPT_CHILDREN:
 		o->children = true;

@@ -19,6 +19,7 @@ struct options {
 	bool json;
 	bool histogram;
 	bool follow;
+	bool verify; /* print the agreement with the kernel's counters */
 	bool children; /* also the targets' existing descendants */
 	const char *names[16]; /* -n COMM: every process so named */
 	int nnames;

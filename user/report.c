@@ -4,6 +4,7 @@
 #include <string.h>
 #include "report.h"
 #include "syscalls.h"
+#include "verify.h"
 
 const char *format_ns(uint64_t ns, char *buf, size_t len)
 {
@@ -273,4 +274,6 @@ void report_text(FILE *out, const struct report *r)
 	if (r->opts->threads)
 		print_threads(out, r);
 	print_sizing(out, r);
+	if (r->opts->verify)
+		verify_print(out, a);
 }

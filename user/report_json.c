@@ -3,6 +3,7 @@
 #include <json-c/json.h>
 #include "report.h"
 #include "syscalls.h"
+#include "verify.h"
 
 static void add_int(json_object *o, const char *key, uint64_t v)
 {
@@ -106,6 +107,25 @@ static json_object *thread_json(const struct thread_stats *t)
 	json_object_object_add(o, "counters_known",
 			       json_object_new_boolean(t->have_base && t->have_end));
 	json_object_object_add(o, "syscalls", arr);
+	add_int(o, "tp_oncpu_ns", t->tp_oncpu_ns);
+	add_int(o, "tp_runq_ns", t->tp_runq_ns);
+	add_str(o, "base_source", !t->have_base ? "unknown" : t->base_from_proc ? "proc" : "birth");
+	add_str(o, "end_source", !t->have_end ? "unknown" : t->end_from_proc ? "proc" : "final_switch");
+	{
+		struct verify_result v;
+		json_object *vo = json_object_new_object();
+
+		verify_thread(t, &v);
+		json_object_object_add(vo, "checkable", json_object_new_boolean(v.checkable));
+		json_object_object_add(vo, "ok", json_object_new_boolean(v.ok));
+		json_object_object_add(vo, "oncpu_diff_ns", json_object_new_int64(v.oncpu_diff_ns));
+		json_object_object_add(vo, "runq_diff_ns", json_object_new_int64(v.runq_diff_ns));
+		json_object_object_add(vo, "tp_oncpu_diff_ns", json_object_new_int64(v.tp_oncpu_diff_ns));
+		json_object_object_add(vo, "tp_runq_diff_ns", json_object_new_int64(v.tp_runq_diff_ns));
+		json_object_object_add(vo, "voluntary_diff", json_object_new_int64(v.voluntary_diff));
+		json_object_object_add(vo, "involuntary_diff", json_object_new_int64(v.involuntary_diff));
+		json_object_object_add(o, "verify", vo);
+	}
 	return o;
 }
 
