@@ -59,7 +59,8 @@ struct pending_restart {
 };
 
 struct thread_stats {
-	uint32_t tid;
+	uint32_t tid; /* 0 for an aggregate of retired threads */
+	uint32_t retired; /* threads folded into this aggregate entry */
 	uint32_t tgid;
 	char comm[BLOCKSCOPE_COMM_LEN];
 	bool born;	   /* created while we traced it */
@@ -97,6 +98,12 @@ struct process_stats {
 	int exit_code;
 };
 
+/*
+ * Past this many dead threads kept one by one, dead threads are folded into
+ * one entry per thread group, so a thread-churning target keeps memory flat.
+ */
+#define ACCOUNT_MAX_EXITED_THREADS 1024
+
 struct account {
 	struct class_overrides overrides;
 	struct syscall_stats syscalls[SYSCALL_MAX_NR + 1];
@@ -107,6 +114,8 @@ struct account {
 	size_t index_cap;
 	struct process_stats *processes;
 	size_t nprocesses, processes_cap;
+	size_t nexited; /* exited threads still kept one by one */
+	uint64_t retired_threads;
 	uint64_t records;
 	uint64_t malformed;
 	uint64_t lost; /* records the kernel could not deliver */
@@ -142,6 +151,9 @@ uint64_t thread_runq_ns(const struct thread_stats *t);
 uint64_t thread_wait_ns(const struct thread_stats *t);
 
 int hist_slot(uint64_t ns);
+
+/* A thread's group: its name with the digits taken out ("worker-12" -> "worker-"). */
+void group_name(const char *comm, char *out, size_t len);
 
 /* Per-process sums over its threads. */
 struct process_totals {

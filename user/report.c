@@ -142,6 +142,15 @@ static void print_threads(FILE *out, const struct report *r)
 	for (i = 0; i < a->nthreads; i++) {
 		const struct thread_stats *t = &a->threads[i];
 
+		if (t->retired) {
+			fprintf(out, "%8s %8u %-16s %11s %11s %11s %8llu %8llu %9llu %9llu  (%u exited threads, folded)\n",
+				"-", t->tgid, t->comm, format_ns(thread_oncpu_ns(t), b1, sizeof(b1)),
+				format_ns(thread_runq_ns(t), b2, sizeof(b2)),
+				format_ns(t->blocked_ns, b3, sizeof(b3)), (unsigned long long)t->voluntary,
+				(unsigned long long)t->involuntary, (unsigned long long)t->calls,
+				(unsigned long long)t->blocking_calls, t->retired);
+			continue;
+		}
 		fprintf(out, "%8u %8u %-16s %11s %11s %11s %8llu %8llu %9llu %9llu%s\n", t->tid,
 			t->tgid, t->comm, format_ns(thread_oncpu_ns(t), b1, sizeof(b1)),
 			format_ns(thread_runq_ns(t), b2, sizeof(b2)),

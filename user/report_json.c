@@ -85,6 +85,8 @@ static json_object *thread_json(const struct thread_stats *t)
 	}
 
 	add_int(o, "tid", t->tid);
+	if (t->retired)
+		add_int(o, "retired_threads", t->retired);
 	add_int(o, "pid", t->tgid);
 	add_str(o, "comm", t->comm);
 	add_int(o, "oncpu_ns", thread_oncpu_ns(t));
@@ -192,6 +194,7 @@ int report_json(FILE *out, const struct report *r)
 	add_int(o, "malformed", a->malformed);
 	add_int(o, "threads_without_state", r->storage_misses);
 	add_int(o, "children_not_followed", r->tgid_misses);
+	add_int(o, "retired_threads", a->retired_threads);
 	json_object_object_add(root, "events", o);
 
 	arr = json_object_new_array();

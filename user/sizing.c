@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /* Pool sizing: N x U x (1 + WT/CT), per thread group and for the whole target. */
-#include <ctype.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -51,21 +50,9 @@ void sizing_compute(struct sizing *s, const struct time_split *split, double cor
 		     (double)split->sync_ns / 1e6, wt / 1e6);
 }
 
-void group_name(const char *comm, char *out, size_t len)
-{
-	size_t o = 0;
-
-	if (!len)
-		return;
-	for (; *comm && o + 1 < len; comm++)
-		if (!isdigit((unsigned char)*comm))
-			out[o++] = *comm;
-	out[o] = '\0';
-}
-
 void split_add_thread(struct time_split *split, const struct thread_stats *t)
 {
-	split->threads++;
+	split->threads += t->retired ? (int)t->retired : 1;
 	split->compute_ns += thread_oncpu_ns(t);
 	split->wait_ns += thread_wait_ns(t);
 	split->idle_ns += t->class_blocked_ns[CLASS_IDLE];

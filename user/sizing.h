@@ -39,9 +39,6 @@ struct sizing {
 void sizing_compute(struct sizing *s, const struct time_split *split, double cores,
 		    double utilization);
 
-/* A thread's group: its name with the digits taken out ("worker-12" -> "worker-"). */
-void group_name(const char *comm, char *out, size_t len);
-
 void split_add_thread(struct time_split *split, const struct thread_stats *t);
 
 /*

@@ -224,6 +224,52 @@ static void processes_come_and_go(void **state)
 	assert_string_equal(a.processes[0].comm, "child");
 }
 
+static void dead_threads_fold_into_groups(void **state)
+{
+	struct thread_counters zero = { 0 };
+	uint32_t tid;
+	size_t i, before;
+	uint64_t calls = 0, oncpu = 0;
+
+	(void)state;
+	/* A live thread that must survive every fold. */
+	account_set_base(&a, 1, 1, &zero);
+	for (tid = 100; tid < 100 + 3 * ACCOUNT_MAX_EXITED_THREADS; tid++) {
+		struct call_record c = make_call(tid, "read", 1, 1000, 500, 1);
+		struct thread_record r = make_thread(tid, tid % 2 ? "worker-7" : "io-3", 2000, 100,
+						     THREAD_EXITED);
+
+		r.hdr.tgid = 1;
+		c.hdr.tgid = 1;
+		account_set_base(&a, tid, 1, &zero);
+		account_call(&a, &c);
+		account_thread_record(&a, &r);
+	}
+	before = a.nthreads;
+	assert_true(before <= ACCOUNT_MAX_EXITED_THREADS + 3);
+	assert_true(a.retired_threads >= 2 * ACCOUNT_MAX_EXITED_THREADS);
+	for (i = 0; i < a.nthreads; i++) {
+		calls += a.threads[i].calls;
+		oncpu += thread_oncpu_ns(&a.threads[i]);
+	}
+	/* Nothing is lost in the folding. */
+	assert_int_equal(calls, 3 * ACCOUNT_MAX_EXITED_THREADS);
+	assert_int_equal(oncpu, 2000ull * 3 * ACCOUNT_MAX_EXITED_THREADS);
+	assert_non_null(account_find_thread(&a, 1));
+	assert_null(account_find_thread(&a, 100));
+	for (i = 0; i < a.nthreads; i++)
+		if (a.threads[i].tid == 0)
+			assert_true(strcmp(a.threads[i].comm, "worker-") == 0 ||
+				    strcmp(a.threads[i].comm, "io-") == 0);
+	/* A TID that comes back after its thread was folded is new. */
+	{
+		struct call_record c = make_call(100, "write", 1, 10, 0, 0);
+
+		account_call(&a, &c);
+		assert_int_equal(account_find_thread(&a, 100)->calls, 1);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -237,6 +283,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(malformed_records_counted, setup, teardown),
 		cmocka_unit_test_setup_teardown(many_threads, setup, teardown),
 		cmocka_unit_test_setup_teardown(processes_come_and_go, setup, teardown),
+		cmocka_unit_test_setup_teardown(dead_threads_fold_into_groups, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("account", tests, NULL, NULL);
