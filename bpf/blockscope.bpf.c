@@ -449,7 +449,7 @@ int snapshot(struct bpf_iter__task *ctx)
 		return 0;
 	{
 		struct thread_record trec = {};
-		__u32 flags = THREAD_AT_STOP;
+		__u32 flags = snapshot_mode == SNAPSHOT_FINAL ? THREAD_AT_STOP : 0;
 
 		/* A sleep, a slice or a wait still going on counts up to now. */
 		if (ts->sleeping) {
@@ -467,7 +467,8 @@ int snapshot(struct bpf_iter__task *ctx)
 			ts->tp_runq_ns += now - ts->runnable_since_ns;
 			ts->runnable_since_ns = now;
 		}
-		if (ts->in_call) {
+		/* Between intervals a call in flight is left to finish. */
+		if (ts->in_call && snapshot_mode == SNAPSHOT_FINAL) {
 			struct call_record crec = {};
 
 			fill_call(&crec, task, ts, now);

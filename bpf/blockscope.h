@@ -105,7 +105,8 @@ enum miss_counter {
 /* The iterator's job, set in .bss before it is run. */
 enum snapshot_mode {
 	SNAPSHOT_BASELINE = 0, /* create state for every traced thread */
-	SNAPSHOT_FINAL = 1,    /* write each traced thread's totals */
+	SNAPSHOT_FINAL = 1,    /* write each traced thread's totals and calls in flight */
+	SNAPSHOT_INTERVAL = 2, /* write each traced thread's totals only */
 };
 
 #endif /* BLOCKSCOPE_H */

@@ -369,14 +369,22 @@ void account_thread_record(struct account *a, const struct thread_record *r)
 	t->comm[sizeof(t->comm) - 1] = '\0';
 	counters_from_record(&t->end, r);
 	t->have_end = true;
-	t->blocked_ns = r->blocked_ns;
-	t->blocked_outside_ns = r->blocked_outside_ns;
-	t->voluntary = r->voluntary;
-	t->involuntary = r->involuntary;
-	t->first_ns = r->first_ns;
+	/* The record holds running totals: add what is new since the last one. */
+	t->blocked_ns += r->blocked_ns - t->seen.blocked_ns;
+	t->blocked_outside_ns += r->blocked_outside_ns - t->seen.blocked_outside_ns;
+	t->voluntary += r->voluntary - t->seen.voluntary;
+	t->involuntary += r->involuntary - t->seen.involuntary;
+	t->tp_oncpu_ns += r->tp_oncpu_ns - t->seen.tp_oncpu_ns;
+	t->tp_runq_ns += r->tp_runq_ns - t->seen.tp_runq_ns;
+	t->seen.blocked_ns = r->blocked_ns;
+	t->seen.blocked_outside_ns = r->blocked_outside_ns;
+	t->seen.voluntary = r->voluntary;
+	t->seen.involuntary = r->involuntary;
+	t->seen.tp_oncpu_ns = r->tp_oncpu_ns;
+	t->seen.tp_runq_ns = r->tp_runq_ns;
+	if (!t->first_ns)
+		t->first_ns = r->first_ns;
 	t->last_ns = r->last_ns;
-	t->tp_oncpu_ns = r->tp_oncpu_ns;
-	t->tp_runq_ns = r->tp_runq_ns;
 	t->end_from_proc = false;
 	t->sleeping_at_stop = r->hdr.flags & THREAD_SLEEPING;
 	if (r->hdr.flags & THREAD_EXITED) {
@@ -486,6 +494,49 @@ void account_finish(struct account *a)
 
 	for (i = 0; i < a->nthreads; i++)
 		flush_pending(a, &a->threads[i]);
+}
+
+void account_start_interval(struct account *a)
+{
+	size_t i, kept = 0, p = 0;
+
+	memset(a->syscalls, 0, sizeof(a->syscalls));
+	for (i = 0; i < a->nthreads; i++) {
+		struct thread_stats *t = &a->threads[i];
+
+		if (t->exited || t->tid == 0)
+			continue;
+		a->threads[kept] = *t;
+		t = &a->threads[kept++];
+		if (t->have_end) {
+			t->base = t->end;
+			t->have_base = true;
+			t->base_from_proc = t->end_from_proc;
+		}
+		t->born = false;
+		t->first_ns = t->last_ns;
+		t->blocked_ns = t->blocked_outside_ns = 0;
+		t->voluntary = t->involuntary = 0;
+		t->tp_oncpu_ns = t->tp_runq_ns = 0;
+		t->calls = t->blocking_calls = t->eagain_calls = 0;
+		memset(t->class_blocked_ns, 0, sizeof(t->class_blocked_ns));
+		memset(t->syscalls, 0, sizeof(t->syscalls));
+		t->nsyscalls = 0;
+	}
+	a->nthreads = kept;
+	a->nexited = 0;
+	memset(a->index, 0, a->index_cap * sizeof(*a->index));
+	for (i = 0; i < a->nthreads; i++)
+		a->index[index_probe(a, a->threads[i].tid)] = (uint32_t)(i + 1);
+	for (i = 0; i < a->nprocesses; i++) {
+		if (a->processes[i].went)
+			continue;
+		a->processes[p] = a->processes[i];
+		a->processes[p++].came = false;
+	}
+	a->nprocesses = p;
+	a->records = a->malformed = 0;
+	a->retired_threads = 0;
 }
 
 static uint64_t delta(uint64_t end, uint64_t base)

@@ -58,6 +58,12 @@ struct pending_restart {
 	struct call_record call;
 };
 
+/* The kernel's running totals as last seen in a thread record. */
+struct thread_seen {
+	uint64_t blocked_ns, blocked_outside_ns, tp_oncpu_ns, tp_runq_ns;
+	uint32_t voluntary, involuntary;
+};
+
 struct thread_stats {
 	uint32_t tid; /* 0 for an aggregate of retired threads */
 	uint32_t retired; /* threads folded into this aggregate entry */
@@ -87,6 +93,7 @@ struct thread_stats {
 	struct thread_syscall syscalls[THREAD_SYSCALL_SLOTS + 1];
 	int nsyscalls;
 	struct pending_restart pending;
+	struct thread_seen seen;
 };
 
 struct process_stats {
@@ -143,6 +150,12 @@ void account_set_base(struct account *a, uint32_t tid, uint32_t tgid,
 void account_set_end(struct account *a, uint32_t tid, const struct thread_counters *c);
 /* Closes what is pending (interrupted calls never restarted). */
 void account_finish(struct account *a);
+/*
+ * Starts a new interval (--interval): the counts go back to zero, each live
+ * thread's base becomes its last end, and dead threads and processes that
+ * went are forgotten.
+ */
+void account_start_interval(struct account *a);
 
 /* Per-thread figures, from the kernel's counters where they exist. */
 uint64_t thread_oncpu_ns(const struct thread_stats *t);

@@ -104,6 +104,55 @@ static void add_descendants(pid_t pid, void *arg)
 }
 
 /* Turns -p, -n and --children into a list of distinct TGIDs. */
+/*
+ * Closes the window (the whole trace, or one interval): the kernel's last
+ * word on every thread, then sizing and the report. Misses are counted
+ * in the kernel from the start, so each report gets its share of them.
+ */
+static int write_report(struct tracer *tracer, struct report *report, enum stop_reason why,
+			FILE *out, char *err, size_t errlen)
+{
+	struct account *acct = (struct account *)report->acct;
+	const struct options *o = report->opts;
+	bool final = why != STOP_INTERVAL;
+	uint64_t lost, storage, tgid;
+	int rc;
+
+	if (tracer_snapshot(tracer, final ? SNAPSHOT_FINAL : SNAPSHOT_INTERVAL, err, errlen))
+		return -1;
+	read_end_counters(acct);
+	tracer_drain(tracer);
+	if (final)
+		account_finish(acct);
+	lost = tracer_misses(tracer, MISS_RINGBUF);
+	storage = tracer_misses(tracer, MISS_STORAGE);
+	tgid = tracer_misses(tracer, MISS_TGID_MAP);
+	report->lost = lost - report->lost_before;
+	report->storage_misses = storage - report->storage_before;
+	report->tgid_misses = tgid - report->tgid_before;
+	report->lost_before = lost;
+	report->storage_before = storage;
+	report->tgid_before = tgid;
+	report->stop_reason = final ? stop_reason_text(why, stop_signal) : "interval";
+	acct->lost = report->lost;
+	if (sizing_by_group(acct, report->cores, o->utilization, &report->total, &report->groups,
+			    &report->ngroups)) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	rc = o->json ? report_json(out, report) : (report_text(out, report), 0);
+	free(report->groups);
+	report->groups = NULL;
+	if (report->lost)
+		error_line("warning: %llu records were lost (ring buffer full): counts are low",
+			   (unsigned long long)report->lost);
+	if (rc || fflush(out) == EOF) {
+		snprintf(err, errlen, "cannot write the report: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 static int resolve_targets(struct options *o)
 {
 	pid_t given[MAX_TARGET_PIDS];
@@ -234,48 +283,34 @@ int main(int argc, char **argv)
 	session.child = o.command ? launch.pid : 0;
 	session.deadline_ns = o.duration_s > 0 ? t0 + (uint64_t)(o.duration_s * 1e9) : 0;
 	session.stop_signal = &stop_signal;
-	why = consume_until_stop(&session);
-	if (why == STOP_ERROR) {
-		error_line("reading the ring buffer failed: %s", strerror(errno));
-		goto out;
-	}
-
-	if (tracer_snapshot(&tracer, SNAPSHOT_FINAL, err, sizeof(err))) {
-		error_line("%s", err);
-		goto out;
-	}
-	read_end_counters(&acct);
-	tracer_drain(&tracer);
-	account_finish(&acct);
-
 	report.acct = &acct;
 	report.opts = &o;
-	report.duration_ns = monotonic_ns() - t0;
-	report.lost = tracer_misses(&tracer, MISS_RINGBUF);
-	report.storage_misses = tracer_misses(&tracer, MISS_STORAGE);
-	report.tgid_misses = tracer_misses(&tracer, MISS_TGID_MAP);
-	report.stop_reason = stop_reason_text(why, stop_signal);
-	acct.lost = report.lost;
-	if (sizing_by_group(&acct, report.cores, o.utilization, &report.total, &report.groups,
-			    &report.ngroups)) {
-		error_line("out of memory");
-		goto out;
+	for (;;) {
+		uint64_t start = monotonic_ns();
+
+		session.next_report_ns = o.interval_s > 0 ? start + (uint64_t)(o.interval_s * 1e9) : 0;
+		why = consume_until_stop(&session);
+		if (why == STOP_ERROR) {
+			error_line("reading the ring buffer failed: %s", strerror(errno));
+			goto out;
+		}
+		report.duration_ns = monotonic_ns() - (o.interval_s > 0 ? start : t0);
+		if (o.interval_s > 0)
+			report.interval++;
+		if (write_report(&tracer, &report, why, out, err, sizeof(err))) {
+			error_line("%s", err);
+			goto out;
+		}
+		if (why != STOP_INTERVAL)
+			break;
+		account_start_interval(&acct);
 	}
-	if (o.json)
-		rc = report_json(out, &report) ? 1 : 0;
-	else {
-		report_text(out, &report);
-		rc = 0;
-	}
-	if (report.lost)
-		error_line("warning: %llu records were lost (ring buffer full): counts are low",
-			   (unsigned long long)report.lost);
-	if (fflush(out) == EOF || (out != stdout && fclose(out) == EOF)) {
+	rc = 0;
+	if (out != stdout && fclose(out) == EOF) {
 		error_line("cannot write the report: %s", strerror(errno));
 		rc = 1;
 	}
 	out = stdout;
-	free(report.groups);
 out:
 	if (out != stdout)
 		fclose(out);

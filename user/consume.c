@@ -67,16 +67,18 @@ enum stop_reason consume_until_stop(struct session *s)
 	for (;;) {
 		int timeout = POLL_MS;
 
+		uint64_t now = monotonic_ns();
+
 		if (*s->stop_signal)
 			return STOP_SIGNAL;
-		if (s->deadline_ns) {
-			uint64_t now = monotonic_ns();
-
-			if (now >= s->deadline_ns)
-				return STOP_DURATION;
-			if (s->deadline_ns - now < (uint64_t)POLL_MS * 1000000)
-				timeout = (int)((s->deadline_ns - now) / 1000000) + 1;
-		}
+		if (s->deadline_ns && now >= s->deadline_ns)
+			return STOP_DURATION;
+		if (s->next_report_ns && now >= s->next_report_ns)
+			return STOP_INTERVAL;
+		if (s->deadline_ns && s->deadline_ns - now < (uint64_t)POLL_MS * 1000000)
+			timeout = (int)((s->deadline_ns - now) / 1000000) + 1;
+		if (s->next_report_ns && s->next_report_ns - now < (uint64_t)timeout * 1000000)
+			timeout = (int)((s->next_report_ns - now) / 1000000) + 1;
 		if (tracer_poll(s->tracer, timeout) < 0)
 			return STOP_ERROR;
 		if (targets_exited(s)) {

@@ -15,6 +15,7 @@ enum stop_reason {
 	STOP_DURATION,
 	STOP_TARGETS_EXITED,
 	STOP_ERROR,
+	STOP_INTERVAL, /* not a stop: time for an interval report */
 };
 
 struct session {
@@ -25,6 +26,7 @@ struct session {
 	pid_t child; /* the launched command, or 0 */
 	int child_status;
 	uint64_t deadline_ns; /* 0: none */
+	uint64_t next_report_ns; /* --interval: 0 when off */
 	volatile sig_atomic_t *stop_signal;
 };
 

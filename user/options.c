@@ -34,6 +34,7 @@ static const char doc[] =
 	"  blockscope -f -o make.txt -- make -j2   run a command, following its children\n"
 	"  blockscope -c 4 -u 0.8 -p 1234    size for 4 CPUs at 80% utilisation\n"
 	"  blockscope -n nginx -f -d 10      every nginx process, and any it forks\n"
+	"  blockscope -j -i 10 -p 1234       one JSON line every 10 s, for a log\n"
 	"  blockscope --children -p 4321     a master process and its existing workers\n"
 	"  blockscope --class=futex=wait -p 1234   count futex waits as work waits\n"
 	"\v"
@@ -48,6 +49,9 @@ static const struct argp_option opts[] = {
 	  "Trace these running processes, every thread, including threads created later", 0 },
 	{ "duration", 'd', "SECONDS", 0,
 	  "Stop after SECONDS (default: at Ctrl-C, or when every target has exited)", 0 },
+	{ "interval", 'i', "SECONDS", 0,
+	  "Report every SECONDS what happened in that interval (with -j, one JSON document per line)",
+	  0 },
 	{ "threads", 't', NULL, 0, "Add a per-thread table to the text report", 0 },
 	{ "json", 'j', NULL, 0, "Print the report as one JSON document on stdout", 0 },
 	{ "cores", 'c', "N", 0,
@@ -137,6 +141,11 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			argp_error(state, "invalid duration '%s': expected seconds, > 0 and at most %.0f",
 				   arg, MAX_DURATION_S);
 		o->duration_s = v;
+		break;
+	case 'i':
+		if (parse_number(arg, &v) || v < 0.1 || v > MAX_DURATION_S)
+			argp_error(state, "invalid interval '%s': expected seconds, at least 0.1", arg);
+		o->interval_s = v;
 		break;
 	case 'c':
 		if (parse_number(arg, &v) || v <= 0 || v > MAX_CORES)

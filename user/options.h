@@ -13,6 +13,7 @@ struct options {
 	int npids;
 	char **command; /* NULL-terminated argv after "--", or NULL */
 	double duration_s; /* 0: until Ctrl-C or every target has exited */
+	double interval_s; /* 0: one report at the end */
 	double cores;	   /* 0: what the target may use */
 	double utilization;
 	bool threads;

@@ -262,6 +262,8 @@ void report_text(FILE *out, const struct report *r)
 	const struct account *a = r->acct;
 	size_t i;
 
+	if (r->interval)
+		fprintf(out, "\n--- interval %d ---\n", r->interval);
 	fprintf(out, "blockscope: traced");
 	for (i = 0; i < a->nprocesses && i < 8; i++)
 		fprintf(out, "%s %s[%u]", i ? "," : "", a->processes[i].comm, a->processes[i].tgid);

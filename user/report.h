@@ -22,6 +22,8 @@ struct report {
 	uint64_t storage_misses; /* threads whose state could not be made */
 	uint64_t tgid_misses;	 /* children that did not fit the traced set */
 	const char *stop_reason;
+	int interval; /* --interval: its number, from 1; 0 otherwise */
+	uint64_t lost_before, storage_before, tgid_before; /* misses already reported */
 };
 
 /* Syscall numbers with any activity, most total time first; returns count. */

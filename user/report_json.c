@@ -159,6 +159,8 @@ int report_json(FILE *out, const struct report *r)
 	int rc;
 
 	add_int(root, "duration_ns", r->duration_ns);
+	if (r->interval)
+		add_int(root, "interval", (uint64_t)r->interval);
 	add_str(root, "stop_reason", r->stop_reason);
 
 	arr = json_object_new_array();
@@ -222,8 +224,12 @@ int report_json(FILE *out, const struct report *r)
 	json_object_object_add(sizing, "groups", arr);
 	json_object_object_add(root, "sizing", sizing);
 
-	rc = fprintf(out, "%s\n", json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
-								     JSON_C_TO_STRING_NOSLASHESCAPE));
+	/* With --interval, one document per line, for log shippers and jq. */
+	rc = fprintf(out, "%s\n",
+		     json_object_to_json_string_ext(root, (r->opts->interval_s > 0 ?
+								   JSON_C_TO_STRING_PLAIN :
+								   JSON_C_TO_STRING_PRETTY) |
+								  JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(root);
 	return rc < 0 ? -1 : 0;
 }

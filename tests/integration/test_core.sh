@@ -59,7 +59,7 @@ jq_check in_progress_call_reported "$TMP/sleep.json" \
 kill "$pid"
 
 # 6. A target that exits mid-trace ends the trace with a full report, exit 0.
-spawn "$PROGS/pipe_reader" 100 5000 >/dev/null 2>&1
+spawn "$PROGS/pipe_reader" 300 5000 >/dev/null 2>&1
 pid=${CHILD_PIDS[-1]}
 start=$(date +%s%N)
 "$BLOCKSCOPE" -j -p "$pid" -d 20 >"$TMP/mid.json" 2>"$TMP/mid.err"
@@ -109,7 +109,15 @@ if command -v setpriv >/dev/null; then
 		"$BLOCKSCOPE" -- true
 fi
 
-# 9. Run against a program not written for the tests: dd reading /dev/zero.
+# 9. --interval: one JSON document per line, each with that interval's calls.
+"$BLOCKSCOPE" -j -i 0.5 -o "$TMP/int.json" -- "$PROGS/pipe_reader" 300 5000 2>/dev/null
+check interval_lines "expected >= 3 JSON lines, got $(wc -l <"$TMP/int.json")" -- \
+	[ "$(jq -c . "$TMP/int.json" | wc -l)" -ge 3 ]
+jq_check interval_numbered "$TMP/int.json" 'select(.interval == 1) | .stop_reason == "interval" and .duration_ns < 0.7e9'
+check interval_reads_add_up "reads over all intervals should be 301 or more" -- \
+	[ "$(jq -s '[.[] | .syscalls[] | select(.name=="read") | .calls] | add' "$TMP/int.json")" -ge 301 ]
+
+# 10. Run against a program not written for the tests: dd reading /dev/zero.
 "$BLOCKSCOPE" -j -- dd if=/dev/zero of=/dev/null bs=4k count=20000 >"$TMP/dd.json" 2>/dev/null
 jq_check dd_reads_nonblocking "$TMP/dd.json" \
 	'.syscalls[] | select(.name=="read") | .calls >= 20000 and .blocking < 10'
