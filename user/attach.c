@@ -35,16 +35,17 @@ static int ring_cb(void *ctx, void *data, size_t size)
 	return t->on_record(t->ctx, data, size);
 }
 
-int tracer_open(struct tracer *t, bool follow, bool verbose, record_fn fn, void *ctx,
+int tracer_open(struct tracer *t, const struct tracer_config *cfg, record_fn fn, void *ctx,
 		char *err, size_t errlen)
 {
+	const char *btf = getenv("BLOCKSCOPE_BTF_PATH") ?: BTF_PATH;
 	struct bpf_program *prog;
 	int rc;
 
 	memset(t, 0, sizeof(*t));
 	t->on_record = fn;
 	t->ctx = ctx;
-	libbpf_verbose = verbose;
+	libbpf_verbose = cfg->verbose;
 	libbpf_set_print(print_libbpf);
 
 	if (geteuid() != 0) {
@@ -52,10 +53,10 @@ int tracer_open(struct tracer *t, bool follow, bool verbose, record_fn fn, void 
 			 "must run as root (or with CAP_BPF and CAP_PERFMON) to load BPF programs");
 		return -1;
 	}
-	if (access(BTF_PATH, R_OK) != 0) {
+	if (access(btf, R_OK) != 0) {
 		snprintf(err, errlen,
 			 "kernel BTF not found at %s: a kernel built with CONFIG_DEBUG_INFO_BTF=y is needed",
-			 BTF_PATH);
+			 btf);
 		return -1;
 	}
 	t->skel = blockscope_bpf__open();
@@ -63,11 +64,17 @@ int tracer_open(struct tracer *t, bool follow, bool verbose, record_fn fn, void 
 		snprintf(err, errlen, "cannot open the BPF object: %s", strerror(errno));
 		return -1;
 	}
-	t->skel->rodata->follow_forks = follow;
+	t->skel->rodata->follow_forks = cfg->follow;
+	if (cfg->ring_kb) {
+		bpf_map__set_max_entries(t->skel->maps.records, cfg->ring_kb * 1024);
+		/* A small ring must wake us well before it is full. */
+		if (cfg->ring_kb * 1024 / 4 < t->skel->rodata->wakeup_bytes)
+			t->skel->rodata->wakeup_bytes = cfg->ring_kb * 1024 / 4;
+	}
 	rc = blockscope_bpf__load(t->skel);
 	if (rc) {
 		snprintf(err, errlen, "cannot load the BPF programs: %s%s", strerror(-rc),
-			 verbose ? "" : " (run with -v for the verifier's log)");
+			 cfg->verbose ? "" : " (run with -v for the verifier's log)");
 		goto fail;
 	}
 	bpf_object__for_each_program(prog, t->skel->obj)

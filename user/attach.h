@@ -30,7 +30,13 @@ struct tracer {
  * Checks what the programs need (root, BTF), loads and attaches them.
  * On failure, returns -1 with a one-line reason in err.
  */
-int tracer_open(struct tracer *t, bool follow, bool verbose, record_fn fn, void *ctx,
+struct tracer_config {
+	bool follow;	  /* trace processes forked by traced ones */
+	bool verbose;	  /* libbpf's own messages */
+	unsigned ring_kb; /* 0: the default size */
+};
+
+int tracer_open(struct tracer *t, const struct tracer_config *cfg, record_fn fn, void *ctx,
 		char *err, size_t errlen);
 /* Adds a process to the traced set. from_birth: its counters start at zero. */
 int tracer_trace_process(struct tracer *t, pid_t tgid, bool from_birth);

@@ -189,6 +189,7 @@ int main(int argc, char **argv)
 	struct options o;
 	struct account acct;
 	struct tracer tracer;
+	struct tracer_config cfg;
 	struct launch launch = { .pid = -1 };
 	struct session session = { 0 };
 	struct report report = { 0 };
@@ -213,7 +214,10 @@ int main(int argc, char **argv)
 		error_line("out of memory");
 		return 1;
 	}
-	if (tracer_open(&tracer, o.follow, o.verbose, consume_record, &acct, err, sizeof(err))) {
+	cfg.follow = o.follow;
+	cfg.verbose = o.verbose;
+	cfg.ring_kb = o.ring_kb;
+	if (tracer_open(&tracer, &cfg, consume_record, &acct, err, sizeof(err))) {
 		error_line("%s", err);
 		account_free(&acct);
 		return 1;

@@ -42,7 +42,7 @@ static const char doc[] =
 
 static const char args_doc[] = "-p PID[,PID...]\n-- COMMAND [ARG...]";
 
-enum { OPT_CLASS = 256, OPT_CHILDREN, OPT_VERIFY };
+enum { OPT_CLASS = 256, OPT_CHILDREN, OPT_VERIFY, OPT_RING };
 
 static const struct argp_option opts[] = {
 	{ "pid", 'p', "PID[,PID...]", 0,
@@ -73,6 +73,10 @@ static const struct argp_option opts[] = {
 	  "Write the report to FILE instead of stdout (which a traced command shares)", 0 },
 	{ "verify", OPT_VERIFY, NULL, 0,
 	  "Compare each thread's numbers with the kernel's own schedstat/status counters", 0 },
+	{ "ring-size", OPT_RING, "KB", 0,
+	  "Ring buffer size in KiB, a power of 2 from 4 (default 16384); records that do not fit "
+	  "are counted as lost in every report",
+	  0 },
 	{ "verbose", 'v', NULL, 0, "Show libbpf's messages", 0 },
 	{ 0 },
 };
@@ -168,6 +172,12 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case 'f':
 		o->follow = true;
+		break;
+	case OPT_RING:
+		if (parse_number(arg, &v) || v < 4 || v > 1048576 || v != (double)(unsigned)v ||
+		    ((unsigned)v & ((unsigned)v - 1)))
+			argp_error(state, "invalid ring size '%s': a power of 2 KiB, 4 to 1048576", arg);
+		o->ring_kb = (unsigned)v;
 		break;
 	case OPT_VERIFY:
 		o->verify = true;

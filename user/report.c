@@ -274,8 +274,11 @@ void report_text(FILE *out, const struct report *r)
 	if (r->lost || r->storage_misses || r->tgid_misses || a->malformed)
 		fprintf(out,
 			"WARNING: incomplete data: %llu records lost (ring buffer full), %llu threads "
-			"without state, %llu children not followed, %llu malformed records; the counts "
-			"below miss them\n",
+			"without state, %llu children not followed, %llu malformed records.\n"
+			"  Lost records are almost all finished calls: per-syscall counts and times below "
+			"are low by about that many calls. Per-thread on-CPU, run-queue and switch counts "
+			"come from the kernel's counters and stay complete, unless a thread's exit record "
+			"was among those lost. A larger --ring-size or a narrower target helps.\n",
 			(unsigned long long)r->lost, (unsigned long long)r->storage_misses,
 			(unsigned long long)r->tgid_misses, (unsigned long long)a->malformed);
 	print_processes(out, r);

@@ -69,7 +69,7 @@ check target_exit_mid_trace "exit status $rc after ${elapsed} ms" -- [ $rc -eq 0
 jq_check target_exit_report "$TMP/mid.json" '.stop_reason == "every target exited" and (.targets[0].went == true) and ([.syscalls[] | select(.name=="read")] | length == 1)'
 
 # 7. SIGINT and SIGTERM detach and print the report.
-for sig in INT TERM; do
+for sig in INT TERM HUP; do
 	spawn sleep 30
 	pid=${CHILD_PIDS[-1]}
 	"$BLOCKSCOPE" -j -p "$pid" >"$TMP/sig.json" 2>"$TMP/sig.err" &

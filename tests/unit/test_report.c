@@ -133,6 +133,7 @@ static void text_report(void **state)
 	assert_non_null(strstr(text, "pool_server[42]"));
 	assert_non_null(strstr(text, "7 lost"));
 	assert_non_null(strstr(text, "WARNING: incomplete data: 7 records lost"));
+	assert_non_null(strstr(text, "per-syscall counts and times below are low"));
 	assert_non_null(strstr(text, "recvfrom"));
 	assert_non_null(strstr(text, "50.0%"));
 	assert_non_null(strstr(text, "THREADS"));

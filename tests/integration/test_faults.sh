@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Faults and bad input: nothing left in the kernel after SIGKILL, two
+# tracers side by side, loss counted and said, every bad option refused.
+source "$(dirname "$0")/../lib.sh"
+
+our_prog_ids() {
+	bpftool prog show 2>/dev/null | awk '/name (on_sys_enter|on_sys_exit|on_switch|on_wakeup|on_wakeup_new|on_fork|on_exit)/ { sub(":", "", $1); print $1 }' | sort
+}
+
+# 1. SIGKILL of blockscope leaves no BPF program or map behind.
+spawn sleep 60
+target=${CHILD_PIDS[-1]}
+before=$(our_prog_ids)
+"$BLOCKSCOPE" -p "$target" >/dev/null 2>&1 &
+bs=$!
+mine=""
+for _ in $(seq 50); do
+	mine=$(comm -13 <(echo "$before") <(our_prog_ids))
+	[ "$(echo "$mine" | grep -c .)" -ge 7 ] && break
+	sleep 0.1
+done
+check sigkill_programs_loaded "blockscope's 7 programs never showed up in bpftool" -- \
+	[ "$(echo "$mine" | grep -c .)" -ge 7 ]
+kill -KILL $bs
+wait $bs 2>/dev/null
+sleep 0.5
+left=$(comm -12 <(echo "$mine") <(our_prog_ids))
+check sigkill_leaves_nothing "programs still loaded after SIGKILL: $left" -- [ -z "$left" ]
+kill "$target"
+
+# 2. Two instances tracing different processes do not interfere.
+spawn "$PROGS/pipe_reader" 250 4000 2>/dev/null
+a=${CHILD_PIDS[-1]}
+spawn "$PROGS/nonblock_poll" 300000 300 2>/dev/null
+b=${CHILD_PIDS[-1]}
+"$BLOCKSCOPE" -j -p "$a" -d 20 >"$TMP/a.json" 2>/dev/null &
+bsa=$!
+"$BLOCKSCOPE" -j -p "$b" -d 20 >"$TMP/b.json" 2>/dev/null &
+bsb=$!
+wait $bsa $bsb
+jq_check two_instances_a "$TMP/a.json" \
+	"all(.threads[]; .pid == $a) and ([.syscalls[] | select(.name==\"read\") | .blocking] | add) >= 200 and .events.lost == 0"
+jq_check two_instances_b "$TMP/b.json" \
+	"all(.threads[]; .pid == $b) and (.syscalls[] | select(.name==\"read\") | .eagain == 300000 and .blocking == 0)"
+
+# 3. A ring buffer too small: loss is counted and said, in text and JSON.
+"$BLOCKSCOPE" --ring-size 4 -j -o "$TMP/loss.json" -- "$PROGS/nonblock_poll" 300000 2>"$TMP/loss.err"
+jq_check loss_counted_json "$TMP/loss.json" '.events.lost > 0'
+check loss_warned_stderr "no warning on stderr" -- grep -q "records were lost" "$TMP/loss.err"
+"$BLOCKSCOPE" --ring-size 4 -o "$TMP/loss.txt" -- "$PROGS/nonblock_poll" 300000 2>/dev/null
+check loss_warned_text "no WARNING in the text report" -- grep -q "WARNING: incomplete data: [1-9]" "$TMP/loss.txt"
+
+# 4. Bad input: one line, the right status, nothing on stdout.
+expect_error() {
+	local name=$1 status=$2 pattern=$3
+	shift 3
+	"$@" >"$TMP/err.out" 2>"$TMP/err.txt"
+	local rc=$?
+	if [ $rc -eq "$status" ] && grep -q -- "$pattern" "$TMP/err.txt" && [ ! -s "$TMP/err.out" ]; then
+		pass "$name"
+	else
+		fail "$name" "exit $rc, stderr: $(head -c 300 "$TMP/err.txt")"
+	fi
+}
+expect_error huge_duration 2 "invalid duration '1e30'" "$BLOCKSCOPE" -d 1e30 -p 1
+expect_error nan_duration 2 "invalid duration 'nan'" "$BLOCKSCOPE" -d nan -p 1
+expect_error empty_pid_in_list 2 "invalid PID" "$BLOCKSCOPE" -p 1,,2
+expect_error trailing_comma 2 "trailing comma" "$BLOCKSCOPE" -p 1,
+expect_error negative_pid 2 "invalid PID '-5'" "$BLOCKSCOPE" -p -5
+expect_error zero_cores 2 "invalid core count '0'" "$BLOCKSCOPE" -c 0 -p 1
+expect_error tiny_interval 2 "invalid interval '0.01'" "$BLOCKSCOPE" -i 0.01 -p 1
+expect_error bad_ring 2 "invalid ring size '5'" "$BLOCKSCOPE" --ring-size 5 -p 1
+expect_error pid_and_command 2 "not both" "$BLOCKSCOPE" -p 1 -- true
+expect_error unknown_name 1 "no process named 'no-such-proc'" "$BLOCKSCOPE" -n no-such-proc
+expect_error bad_output 1 "cannot write '/nonexistent/x.json'" "$BLOCKSCOPE" -o /nonexistent/x.json -p 1
+expect_error no_btf 1 "kernel BTF not found at /nonexistent" env BLOCKSCOPE_BTF_PATH=/nonexistent "$BLOCKSCOPE" -p 1
+
+finish
