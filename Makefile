@@ -44,7 +44,7 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 MAKEFLAGS += --no-print-directory
 endif
 
-.PHONY: all deps vmlinux targets progs unit test demo bench clean format
+.PHONY: all deps vmlinux targets progs unit test demo bench fuzz clean format
 
 all: $(BUILD)/blockscope targets
 
@@ -118,6 +118,27 @@ test: all progs unit
 
 demo: all
 	$(Q)scripts/demo.sh $(BUILD)
+
+# libFuzzer over the record decoder and the option parsers, FUZZ_SECONDS each.
+FUZZ_SECONDS ?= 60
+FUZZ_FLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
+fuzz: | $(DEPS_STAMP)
+	$(Q)scripts/install-deps.sh libclang-rt-14-dev
+	$(Q)$(MAKE) BUILD=$(BUILD)/fuzz CC=clang EXTRA_CFLAGS="$(FUZZ_FLAGS)" \
+		EXTRA_LDFLAGS="-fsanitize=address,undefined" $(BUILD)/fuzz/fuzz_records $(BUILD)/fuzz/fuzz_options
+	$(Q)for f in records options; do \
+		mkdir -p $(BUILD)/fuzz/corpus-$$f; \
+		echo "  FUZZ     $$f for $(FUZZ_SECONDS) s"; \
+		$(BUILD)/fuzz/fuzz_$$f -max_total_time=$(FUZZ_SECONDS) \
+			-artifact_prefix=$(BUILD)/fuzz/ $(BUILD)/fuzz/corpus-$$f \
+			>$(BUILD)/fuzz/$$f.log 2>&1 || { tail -30 $(BUILD)/fuzz/$$f.log; exit 1; }; \
+		tail -1 $(BUILD)/fuzz/$$f.log; \
+	done
+
+$(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_OBJS)
+	$(call msg,FUZZER,$@)
+	$(Q)$(CC) -g -O1 -fsanitize=fuzzer,address,undefined $(WARN) -Iuser -Ibpf -I$(BUILD) $^ \
+		$(LIBS) -o $@
 
 # Overhead and capacity side by side with strace, perf, bpftrace, syscount.
 bench: all progs

@@ -1,0 +1,36 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * libFuzzer harness over the option values that take free text: PID lists,
+ * --class overrides and cgroup cpu.max contents. argp itself exits on a
+ * usage error, so its callbacks' parsers are driven directly.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include "classify.h"
+#include "options.h"
+#include "procfs.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct class_overrides ov = { 0 };
+	struct options o;
+	const char *why;
+	char err[256];
+	char *s = malloc(size + 1);
+	int i;
+
+	if (!s)
+		return 0;
+	memcpy(s, data, size);
+	s[size] = '\0';
+	memset(&o, 0, sizeof(o));
+	if (parse_pid_list(s, &o, err, sizeof(err)) == 0)
+		for (i = 0; i < o.npids; i++)
+			if (o.pids[i] <= 0)
+				abort(); /* accepted a PID that is not positive */
+	class_override_add(&ov, s, &why);
+	(void)parse_cpu_max(s);
+	free(s);
+	return 0;
+}
