@@ -387,6 +387,7 @@ void account_thread_record(struct account *a, const struct thread_record *r)
 	t->last_ns = r->last_ns;
 	t->end_from_proc = false;
 	t->sleeping_at_stop = r->hdr.flags & THREAD_SLEEPING;
+	t->current_nr = r->hdr.flags & THREAD_IN_CALL ? (long)r->current_nr : -1;
 	if (r->hdr.flags & THREAD_EXITED) {
 		flush_pending(a, t);
 		t->exited = true;

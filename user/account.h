@@ -74,6 +74,7 @@ struct thread_stats {
 	bool have_base;	   /* base counters known */
 	bool have_end;	   /* end counters known */
 	bool sleeping_at_stop;
+	long current_nr; /* the syscall it was in at the last snapshot, or -1 */
 	bool base_from_proc; /* else zero at birth */
 	bool end_from_proc;  /* else read in BPF at its final switch-out */
 	struct thread_counters base;

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <libgen.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 #include "account.h"
 #include "attach.h"
@@ -21,6 +22,7 @@
 #include "procfs.h"
 #include "report.h"
 #include "sizing.h"
+#include "top.h"
 
 static volatile sig_atomic_t stop_signal;
 
@@ -140,7 +142,16 @@ static int write_report(struct tracer *tracer, struct report *report, enum stop_
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	rc = o->json ? report_json(out, report) : (report_text(out, report), 0);
+	if (o->top && !final) {
+		struct winsize ws;
+
+		top_draw(out, report, ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 ? ws.ws_row : 40);
+		rc = 0;
+	} else if (o->top) {
+		rc = 0; /* a live view ends with the screen as it was */
+	} else {
+		rc = o->json ? report_json(out, report) : (report_text(out, report), 0);
+	}
 	free(report->groups);
 	report->groups = NULL;
 	if (report->lost)
@@ -287,13 +298,25 @@ int main(int argc, char **argv)
 	session.child = o.command ? launch.pid : 0;
 	session.deadline_ns = o.duration_s > 0 ? t0 + (uint64_t)(o.duration_s * 1e9) : 0;
 	session.stop_signal = &stop_signal;
+	session.start_ns = session.last_progress_ns = t0;
+	/* Long fixed runs say they are alive, where a person is watching. */
+	session.progress = !o.top && o.duration_s >= 5 && isatty(STDERR_FILENO);
 	report.acct = &acct;
 	report.opts = &o;
+	if (o.top) {
+		if (!top_begin()) {
+			error_line("--top needs a terminal on stdin");
+			goto out;
+		}
+		session.quit_pressed = top_quit_pressed;
+	}
 	for (;;) {
 		uint64_t start = monotonic_ns();
 
 		session.next_report_ns = o.interval_s > 0 ? start + (uint64_t)(o.interval_s * 1e9) : 0;
 		why = consume_until_stop(&session);
+		if (session.progress)
+			fputs("\r\033[K", stderr);
 		if (why == STOP_ERROR) {
 			error_line("reading the ring buffer failed: %s", strerror(errno));
 			goto out;
@@ -316,6 +339,7 @@ int main(int argc, char **argv)
 	}
 	out = stdout;
 out:
+	top_end();
 	if (out != stdout)
 		fclose(out);
 	if (launch.pid > 0 && session.child == 0)

@@ -2,6 +2,7 @@
 /* Taking records from the kernel until it is time to stop. */
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include "consume.h"
@@ -62,6 +63,16 @@ static bool targets_exited(struct session *s)
 	return true;
 }
 
+static void show_progress(struct session *s, uint64_t now)
+{
+	if (now - s->last_progress_ns < 1000000000ull)
+		return;
+	s->last_progress_ns = now;
+	fprintf(stderr, "\rblockscope: %.0f of %.0f s, %llu records, %llu threads\033[K",
+		(double)(now - s->start_ns) / 1e9, (double)(s->deadline_ns - s->start_ns) / 1e9,
+		(unsigned long long)s->acct->records, (unsigned long long)s->acct->nthreads);
+}
+
 enum stop_reason consume_until_stop(struct session *s)
 {
 	for (;;) {
@@ -81,6 +92,10 @@ enum stop_reason consume_until_stop(struct session *s)
 			timeout = (int)((s->next_report_ns - now) / 1000000) + 1;
 		if (tracer_poll(s->tracer, timeout) < 0)
 			return STOP_ERROR;
+		if (s->quit_pressed && s->quit_pressed())
+			return STOP_QUIT;
+		if (s->progress && s->deadline_ns)
+			show_progress(s, monotonic_ns());
 		if (targets_exited(s)) {
 			/* A dead thread's last record follows its parent's wakeup. */
 			tracer_poll(s->tracer, POLL_MS);
@@ -100,6 +115,8 @@ const char *stop_reason_text(enum stop_reason r, int signal)
 		return "duration reached";
 	case STOP_TARGETS_EXITED:
 		return "every target exited";
+	case STOP_QUIT:
+		return "quit";
 	default:
 		return "stopped by an error";
 	}

@@ -16,6 +16,7 @@ enum stop_reason {
 	STOP_TARGETS_EXITED,
 	STOP_ERROR,
 	STOP_INTERVAL, /* not a stop: time for an interval report */
+	STOP_QUIT,     /* q pressed in --top */
 };
 
 struct session {
@@ -28,6 +29,10 @@ struct session {
 	uint64_t deadline_ns; /* 0: none */
 	uint64_t next_report_ns; /* --interval: 0 when off */
 	volatile sig_atomic_t *stop_signal;
+	bool (*quit_pressed)(void); /* --top: polled between reads, or NULL */
+	bool progress;		    /* a progress line on stderr (a terminal) */
+	uint64_t start_ns;
+	uint64_t last_progress_ns;
 };
 
 /* The ring buffer's callback: one record into the account. */

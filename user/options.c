@@ -35,6 +35,7 @@ static const char doc[] =
 	"  blockscope -c 4 -u 0.8 -p 1234    size for 4 CPUs at 80% utilisation\n"
 	"  blockscope -n nginx -f -d 10      every nginx process, and any it forks\n"
 	"  blockscope -j -i 10 -p 1234       one JSON line every 10 s, for a log\n"
+	"  blockscope --top -p 1234          watch it live; q quits\n"
 	"  blockscope --children -p 4321     a master process and its existing workers\n"
 	"  blockscope --class=futex=wait -p 1234   count futex waits as work waits\n"
 	"\v"
@@ -42,7 +43,7 @@ static const char doc[] =
 
 static const char args_doc[] = "-p PID[,PID...]\n-- COMMAND [ARG...]";
 
-enum { OPT_CLASS = 256, OPT_CHILDREN, OPT_VERIFY, OPT_RING };
+enum { OPT_CLASS = 256, OPT_CHILDREN, OPT_VERIFY, OPT_RING, OPT_TOP };
 
 static const struct argp_option opts[] = {
 	{ "pid", 'p', "PID[,PID...]", 0,
@@ -51,6 +52,10 @@ static const struct argp_option opts[] = {
 	  "Stop after SECONDS (default: at Ctrl-C, or when every target has exited)", 0 },
 	{ "interval", 'i', "SECONDS", 0,
 	  "Report every SECONDS what happened in that interval (with -j, one JSON document per line)",
+	  0 },
+	{ "top", OPT_TOP, NULL, 0,
+	  "Live view in the terminal, like top: per-thread state, shares, current syscall; "
+	  "refreshed every second (or -i), q quits",
 	  0 },
 	{ "threads", 't', NULL, 0, "Add a per-thread table to the text report", 0 },
 	{ "json", 'j', NULL, 0, "Print the report as one JSON document on stdout", 0 },
@@ -179,6 +184,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			argp_error(state, "invalid ring size '%s': a power of 2 KiB, 4 to 1048576", arg);
 		o->ring_kb = (unsigned)v;
 		break;
+	case OPT_TOP:
+		o->top = true;
+		break;
 	case OPT_VERIFY:
 		o->verify = true;
 		break;
@@ -210,6 +218,10 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		state->next = state->argc;
 		break;
 	case ARGP_KEY_END:
+		if (o->top && o->json)
+			argp_error(state, "--top is a terminal view: it does not go with --json");
+		if (o->top && !o->interval_s)
+			o->interval_s = 1;
 		if ((o->npids || o->nnames) && o->command)
 			argp_error(state, "give either -p PID / -n NAME or -- COMMAND, not both");
 		if (!o->npids && !o->nnames && !o->command)

@@ -21,6 +21,7 @@ struct options {
 	bool histogram;
 	bool follow;
 	unsigned ring_kb; /* ring buffer size; 0: the default */
+	bool top; /* live view */
 	bool verify; /* print the agreement with the kernel's counters */
 	bool children; /* also the targets' existing descendants */
 	const char *names[16]; /* -n COMM: every process so named */

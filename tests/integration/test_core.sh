@@ -12,7 +12,7 @@ jq_check pipe_reader_exited "$TMP/pipe.json" '.stop_reason == "every target exit
 # 2. Polling an empty O_NONBLOCK pipe: 0 blocking reads, every poll EAGAIN.
 #    Attached by PID while it sleeps first, so the loader's own reads of
 #    shared libraries (which may really block on I/O) are not in the window.
-spawn "$PROGS/nonblock_poll" 200000 500 2>/dev/null
+spawn "$PROGS/nonblock_poll" 200000 1000 2>/dev/null
 pid=${CHILD_PIDS[-1]}
 "$BLOCKSCOPE" -j -p "$pid" -d 20 >"$TMP/poll.json" 2>"$TMP/poll.err"
 jq_check nonblock_no_blocking_reads "$TMP/poll.json" \

@@ -31,7 +31,7 @@ kill "$target"
 # 2. Two instances tracing different processes do not interfere.
 spawn "$PROGS/pipe_reader" 250 4000 2>/dev/null
 a=${CHILD_PIDS[-1]}
-spawn "$PROGS/nonblock_poll" 300000 300 2>/dev/null
+spawn "$PROGS/nonblock_poll" 300000 1000 2>/dev/null
 b=${CHILD_PIDS[-1]}
 "$BLOCKSCOPE" -j -p "$a" -d 20 >"$TMP/a.json" 2>/dev/null &
 bsa=$!
@@ -50,7 +50,32 @@ check loss_warned_stderr "no warning on stderr" -- grep -q "records were lost" "
 "$BLOCKSCOPE" --ring-size 4 -o "$TMP/loss.txt" -- "$PROGS/nonblock_poll" 300000 2>/dev/null
 check loss_warned_text "no WARNING in the text report" -- grep -q "WARNING: incomplete data: [1-9]" "$TMP/loss.txt"
 
-# 4. Bad input: one line, the right status, nothing on stdout.
+# 4. --top in a real terminal (tmux): a live table with the current
+#    syscall, and q quits with status 0, leaving the terminal as it was.
+spawn "$PROGS/agree" "$TMP/top.txt" live
+pid=${CHILD_PIDS[-1]}
+session=blockscope-test-$$
+tmux new-session -d -s "$session" -x 140 -y 30 \
+	"'$BLOCKSCOPE' --top -p $pid; echo EXIT=\$?; sleep 10"
+sleep 2.5
+tmux capture-pane -t "$session" -p >"$TMP/top.screen"
+tmux send-keys -t "$session" q
+sleep 1
+tmux capture-pane -t "$session" -p >"$TMP/top.after"
+tmux kill-session -t "$session" 2>/dev/null
+check top_shows_threads "no live table: $(head -3 "$TMP/top.screen")" -- \
+	grep -Eq "^ +$pid +agree +S .*futex" "$TMP/top.screen"
+check top_sizing_line "no sizing line" -- grep -q "^sizing: load 2 threads" "$TMP/top.screen"
+check top_q_quits "q did not quit with 0: $(grep -v '^$' "$TMP/top.after" | tail -2)" -- \
+	grep -q "^EXIT=0" "$TMP/top.after"
+kill "$pid"
+expect_top_needs_tty() {
+	"$BLOCKSCOPE" --top -p 1 </dev/null >/dev/null 2>"$TMP/top.err"
+	[ $? -eq 1 ] && grep -q "needs a terminal" "$TMP/top.err"
+}
+check top_needs_terminal "--top without a terminal should fail with a clear line" -- expect_top_needs_tty
+
+# 5. Bad input: one line, the right status, nothing on stdout.
 expect_error() {
 	local name=$1 status=$2 pattern=$3
 	shift 3
