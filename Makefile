@@ -44,7 +44,7 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 MAKEFLAGS += --no-print-directory
 endif
 
-.PHONY: all deps vmlinux targets progs unit test demo bench fuzz clean format
+.PHONY: all deps vmlinux targets progs unit test test-long demo bench fuzz clean format
 
 all: $(BUILD)/blockscope targets
 
@@ -115,6 +115,10 @@ test: all progs unit
 	$(Q)$(MAKE) BUILD=$(BUILD)/sanitize EXTRA_CFLAGS="$(SANITIZE)" \
 		EXTRA_LDFLAGS="$(SANITIZE)" $(BUILD)/sanitize/blockscope unit
 	$(Q)tests/run-all.sh $(BUILD)
+
+# The long suites: thread churn for 60 s with flat memory.
+test-long: all progs
+	$(Q)BUILD=$(BUILD) BLOCKSCOPE=$(BUILD)/blockscope tests/long/test_churn.sh
 
 demo: all
 	$(Q)scripts/demo.sh $(BUILD)
