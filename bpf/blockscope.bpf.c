@@ -476,6 +476,10 @@ int snapshot(struct bpf_iter__task *ctx)
 			crec.ret = 0;
 			bpf_seq_write(ctx->meta->seq, &crec, sizeof(crec));
 		}
+		if (ts->in_call) {
+			flags |= THREAD_IN_CALL;
+			trec.current_nr = ts->nr;
+		}
 		fill_thread(&trec, task, ts, now, flags);
 		bpf_seq_write(ctx->meta->seq, &trec, sizeof(trec));
 	}

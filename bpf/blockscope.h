@@ -32,7 +32,8 @@ enum call_flags {
 enum thread_flags {
 	THREAD_EXITED = 1 << 0,	  /* counters read at its final switch-out */
 	THREAD_AT_STOP = 1 << 1,  /* still alive when tracing stopped */
-	THREAD_SLEEPING = 1 << 2, /* blocked when tracing stopped */
+	THREAD_SLEEPING = 1 << 2, /* blocked when the snapshot was taken */
+	THREAD_IN_CALL = 1 << 3,  /* inside syscall current_nr then */
 };
 
 struct record_header {
@@ -71,6 +72,7 @@ struct thread_record {
 	 * and wakeup (or preemption) to switch-in. */
 	__u64 tp_oncpu_ns;
 	__u64 tp_runq_ns;
+	__s64 current_nr; /* with THREAD_IN_CALL: the syscall it is in */
 };
 
 struct fork_record {
