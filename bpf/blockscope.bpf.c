@@ -22,6 +22,8 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* Set before load. */
 const volatile bool follow_forks = false;
+/* --cgroup: threads of this cgroup v2 are adopted at their first event. */
+const volatile __u64 target_cgroup_id = 0;
 /* Wake the collector only once this much is waiting in the ring. */
 const volatile __u64 wakeup_bytes = 256 * 1024;
 
@@ -190,11 +192,60 @@ static __always_inline void start_call(struct task_struct *task, struct thread_s
 	ts->call_run_delay0 = BPF_CORE_READ(task, sched_info.run_delay);
 }
 
+static __always_inline void emit_fork(struct task_struct *task, struct task_struct *parent,
+				      __u32 flags, __u64 now)
+{
+	struct fork_record *rec = reserve(sizeof(*rec));
+
+	if (!rec)
+		return;
+	rec->hdr.type = RECORD_FORK;
+	rec->hdr.flags = flags;
+	rec->hdr.tid = BPF_CORE_READ(task, pid);
+	rec->hdr.tgid = BPF_CORE_READ(task, tgid);
+	rec->parent_tid = parent ? BPF_CORE_READ(parent, pid) : 0;
+	rec->parent_tgid = parent ? BPF_CORE_READ(parent, tgid) : 0;
+	BPF_CORE_READ_STR_INTO(&rec->comm, task, comm);
+	rec->ts_ns = now;
+	rec->oncpu_ns = BPF_CORE_READ(task, se.sum_exec_runtime);
+	rec->run_delay_ns = BPF_CORE_READ(task, sched_info.run_delay);
+	rec->nvcsw = BPF_CORE_READ(task, nvcsw);
+	rec->nivcsw = BPF_CORE_READ(task, nivcsw);
+	submit(rec);
+}
+
+/*
+ * --cgroup: a thread of the traced cgroup that has no state yet (it joined
+ * the cgroup after we started, or was not seen) gets it now. Costs the
+ * untraced only when a cgroup is traced.
+ */
+static __always_inline struct thread_state *state_or_adopt(struct task_struct *task)
+{
+	struct thread_state *ts = state_of(task);
+	struct traced_process entry = {};
+	__u32 tgid;
+	__u64 now;
+
+	if (ts || !target_cgroup_id || bpf_get_current_cgroup_id() != target_cgroup_id)
+		return ts;
+	now = bpf_ktime_get_ns();
+	tgid = BPF_CORE_READ(task, tgid);
+	if (bpf_map_update_elem(&traced_tgids, &tgid, &entry, BPF_NOEXIST) &&
+	    !bpf_map_lookup_elem(&traced_tgids, &tgid)) {
+		count_miss(MISS_TGID_MAP);
+		return NULL;
+	}
+	ts = new_state(task, now);
+	if (ts)
+		emit_fork(task, NULL, FORK_ADOPTED, now);
+	return ts;
+}
+
 SEC("tp_btf/sys_enter")
 int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
-	struct thread_state *ts = state_of(task);
+	struct thread_state *ts = state_or_adopt(task);
 
 	if (!ts)
 		return 0;
@@ -314,7 +365,6 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 	__u32 child_tgid = BPF_CORE_READ(child, tgid);
 	struct traced_process *traced;
 	struct thread_state *ts;
-	struct fork_record *rec;
 	__u64 now;
 
 	traced = bpf_map_lookup_elem(&traced_tgids, &parent_tgid);
@@ -336,18 +386,7 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 		return 0;
 	/* The child's first event is the return from clone: not a call it made. */
 	ts->skip_next_exit = 1;
-	rec = reserve(sizeof(*rec));
-	if (!rec)
-		return 0;
-	rec->hdr.type = RECORD_FORK;
-	rec->hdr.flags = 0;
-	rec->hdr.tid = BPF_CORE_READ(child, pid);
-	rec->hdr.tgid = child_tgid;
-	rec->parent_tid = BPF_CORE_READ(parent, pid);
-	rec->parent_tgid = parent_tgid;
-	BPF_CORE_READ_STR_INTO(&rec->comm, child, comm);
-	rec->ts_ns = now;
-	submit(rec);
+	emit_fork(child, parent, 0, now);
 	return 0;
 }
 

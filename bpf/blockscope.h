@@ -75,12 +75,22 @@ struct thread_record {
 	__s64 current_nr; /* with THREAD_IN_CALL: the syscall it is in */
 };
 
+/* struct fork_record.hdr.flags */
+enum fork_flags {
+	FORK_ADOPTED = 1 << 0, /* not born: found in the traced cgroup (--cgroup) */
+};
+
 struct fork_record {
-	struct record_header hdr; /* tid/tgid: the new task */
+	struct record_header hdr; /* tid/tgid: the new (or adopted) task */
 	__u32 parent_tid;
 	__u32 parent_tgid;
 	char comm[BLOCKSCOPE_COMM_LEN];
 	__u64 ts_ns;
+	/* The kernel's counters at that moment: zero for a newborn. */
+	__u64 oncpu_ns;
+	__u64 run_delay_ns;
+	__u64 nvcsw;
+	__u64 nivcsw;
 };
 
 struct process_exit_record {

@@ -401,10 +401,14 @@ void account_fork(struct account *a, const struct fork_record *r)
 	struct thread_stats *t = account_thread(a, r->hdr.tid, r->hdr.tgid);
 
 	if (t) {
-		/* Born under our eyes: the kernel's counters started at zero. */
-		t->born = true;
+		/* Born under our eyes (counters at zero), or adopted in --cgroup. */
+		t->born = !(r->hdr.flags & FORK_ADOPTED);
 		t->have_base = true;
-		memset(&t->base, 0, sizeof(t->base));
+		t->base_from_proc = false;
+		t->base.oncpu_ns = r->oncpu_ns;
+		t->base.run_delay_ns = r->run_delay_ns;
+		t->base.nvcsw = r->nvcsw;
+		t->base.nivcsw = r->nivcsw;
 		t->first_ns = r->ts_ns;
 		memcpy(t->comm, r->comm, sizeof(t->comm));
 		t->comm[sizeof(t->comm) - 1] = '\0';

@@ -111,7 +111,7 @@ static json_object *thread_json(const struct thread_stats *t)
 	json_object_object_add(o, "syscalls", arr);
 	add_int(o, "tp_oncpu_ns", t->tp_oncpu_ns);
 	add_int(o, "tp_runq_ns", t->tp_runq_ns);
-	add_str(o, "base_source", !t->have_base ? "unknown" : t->base_from_proc ? "proc" : "birth");
+	add_str(o, "base_source", !t->have_base ? "unknown" : t->base_from_proc ? "proc" : t->born ? "birth" : "adopted");
 	add_str(o, "end_source", !t->have_end ? "unknown" : t->end_from_proc ? "proc" : "final_switch");
 	{
 		struct verify_result v;
