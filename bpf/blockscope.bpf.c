@@ -22,6 +22,10 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* Set before load. */
 const volatile bool follow_forks = false;
+/* --timeline: stream every switch and wakeup of traced threads. */
+const volatile bool emit_sched_events = false;
+/* --stacks: 1 user stacks of blocking calls, 2 also kernel stacks. */
+const volatile __u32 collect_stacks = 0;
 /* --cgroup: threads of this cgroup v2 are adopted at their first event. */
 const volatile __u64 target_cgroup_id = 0;
 /* Wake the collector only once this much is waiting in the ring. */
@@ -55,6 +59,11 @@ struct thread_state {
 	__u64 runnable_since_ns; /* woken or preempted at; 0 when not runnable */
 	__u64 tp_oncpu_ns;
 	__u64 tp_runq_ns;
+	/* who woke it last, from sched_waking */
+	__u32 waker_tid;
+	__u32 waker_tgid;
+	char waker_comm[BLOCKSCOPE_COMM_LEN];
+	__s32 kernel_stack_id; /* where its last sleep in the call began */
 };
 
 struct {
@@ -75,6 +84,13 @@ struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 16 * 1024 * 1024);
 } records SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(max_entries, 16384);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, 127 * sizeof(__u64));
+} stacks SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -155,6 +171,16 @@ static __always_inline void fill_call(struct call_record *rec, struct task_struc
 	rec->runq_ns = BPF_CORE_READ(task, sched_info.run_delay) - ts->call_run_delay0;
 	rec->voluntary = ts->call_voluntary;
 	rec->involuntary = ts->call_involuntary;
+	rec->user_stack_id = -1;
+	rec->kernel_stack_id = -1;
+	if (ts->call_voluntary) {
+		rec->waker_tid = ts->waker_tid;
+		rec->waker_tgid = ts->waker_tgid;
+		__builtin_memcpy(rec->waker_comm, ts->waker_comm, sizeof(rec->waker_comm));
+	} else {
+		rec->waker_tid = rec->waker_tgid = 0;
+		__builtin_memset(rec->waker_comm, 0, sizeof(rec->waker_comm));
+	}
 }
 
 static __always_inline void fill_thread(struct thread_record *rec, struct task_struct *task,
@@ -190,6 +216,9 @@ static __always_inline void start_call(struct task_struct *task, struct thread_s
 	ts->call_involuntary = 0;
 	ts->call_flags = flags;
 	ts->call_run_delay0 = BPF_CORE_READ(task, sched_info.run_delay);
+	ts->waker_tid = ts->waker_tgid = 0;
+	ts->waker_comm[0] = 0;
+	ts->kernel_stack_id = -1;
 }
 
 static __always_inline void emit_fork(struct task_struct *task, struct task_struct *parent,
@@ -276,10 +305,38 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 	if (rec) {
 		fill_call(rec, task, ts, now);
 		rec->ret = ret;
+		if (collect_stacks && ts->call_voluntary) {
+			/* The user stack at exit is the one that made the call. */
+			rec->user_stack_id = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
+			if (collect_stacks > 1)
+				rec->kernel_stack_id = ts->kernel_stack_id;
+		}
 		submit(rec);
 	}
 	ts->in_call = 0;
 	return 0;
+}
+
+static __always_inline void emit_sched(struct task_struct *task, struct thread_state *ts,
+				       __u32 event, __u64 now, __u32 waker_tid)
+{
+	struct sched_record *rec;
+
+	if (!emit_sched_events)
+		return;
+	rec = reserve(sizeof(*rec));
+	if (!rec)
+		return;
+	rec->hdr.type = RECORD_SCHED;
+	rec->hdr.flags = event;
+	rec->hdr.tid = BPF_CORE_READ(task, pid);
+	rec->hdr.tgid = BPF_CORE_READ(task, tgid);
+	rec->ts_ns = now;
+	rec->nr = ts->in_call ? ts->nr : -1;
+	rec->oncpu_total_ns = BPF_CORE_READ(task, se.sum_exec_runtime);
+	rec->waker_tid = waker_tid;
+	rec->pad = 0;
+	submit(rec);
 }
 
 SEC("tp_btf/sched_switch")
@@ -298,15 +355,21 @@ int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_stru
 		/* The kernel's rule behind voluntary_ctxt_switches. */
 		if (!preempt && prev_state != TASK_RUNNING) {
 			ts->voluntary++;
-			if (ts->in_call)
+			if (ts->in_call) {
 				ts->call_voluntary++;
+				/* Where in the kernel it goes to sleep. */
+				if (collect_stacks > 1)
+					ts->kernel_stack_id = bpf_get_stackid(ctx, &stacks, 0);
+			}
 			ts->sleeping = 1;
 			ts->sleep_start_ns = now;
+			emit_sched(prev, ts, SCHED_OUT_BLOCKED, now, 0);
 		} else {
 			ts->involuntary++;
 			if (ts->in_call)
 				ts->call_involuntary++;
 			ts->runnable_since_ns = now;
+			emit_sched(prev, ts, SCHED_OUT_PREEMPTED, now, 0);
 		}
 		if (prev_state & TASK_DEAD) {
 			/* Last switch-out: the kernel's counters are final now. */
@@ -331,7 +394,24 @@ int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_stru
 			ts->tp_runq_ns += now - ts->runnable_since_ns;
 		ts->runnable_since_ns = 0;
 		ts->oncpu_since_ns = now;
+		emit_sched(next, ts, SCHED_IN, now, 0);
 	}
+	return 0;
+}
+
+/* sched_waking runs in the waker's context; sched_wakeup may run on the wakee's CPU. */
+SEC("tp_btf/sched_waking")
+int BPF_PROG(on_waking, struct task_struct *p)
+{
+	struct thread_state *ts = state_of(p);
+	__u64 id;
+
+	if (!ts || !ts->sleeping)
+		return 0;
+	id = bpf_get_current_pid_tgid();
+	ts->waker_tid = (__u32)id;
+	ts->waker_tgid = id >> 32;
+	bpf_get_current_comm(ts->waker_comm, sizeof(ts->waker_comm));
 	return 0;
 }
 
@@ -339,9 +419,13 @@ SEC("tp_btf/sched_wakeup")
 int BPF_PROG(on_wakeup, struct task_struct *p)
 {
 	struct thread_state *ts = state_of(p);
+	__u64 now;
 
-	if (ts && ts->sleeping)
-		end_sleep(ts, bpf_ktime_get_ns());
+	if (!ts || !ts->sleeping)
+		return 0;
+	now = bpf_ktime_get_ns();
+	end_sleep(ts, now);
+	emit_sched(p, ts, SCHED_WAKEUP, now, ts->waker_tid);
 	return 0;
 }
 

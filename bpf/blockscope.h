@@ -19,6 +19,7 @@ enum record_type {
 	RECORD_THREAD = 2,	/* a thread's totals: at its death or at stop */
 	RECORD_FORK = 3,	/* a traced thread or process was created */
 	RECORD_PROCESS_EXIT = 4, /* the last thread of a traced process died */
+	RECORD_SCHED = 5,	/* a switch or wakeup, with --timeline only */
 };
 
 /* struct call_record.flags */
@@ -53,6 +54,13 @@ struct call_record {
 	__u64 runq_ns;	    /* the kernel's run_delay accrued inside the call */
 	__u32 voluntary;    /* switch-outs inside the call, by the kernel's rule */
 	__u32 involuntary;
+	/* Who woke the thread from its last sleep in the call (sched_waking's current). */
+	__u32 waker_tid;
+	__u32 waker_tgid;
+	char waker_comm[BLOCKSCOPE_COMM_LEN];
+	/* With --stacks, for blocking calls: ids in the stacks map, or -1. */
+	__s32 user_stack_id;
+	__s32 kernel_stack_id;
 };
 
 struct thread_record {
@@ -98,6 +106,24 @@ struct process_exit_record {
 	__s32 exit_code;
 	__u32 pad;
 	__u64 ts_ns;
+};
+
+/* struct sched_record.hdr.flags: what happened. */
+enum sched_event {
+	SCHED_IN = 1,		/* switched in */
+	SCHED_OUT_BLOCKED = 2,	/* switched out voluntarily: asleep */
+	SCHED_OUT_PREEMPTED = 3, /* switched out involuntarily: still runnable */
+	SCHED_WAKEUP = 4,	/* woken: runnable */
+};
+
+/* One scheduling event of a traced thread (--timeline). */
+struct sched_record {
+	struct record_header hdr;
+	__u64 ts_ns;
+	__s64 nr;	       /* the syscall it is in, or -1 */
+	__u64 oncpu_total_ns;  /* se.sum_exec_runtime at a switch-out */
+	__u32 waker_tid;       /* SCHED_WAKEUP: who woke it */
+	__u32 pad;
 };
 
 /* The value of the traced_tgids map. */

@@ -163,6 +163,34 @@ static struct thread_syscall *thread_syscall_of(struct thread_stats *t, long nr)
 	return &t->syscalls[THREAD_SYSCALL_SLOTS];
 }
 
+void waker_add(struct waker_stat *table, int *n, int cap, uint32_t tgid, const char *comm,
+	       uint64_t wakeups, uint64_t blocked_ns)
+{
+	int i;
+
+	for (i = 0; i < *n; i++)
+		if (table[i].tgid == tgid && strncmp(table[i].comm, comm, BLOCKSCOPE_COMM_LEN) == 0)
+			break;
+	if (i == *n) {
+		if (*n < cap) {
+			(*n)++;
+		} else {
+			/* Full: the last slot becomes "(others)", keeping what it had. */
+			i = cap - 1;
+			table[i].tgid = UINT32_MAX;
+			strcpy(table[i].comm, "(others)");
+		}
+		if (table[i].tgid != UINT32_MAX) {
+			table[i].tgid = tgid;
+			memcpy(table[i].comm, comm, BLOCKSCOPE_COMM_LEN);
+			table[i].comm[BLOCKSCOPE_COMM_LEN - 1] = '\0';
+			table[i].wakeups = table[i].blocked_ns = 0;
+		}
+	}
+	table[i].wakeups += wakeups;
+	table[i].blocked_ns += blocked_ns;
+}
+
 static void add_complete(struct account *a, struct thread_stats *t, const struct call_record *c)
 {
 	struct syscall_stats *s = stats_of(a, c->nr);
@@ -198,6 +226,14 @@ static void add_complete(struct account *a, struct thread_stats *t, const struct
 		ts->eagain++;
 	}
 	t->class_blocked_ns[syscall_class(c->nr, &a->overrides)] += c->blocked_ns;
+	if (blocking && c->blocked_ns) {
+		char waker[BLOCKSCOPE_COMM_LEN];
+
+		/* By role, not by thread: "conn-3" and "conn-9" of one process are one waker. */
+		group_name(c->waker_comm, waker, sizeof(waker));
+		waker_add(t->wakers, &t->nwakers, THREAD_WAKER_SLOTS, c->waker_tgid, waker, 1,
+			  c->blocked_ns);
+	}
 }
 
 /* Adds the parts of an interrupted call into the call that completes it. */
@@ -294,6 +330,9 @@ static void fold_thread(struct thread_stats *g, const struct thread_stats *t)
 		g->first_ns = t->first_ns;
 	if (t->last_ns > g->last_ns)
 		g->last_ns = t->last_ns;
+	for (i = 0; i < t->nwakers; i++)
+		waker_add(g->wakers, &g->nwakers, THREAD_WAKER_SLOTS, t->wakers[i].tgid,
+			  t->wakers[i].comm, t->wakers[i].wakeups, t->wakers[i].blocked_ns);
 	for (i = 0; i <= THREAD_SYSCALL_SLOTS; i++) {
 		const struct thread_syscall *src = &t->syscalls[i];
 		struct thread_syscall *dst;
@@ -527,6 +566,7 @@ void account_start_interval(struct account *a)
 		memset(t->class_blocked_ns, 0, sizeof(t->class_blocked_ns));
 		memset(t->syscalls, 0, sizeof(t->syscalls));
 		t->nsyscalls = 0;
+		t->nwakers = 0;
 	}
 	a->nthreads = kept;
 	a->nexited = 0;

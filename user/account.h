@@ -52,6 +52,16 @@ struct thread_syscall {
 	uint64_t blocked_ns;
 };
 
+/* Who woke a thread from its blocking calls, per waking process. */
+#define THREAD_WAKER_SLOTS 6
+
+struct waker_stat {
+	uint32_t tgid; /* 0: an interrupt on an idle CPU, or the kernel */
+	char comm[BLOCKSCOPE_COMM_LEN];
+	uint64_t wakeups;
+	uint64_t blocked_ns; /* the blocked time those wakeups ended */
+};
+
 /* A signal-interrupted call waiting to see whether it is restarted. */
 struct pending_restart {
 	bool active;
@@ -93,6 +103,8 @@ struct thread_stats {
 	uint64_t class_blocked_ns[CLASS_COUNT];
 	struct thread_syscall syscalls[THREAD_SYSCALL_SLOTS + 1];
 	int nsyscalls;
+	struct waker_stat wakers[THREAD_WAKER_SLOTS];
+	int nwakers;
 	struct pending_restart pending;
 	struct thread_seen seen;
 };
@@ -176,5 +188,9 @@ struct process_totals {
 	uint64_t calls, blocking_calls, eagain_calls;
 };
 void process_totals(const struct account *a, uint32_t tgid, struct process_totals *out);
+
+/* Adds one waker's share into a small table (by tgid and comm); the last slot takes the rest. */
+void waker_add(struct waker_stat *table, int *n, int cap, uint32_t tgid, const char *comm,
+	       uint64_t wakeups, uint64_t blocked_ns);
 
 #endif

@@ -238,6 +238,56 @@ static void print_process_table(FILE *out, const struct report *r)
 	}
 }
 
+int group_wakers(const struct account *a, const char *group, struct waker_stat *out, int cap)
+{
+	char name[BLOCKSCOPE_COMM_LEN];
+	int n = 0, i;
+	size_t t;
+
+	for (t = 0; t < a->nthreads; t++) {
+		const struct thread_stats *th = &a->threads[t];
+
+		group_name(th->comm, name, sizeof(name));
+		if (strcmp(name, group) != 0)
+			continue;
+		for (i = 0; i < th->nwakers; i++)
+			waker_add(out, &n, cap, th->wakers[i].tgid, th->wakers[i].comm,
+				  th->wakers[i].wakeups, th->wakers[i].blocked_ns);
+	}
+	return n;
+}
+
+const char *waker_label(const struct waker_stat *w, char *buf, size_t len)
+{
+	if (w->tgid == 0)
+		snprintf(buf, len, "interrupt/idle");
+	else if (w->tgid == UINT32_MAX)
+		snprintf(buf, len, "(others)");
+	else
+		snprintf(buf, len, "%s[%u]", w->comm, w->tgid);
+	return buf;
+}
+
+static void print_wakers(FILE *out, const struct report *r)
+{
+	struct waker_stat w[8];
+	char label[48], b[32];
+	size_t g;
+	int n, i;
+
+	fprintf(out, "\nWHO WAKES EACH GROUP (blocking calls, by the waking process)\n");
+	for (g = 0; g < r->ngroups; g++) {
+		n = group_wakers(r->acct, r->groups[g].group, w, 8);
+		if (!n)
+			continue;
+		fprintf(out, "  %-18s", r->groups[g].group[0] ? r->groups[g].group : "(unnamed)");
+		for (i = 0; i < n; i++)
+			fprintf(out, "%s%s %llu x, %s", i ? "; " : "", waker_label(&w[i], label, sizeof(label)),
+				(unsigned long long)w[i].wakeups, format_ns(w[i].blocked_ns, b, sizeof(b)));
+		fputc('\n', out);
+	}
+}
+
 static void print_processes(FILE *out, const struct report *r)
 {
 	const struct account *a = r->acct;
@@ -288,6 +338,7 @@ void report_text(FILE *out, const struct report *r)
 	if (r->opts->threads)
 		print_threads(out, r);
 	print_sizing(out, r);
+	print_wakers(out, r);
 	if (r->opts->verify)
 		verify_print(out, a);
 }

@@ -31,6 +31,11 @@ size_t report_syscall_order(const struct account *a, int *order);
 /* "1.25 ms"-style rendering of a duration. */
 const char *format_ns(uint64_t ns, char *buf, size_t len);
 
+/* Who woke the threads of a group (name with digits out) from blocking calls. */
+int group_wakers(const struct account *a, const char *group, struct waker_stat *out, int cap);
+/* "backend[1234]", or "interrupt/idle" for wakeups from pid 0. */
+const char *waker_label(const struct waker_stat *w, char *buf, size_t len);
+
 void report_text(FILE *out, const struct report *r);
 int report_json(FILE *out, const struct report *r);
 

@@ -224,6 +224,25 @@ int report_json(FILE *out, const struct report *r)
 	json_object_object_add(sizing, "groups", arr);
 	json_object_object_add(root, "sizing", sizing);
 
+	arr = json_object_new_array();
+	for (i = 0; i < r->ngroups; i++) {
+		struct waker_stat w[8];
+		char label[48];
+		int k, nw = group_wakers(a, r->groups[i].group, w, 8);
+
+		for (k = 0; k < nw; k++) {
+			o = json_object_new_object();
+			add_str(o, "group", r->groups[i].group);
+			json_object_object_add(o, "waker_pid", json_object_new_int64(w[k].tgid == UINT32_MAX ? -1 : (int64_t)w[k].tgid));
+			add_str(o, "waker_comm", w[k].comm);
+			add_str(o, "waker", waker_label(&w[k], label, sizeof(label)));
+			add_int(o, "wakeups", w[k].wakeups);
+			add_int(o, "blocked_ns", w[k].blocked_ns);
+			json_object_array_add(arr, o);
+		}
+	}
+	json_object_object_add(root, "wakers", arr);
+
 	/* With --interval, one document per line, for log shippers and jq. */
 	rc = fprintf(out, "%s\n",
 		     json_object_to_json_string_ext(root, (r->opts->interval_s > 0 ?

@@ -4,7 +4,7 @@
 source "$(dirname "$0")/../lib.sh"
 
 our_prog_ids() {
-	bpftool prog show 2>/dev/null | awk '/name (on_sys_enter|on_sys_exit|on_switch|on_wakeup|on_wakeup_new|on_fork|on_exit)/ { sub(":", "", $1); print $1 }' | sort
+	bpftool prog show 2>/dev/null | awk '/name (on_sys_enter|on_sys_exit|on_switch|on_waking|on_wakeup|on_wakeup_new|on_fork|on_exit)/ { sub(":", "", $1); print $1 }' | sort
 }
 
 # 1. SIGKILL of blockscope leaves no BPF program or map behind.
@@ -16,11 +16,11 @@ bs=$!
 mine=""
 for _ in $(seq 50); do
 	mine=$(comm -13 <(echo "$before") <(our_prog_ids))
-	[ "$(echo "$mine" | grep -c .)" -ge 7 ] && break
+	[ "$(echo "$mine" | grep -c .)" -ge 8 ] && break
 	sleep 0.1
 done
-check sigkill_programs_loaded "blockscope's 7 programs never showed up in bpftool" -- \
-	[ "$(echo "$mine" | grep -c .)" -ge 7 ]
+check sigkill_programs_loaded "blockscope's 8 programs never showed up in bpftool" -- \
+	[ "$(echo "$mine" | grep -c .)" -ge 8 ]
 kill -KILL $bs
 wait $bs 2>/dev/null
 sleep 0.5
