@@ -502,6 +502,12 @@ int account_record(struct account *a, const void *data, size_t size)
 			goto bad;
 		account_process_exit(a, data);
 		return 0;
+	case RECORD_SCHED:
+		if (size < sizeof(struct sched_record))
+			goto bad;
+		if (a->on_sched)
+			a->on_sched(a->sched_ctx, data);
+		return 0;
 	}
 bad:
 	a->malformed++;

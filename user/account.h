@@ -136,6 +136,9 @@ struct account {
 	size_t nprocesses, processes_cap;
 	size_t nexited; /* exited threads still kept one by one */
 	uint64_t retired_threads;
+	/* --timeline: where scheduling records go (else they are only counted). */
+	void (*on_sched)(void *ctx, const struct sched_record *r);
+	void *sched_ctx;
 	uint64_t records;
 	uint64_t malformed;
 	uint64_t lost; /* records the kernel could not deliver */
