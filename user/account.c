@@ -226,6 +226,8 @@ static void add_complete(struct account *a, struct thread_stats *t, const struct
 		ts->eagain++;
 	}
 	t->class_blocked_ns[syscall_class(c->nr, &a->overrides)] += c->blocked_ns;
+	if (a->on_call)
+		a->on_call(a->call_ctx, c, t);
 	if (blocking && c->blocked_ns) {
 		char waker[BLOCKSCOPE_COMM_LEN];
 

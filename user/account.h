@@ -136,6 +136,9 @@ struct account {
 	size_t nprocesses, processes_cap;
 	size_t nexited; /* exited threads still kept one by one */
 	uint64_t retired_threads;
+	/* --stacks: each finished call, once accounted. */
+	void (*on_call)(void *ctx, const struct call_record *c, const struct thread_stats *t);
+	void *call_ctx;
 	/* --timeline: where scheduling records go (else they are only counted). */
 	void (*on_sched)(void *ctx, const struct sched_record *r);
 	void *sched_ctx;

@@ -65,6 +65,11 @@ int tracer_open(struct tracer *t, const struct tracer_config *cfg, record_fn fn,
 		return -1;
 	}
 	t->skel->rodata->follow_forks = cfg->follow;
+	t->skel->rodata->emit_sched_events = cfg->sched_events;
+	t->skel->rodata->collect_stacks = cfg->stacks;
+	/* A stack map reserves its memory up front: keep it tiny unless used. */
+	if (!cfg->stacks)
+		bpf_map__set_max_entries(t->skel->maps.stacks, 1);
 	if (cfg->ring_kb) {
 		bpf_map__set_max_entries(t->skel->maps.records, cfg->ring_kb * 1024);
 		/* A small ring must wake us well before it is full. */
@@ -210,6 +215,11 @@ uint64_t tracer_misses(struct tracer *t, enum miss_counter which)
 			sum += values[i];
 	free(values);
 	return sum;
+}
+
+int tracer_stacks_fd(struct tracer *t)
+{
+	return bpf_map__fd(t->skel->maps.stacks);
 }
 
 void tracer_close(struct tracer *t)

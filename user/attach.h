@@ -34,6 +34,8 @@ struct tracer_config {
 	bool follow;	  /* trace processes forked by traced ones */
 	bool verbose;	  /* libbpf's own messages */
 	unsigned ring_kb; /* 0: the default size */
+	bool sched_events; /* --timeline: a record per switch and wakeup */
+	unsigned stacks;   /* --stacks: 1 user stacks, 2 also kernel stacks */
 };
 
 int tracer_open(struct tracer *t, const struct tracer_config *cfg, record_fn fn, void *ctx,
@@ -47,6 +49,8 @@ int tracer_poll(struct tracer *t, int timeout_ms);
 /* Takes everything still in the ring buffer. */
 int tracer_drain(struct tracer *t);
 uint64_t tracer_misses(struct tracer *t, enum miss_counter which);
+/* The map of stacks that call records point into (--stacks). */
+int tracer_stacks_fd(struct tracer *t);
 void tracer_close(struct tracer *t);
 
 #endif
