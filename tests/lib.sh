@@ -38,6 +38,37 @@ spawn() {
 	CHILD_PIDS+=($!)
 }
 
+# start_target NAME ARGS...: starts build/targets/NAME in the background and
+# sets SPID and PORT (from its first line, "NAME pid=PID port=PORT").
+start_target() {
+	local log=$TMP/$1.log
+	"$TARGETS/$@" >"$log" 2>&1 &
+	SPID=$!
+	CHILD_PIDS+=($SPID)
+	PORT=""
+	for _ in $(seq 50); do
+		PORT=$(sed -n '1s/.*port=\([0-9]*\).*/\1/p' "$log")
+		[ -n "$PORT" ] && return 0
+		sleep 0.1
+	done
+	echo "  $1 did not start: $(head -3 "$log")"
+	return 1
+}
+
+# expect_error NAME STATUS PATTERN CMD...: CMD fails with STATUS, one line on
+# stderr matching PATTERN, nothing on stdout.
+expect_error() {
+	local name=$1 status=$2 pattern=$3
+	shift 3
+	"$@" >"$TMP/err.out" 2>"$TMP/err.txt"
+	local rc=$?
+	if [ $rc -eq "$status" ] && grep -q -- "$pattern" "$TMP/err.txt" && [ ! -s "$TMP/err.out" ]; then
+		pass "$name"
+	else
+		fail "$name" "exit $rc, stderr: $(head -c 300 "$TMP/err.txt")"
+	fi
+}
+
 cleanup() {
 	local pid
 	for pid in "${CHILD_PIDS[@]}"; do

@@ -76,17 +76,6 @@ expect_top_needs_tty() {
 check top_needs_terminal "--top without a terminal should fail with a clear line" -- expect_top_needs_tty
 
 # 5. Bad input: one line, the right status, nothing on stdout.
-expect_error() {
-	local name=$1 status=$2 pattern=$3
-	shift 3
-	"$@" >"$TMP/err.out" 2>"$TMP/err.txt"
-	local rc=$?
-	if [ $rc -eq "$status" ] && grep -q -- "$pattern" "$TMP/err.txt" && [ ! -s "$TMP/err.out" ]; then
-		pass "$name"
-	else
-		fail "$name" "exit $rc, stderr: $(head -c 300 "$TMP/err.txt")"
-	fi
-}
 expect_error huge_duration 2 "invalid duration '1e30'" "$BLOCKSCOPE" -d 1e30 -p 1
 expect_error nan_duration 2 "invalid duration 'nan'" "$BLOCKSCOPE" -d nan -p 1
 expect_error empty_pid_in_list 2 "invalid PID" "$BLOCKSCOPE" -p 1,,2

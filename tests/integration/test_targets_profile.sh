@@ -3,22 +3,6 @@
 # measured by blockscope from its JSON (targets/README.md has the table).
 source "$(dirname "$0")/../lib.sh"
 
-# start NAME ARGS...: starts a server, sets PORT and SPID from its first line.
-start() {
-	local log=$TMP/$1.log
-	"$TARGETS/$@" >"$log" 2>&1 &
-	SPID=$!
-	CHILD_PIDS+=($SPID)
-	PORT=""
-	for _ in $(seq 50); do
-		PORT=$(sed -n '1s/.*port=\([0-9]*\).*/\1/p' "$log")
-		[ -n "$PORT" ] && return 0
-		sleep 0.1
-	done
-	echo "  $1 did not start: $(head -3 "$log")"
-	return 1
-}
-
 # load PORT CPU_US WAIT_US CONNECTIONS SECONDS: closed-loop load in the background.
 load() {
 	"$TARGETS/loadgen" --port "$1" --cpu-us "$2" --wait-us "$3" --connections "$4" \
@@ -35,12 +19,12 @@ trace() {
 	"$BLOCKSCOPE" -j -o "$TMP/$name.json" "$@" 2>"$TMP/$name.err"
 }
 
-start backend --port 0 --seconds 120 || exit 1
+start_target backend --port 0 --seconds 120 || exit 1
 BACKEND=$PORT
 
 # Thread pool: WT/CT of the workers = wait/cpu = 3; idle workers park in
 # futex; the formula gives 2 x (1 + 3) = 8 for the worker group on 2 cores.
-start pool_server --port 0 --backend-port "$BACKEND" --threads 4 --seconds 60
+start_target pool_server --port 0 --backend-port "$BACKEND" --threads 4 --seconds 60
 load "$PORT" 1000 3000 16 6
 trace pool -p "$SPID" -d 4 -c 2
 jq_check pool_recommends_8 "$TMP/pool.json" \
@@ -52,7 +36,7 @@ jq_check pool_acceptor_idle "$TMP/pool.json" \
 wait "$LOADGEN"
 
 # Event loop: only epoll_wait blocks; reads and writes never do, some EAGAIN.
-start epoll_server --port 0 --backend-port "$BACKEND" --seconds 60
+start_target epoll_server --port 0 --backend-port "$BACKEND" --seconds 60
 load "$PORT" 200 1000 8 5
 trace epoll -p "$SPID" -d 3
 jq_check epoll_blocked_in_epoll_wait "$TMP/epoll.json" \
@@ -63,7 +47,7 @@ jq_check epoll_eagain "$TMP/epoll.json" '[.syscalls[].eagain] | add > 0'
 wait "$LOADGEN"
 
 # Coroutines: handlers read like blocking code, yet only epoll_wait blocks.
-start coro_server --port 0 --backend-port "$BACKEND" --seconds 60
+start_target coro_server --port 0 --backend-port "$BACKEND" --seconds 60
 load "$PORT" 200 1000 8 5
 trace coro -p "$SPID" -d 3
 jq_check coro_only_epoll_blocks "$TMP/coro.json" \
@@ -73,7 +57,7 @@ jq_check coro_reads_eagain "$TMP/coro.json" \
 wait "$LOADGEN"
 
 # Reactor + pool: the loop never blocks but in epoll_wait; workers compute.
-start reactor_pool --port 0 --backend-port "$BACKEND" --threads 2 --seconds 60
+start_target reactor_pool --port 0 --backend-port "$BACKEND" --threads 2 --seconds 60
 load "$PORT" 1000 1000 8 5
 trace reactor -p "$SPID" -d 3
 jq_check reactor_loop_nonblocking "$TMP/reactor.json" \
@@ -83,7 +67,7 @@ jq_check reactor_workers_compute "$TMP/reactor.json" \
 wait "$LOADGEN"
 
 # Thread per connection: each connection thread blocks in its reads.
-start mt_server --port 0 --backend-port "$BACKEND" --seconds 60
+start_target mt_server --port 0 --backend-port "$BACKEND" --seconds 60
 load "$PORT" 200 1000 4 5
 trace mt -p "$SPID" -d 3
 jq_check mt_threads_block_in_reads "$TMP/mt.json" \
@@ -93,7 +77,7 @@ jq_check mt_reads_mostly_blocking "$TMP/mt.json" \
 wait "$LOADGEN"
 
 # Process per connection: the children, found with --children, block in reads.
-start mp_server --port 0 --backend-port "$BACKEND" --seconds 60
+start_target mp_server --port 0 --backend-port "$BACKEND" --seconds 60
 load "$PORT" 200 1000 4 5
 trace mp -p "$SPID" --children -d 3
 jq_check mp_children_traced "$TMP/mp.json" '[.targets[] | select(.pid != '"$SPID"')] | length >= 4'

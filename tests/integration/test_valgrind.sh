@@ -24,7 +24,7 @@ run_collector() {
 	fi
 }
 run_collector command -j -o "$TMP/c.json" -- "$PROGS/pipe_reader" 100 2000
-run_collector threads_text -t -H --verify -o "$TMP/t.txt" -- "$PROGS/selfcheck" "$TMP/self.txt"
+run_collector threads_text -t -H --verify -o "$TMP/t.txt" -- "$PROGS/agree" "$TMP/self.txt" mixed
 run_collector interval -j -i 0.3 -o "$TMP/i.json" -f -- "$PROGS/agree" "$TMP/a.txt" fork 1
 spawn sleep 30
 run_collector by_pid -j -o "$TMP/p.json" -p "${CHILD_PIDS[-1]}" -d 0.5

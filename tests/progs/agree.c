@@ -11,6 +11,7 @@
  *   churn   short-lived threads, each ~40 ms, four at a time, created all along
  *   fork    3 child processes of 2 threads each
  *   live    2 threads that run until killed (for attach-by-PID windows)
+ *   mixed   4 threads with different mixes, then the main thread reports too
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -99,6 +100,17 @@ static void *run(void *arg)
 	return NULL;
 }
 
+static void run_mixes(const struct mix *m, int n)
+{
+	pthread_t t[16];
+	int i;
+
+	for (i = 0; i < n; i++)
+		pthread_create(&t[i], NULL, run, (void *)&m[i]);
+	for (i = 0; i < n; i++)
+		pthread_join(t[i], NULL);
+}
+
 static void run_threads(int n, const struct mix *m)
 {
 	pthread_t t[16];
@@ -116,7 +128,7 @@ int main(int argc, char **argv)
 	double seconds;
 
 	if (argc < 3) {
-		fprintf(stderr, "usage: agree OUTFILE few|many|pinned|churn|fork|live [seconds]\n");
+		fprintf(stderr, "usage: agree OUTFILE few|many|pinned|churn|fork|live|mixed [seconds]\n");
 		return 2;
 	}
 	out_fd = open(argv[1], O_WRONLY | O_CREAT | O_APPEND | O_TRUNC, 0644);
@@ -153,6 +165,22 @@ int main(int argc, char **argv)
 			}
 		while (wait(NULL) > 0)
 			;
+	} else if (strcmp(mode, "mixed") == 0) {
+		static const struct mix mixes[] = {
+			{ 200000, 0, 0.2, -1 },	 /* CPU-bound */
+			{ 300, 2000, 0.25, -1 }, /* mostly asleep */
+			{ 1500, 1500, 0.2, -1 }, /* half and half */
+			{ 2000, 500, 0.1, -1 },	 /* CPU-heavy with short sleeps */
+		};
+		int round;
+
+		run_mixes(mixes, 4);
+		/* 80 ms of its own CPU, however loaded the machine: it outweighs its exit. */
+		for (round = 0; round < 40; round++) {
+			spin_us(2000);
+			usleep(1000);
+		}
+		report_self();
 	} else if (strcmp(mode, "live") == 0) {
 		struct mix m = { 1000, 1000, 0, -1 };
 
