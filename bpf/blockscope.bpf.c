@@ -170,7 +170,8 @@ static __always_inline void fill_call(struct call_record *rec, struct task_struc
 	rec->hdr.tgid = BPF_CORE_READ(task, tgid);
 	rec->nr = ts->nr;
 	rec->enter_ns = ts->enter_ns;
-	rec->duration_ns = now - ts->enter_ns;
+	/* A call may begin on another CPU just after a snapshot read the clock. */
+	rec->duration_ns = now > ts->enter_ns ? now - ts->enter_ns : 0;
 	rec->blocked_ns = ts->call_blocked_ns;
 	rec->runq_ns = BPF_CORE_READ(task, sched_info.run_delay) - ts->call_run_delay0;
 	rec->voluntary = ts->call_voluntary;

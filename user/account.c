@@ -147,20 +147,41 @@ static struct syscall_stats *stats_of(struct account *a, long nr)
 	return &a->syscalls[nr];
 }
 
-/* The slot of nr in the thread's small table; the last slot is "other". */
+/*
+ * The slot of nr in the thread's small table. When it is full, the slot
+ * with the fewest calls goes to the newcomer and its counts to "other"
+ * (the last slot): the busy syscalls stay, whatever came first.
+ */
 static struct thread_syscall *thread_syscall_of(struct thread_stats *t, long nr)
 {
+	struct thread_syscall *other = &t->syscalls[THREAD_SYSCALL_SLOTS], *min;
 	int i;
 
 	for (i = 0; i < t->nsyscalls; i++)
 		if (t->syscalls[i].nr == nr)
 			return &t->syscalls[i];
 	if (t->nsyscalls < THREAD_SYSCALL_SLOTS) {
+		memset(&t->syscalls[t->nsyscalls], 0, sizeof(t->syscalls[0]));
 		t->syscalls[t->nsyscalls].nr = (int32_t)nr;
 		return &t->syscalls[t->nsyscalls++];
 	}
-	t->syscalls[THREAD_SYSCALL_SLOTS].nr = -1;
-	return &t->syscalls[THREAD_SYSCALL_SLOTS];
+	if (nr < 0)
+		return other;
+	/* Space-saving: the newcomer inherits the evicted score, so it is not evicted next. */
+	min = &t->syscalls[0];
+	for (i = 1; i < THREAD_SYSCALL_SLOTS; i++)
+		if (t->syscalls[i].score < min->score)
+			min = &t->syscalls[i];
+	other->nr = -1;
+	other->calls += min->calls;
+	other->blocking += min->blocking;
+	other->eagain += min->eagain;
+	other->blocked_ns += min->blocked_ns;
+	i = (int)min->score;
+	memset(min, 0, sizeof(*min));
+	min->nr = (int32_t)nr;
+	min->score = (uint32_t)i;
+	return min;
 }
 
 void waker_add(struct waker_stat *table, int *n, int cap, uint32_t tgid, const char *comm,
@@ -215,6 +236,7 @@ static void add_complete(struct account *a, struct thread_stats *t, const struct
 
 	ts = thread_syscall_of(t, c->nr);
 	ts->calls++;
+	ts->score++;
 	ts->blocked_ns += c->blocked_ns;
 	t->calls++;
 	if (blocking) {
@@ -265,6 +287,12 @@ void account_call(struct account *a, const struct call_record *c)
 
 	if (!t)
 		return;
+	/* Ended after the final snapshot, which already counted it as in progress. */
+	if (t->final_ns && !(c->hdr.flags & CALL_IN_PROGRESS) &&
+	    c->enter_ns + c->duration_ns > t->final_ns) {
+		a->late_calls++;
+		return;
+	}
 	if (c->hdr.flags & (CALL_BEGAN_BEFORE | CALL_IN_PROGRESS)) {
 		struct syscall_stats *s = stats_of(a, c->nr);
 
@@ -406,6 +434,13 @@ void account_thread_record(struct account *a, const struct thread_record *r)
 
 	if (!t)
 		return;
+	if (t->final_ns) {
+		/* Its window is closed: what it did after the final snapshot is not ours. */
+		t->exited = t->exited || (r->hdr.flags & THREAD_EXITED);
+		return;
+	}
+	if (r->hdr.flags & THREAD_AT_STOP)
+		t->final_ns = r->last_ns;
 	memcpy(t->comm, r->comm, sizeof(t->comm));
 	t->comm[sizeof(t->comm) - 1] = '\0';
 	counters_from_record(&t->end, r);
@@ -566,6 +601,7 @@ void account_start_interval(struct account *a)
 			t->base_from_proc = t->end_from_proc;
 		}
 		t->born = false;
+		t->final_ns = 0;
 		t->first_ns = t->last_ns;
 		t->blocked_ns = t->blocked_outside_ns = 0;
 		t->voluntary = t->involuntary = 0;

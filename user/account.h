@@ -41,11 +41,12 @@ struct thread_counters {
 };
 
 /* Distinct syscalls kept per thread; the rest share one "other" slot. */
-#define THREAD_SYSCALL_SLOTS 12
+#define THREAD_SYSCALL_SLOTS 16
 
 /* One syscall's share of one thread's calls. */
 struct thread_syscall {
 	int32_t nr; /* -1: every syscall that did not fit */
+	uint32_t score; /* calls, plus what the slot's last owner had: for eviction only */
 	uint32_t calls;
 	uint32_t blocking;
 	uint32_t eagain;
@@ -84,6 +85,8 @@ struct thread_stats {
 	bool have_base;	   /* base counters known */
 	bool have_end;	   /* end counters known */
 	bool sleeping_at_stop;
+	/* When the final snapshot closed this thread's window (0: not yet). */
+	uint64_t final_ns;
 	long current_nr; /* the syscall it was in at the last snapshot, or -1 */
 	bool base_from_proc; /* else zero at birth */
 	bool end_from_proc;  /* else read in BPF at its final switch-out */
@@ -142,6 +145,7 @@ struct account {
 	/* --timeline: where scheduling records go (else they are only counted). */
 	void (*on_sched)(void *ctx, const struct sched_record *r);
 	void *sched_ctx;
+	uint64_t late_calls; /* ended after the final snapshot: not counted twice */
 	uint64_t records;
 	uint64_t malformed;
 	uint64_t lost; /* records the kernel could not deliver */

@@ -270,6 +270,65 @@ static void dead_threads_fold_into_groups(void **state)
 	}
 }
 
+static void nothing_counts_twice_after_the_final_snapshot(void **state)
+{
+	struct thread_counters zero = { 0 };
+	struct thread_record fin = make_thread(40, "w", 5000, 0, THREAD_AT_STOP);
+	struct call_record cut = make_call(40, "read", 0, 300, 300, 1);
+	struct call_record late = make_call(40, "read", 5, 400, 350, 1);
+	struct call_record early = make_call(40, "read", 5, 100, 90, 1);
+	struct thread_record died = make_thread(40, "w", 9000, 0, THREAD_EXITED);
+
+	(void)state;
+	account_set_base(&a, 40, 40, &zero);
+	fin.last_ns = 1000;
+	account_thread_record(&a, &fin);
+	cut.hdr.flags = CALL_IN_PROGRESS; /* from the snapshot: 700..1000 */
+	cut.enter_ns = 700;
+	account_call(&a, &cut);
+	late.enter_ns = 700; /* the same call ending at 1100, drained later */
+	account_call(&a, &late);
+	early.enter_ns = 500; /* ended at 600, before the snapshot, drained later */
+	account_call(&a, &early);
+	assert_int_equal(stats("read")->calls, 1);
+	assert_int_equal(stats("read")->partial_calls, 1);
+	assert_int_equal(a.late_calls, 1);
+	/* Its exit after the snapshot does not move its counters either. */
+	account_thread_record(&a, &died);
+	assert_int_equal(thread_oncpu_ns(account_find_thread(&a, 40)), 5000);
+	assert_true(account_find_thread(&a, 40)->exited);
+}
+
+static void busy_syscalls_keep_their_slots(void **state)
+{
+	struct thread_stats *t;
+	long nr;
+	int i, found = 0;
+
+	(void)state;
+	/* 20 start-up syscalls once each, then the serving ones many times. */
+	for (nr = 100; nr < 120; nr++) {
+		struct call_record c = make_call(50, "read", 0, 10, 0, 0);
+
+		c.nr = nr;
+		account_call(&a, &c);
+	}
+	for (i = 0; i < 50; i++) {
+		struct call_record r = make_call(50, "recvfrom", 0, 10, 0, 0);
+		struct call_record w = make_call(50, "sendto", 0, 10, 0, 0);
+
+		account_call(&a, &r);
+		account_call(&a, &w);
+	}
+	t = account_find_thread(&a, 50);
+	for (i = 0; i < t->nsyscalls; i++)
+		if ((t->syscalls[i].nr == syscall_number("recvfrom") ||
+		     t->syscalls[i].nr == syscall_number("sendto")) && t->syscalls[i].calls >= 49)
+			found++;
+	assert_int_equal(found, 2);
+	assert_int_equal(t->syscalls[THREAD_SYSCALL_SLOTS].nr, -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -284,6 +343,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(many_threads, setup, teardown),
 		cmocka_unit_test_setup_teardown(processes_come_and_go, setup, teardown),
 		cmocka_unit_test_setup_teardown(dead_threads_fold_into_groups, setup, teardown),
+		cmocka_unit_test_setup_teardown(nothing_counts_twice_after_the_final_snapshot, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(busy_syscalls_keep_their_slots, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("account", tests, NULL, NULL);
