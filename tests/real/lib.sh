@@ -1,0 +1,343 @@
+# Shared helpers for the real-server suites (tests/real/test_*.sh).
+# Source it; it sources tests/lib.sh (pass/fail/check/jq_check/spawn/finish,
+# $BLOCKSCOPE, $TMP) and adds: Debian packages installed when missing, a
+# free port, a bounded wait for a TCP port, a bounded stop of what a suite
+# started (run at exit, also on failure or on SIGINT/SIGTERM), a traced run
+# that checks blockscope's own exit and JSON, and a SUMMARY line.
+# Needs root (blockscope, apt-get, servers that drop to their own user).
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+
+export DEBIAN_FRONTEND=noninteractive
+# Servers run as their own user and must be able to enter $TMP.
+chmod 755 "$TMP"
+
+APT_UPDATED=0
+apt() {
+	# Another apt-get (a colleague's install) may hold the lock: wait for it.
+	timeout 600 apt-get -o DPkg::Lock::Timeout=300 -o Dpkg::Options::=--force-confdef \
+		-o Dpkg::Options::=--force-confold "$@"
+}
+
+installed() {
+	dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'
+}
+
+# need_pkgs PKG...: installs the packages that are not installed (one
+# apt-get update first if the install fails, e.g. on stale lists).
+# Fails the suite (check "packages") and returns 1 if any is still missing.
+need_pkgs() {
+	local p missing=()
+	for p in "$@"; do installed "$p" || missing+=("$p"); done
+	if [ ${#missing[@]} -gt 0 ]; then
+		echo "installing: ${missing[*]}"
+		if ! apt install -y --no-install-recommends "${missing[@]}" >"$TMP/apt.log" 2>&1; then
+			if [ $APT_UPDATED -eq 0 ]; then
+				APT_UPDATED=1
+				apt update >>"$TMP/apt.log" 2>&1
+			fi
+			apt install -y --no-install-recommends "${missing[@]}" >>"$TMP/apt.log" 2>&1
+		fi
+	fi
+	missing=()
+	for p in "$@"; do installed "$p" || missing+=("$p"); done
+	if [ ${#missing[@]} -gt 0 ]; then
+		fail packages "cannot install ${missing[*]}: $(tail -n 3 "$TMP/apt.log" | tr '\n' ' ')"
+		return 1
+	fi
+	pass packages
+}
+
+# port_free PORT: nothing listens on PORT (any address).
+port_free() {
+	[ -z "$(ss -Htln "sport = :$1" 2>/dev/null)" ]
+}
+
+# free_port: prints a TCP port in 20000-59999 on which nothing listens.
+free_port() {
+	local p i
+	for i in $(seq 100); do
+		p=$((20000 + RANDOM % 40000))
+		if port_free "$p"; then
+			echo "$p"
+			return 0
+		fi
+	done
+	return 1
+}
+
+# wait_port PORT SECONDS: true once 127.0.0.1:PORT accepts a connection,
+# false after SECONDS.
+wait_port() {
+	local port=$1 end=$((SECONDS + $2))
+	while [ $SECONDS -lt $end ]; do
+		if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	return 1
+}
+
+# alive PID: the process exists and is not a zombie.
+alive() {
+	local st
+	st=$(awk '/^State:/ { print $2 }' "/proc/$1/status" 2>/dev/null)
+	[ -n "$st" ] && [ "$st" != Z ]
+}
+
+# wait_gone PID SECONDS: true once PID has exited (reaped or zombie).
+wait_gone() {
+	local pid=$1 end=$((SECONDS + $2))
+	while alive "$pid"; do
+		[ $SECONDS -ge $end ] && return 1
+		sleep 0.1
+	done
+	return 0
+}
+
+# descendants PID: every descendant of PID, one per line.
+descendants() {
+	local c
+	for c in $(pgrep -P "$1"); do
+		echo "$c"
+		descendants "$c"
+	done
+}
+
+# stop_tree PID [SIGNAL] [SECONDS]: sends SIGNAL (default TERM) to PID and
+# waits up to SECONDS (default 10) for it and its descendants to exit, then
+# SIGKILLs whatever of them is left. Quiet if PID is already gone.
+stop_tree() {
+	local pid=$1 sig=${2:-TERM} secs=${3:-10} d kids
+	[ -n "$pid" ] || return 0
+	kids=$(descendants "$pid")
+	kill -"$sig" "$pid" 2>/dev/null
+	wait_gone "$pid" "$secs" || kill -KILL "$pid" 2>/dev/null
+	for d in $kids; do
+		wait_gone "$d" 2 || kill -KILL "$d" 2>/dev/null
+	done
+	wait "$pid" 2>/dev/null
+	return 0
+}
+
+# on_exit CMD: runs CMD (a string, eval'd) when the suite ends, however it
+# ends; the last registered runs first. Then tests/lib.sh's cleanup kills
+# what spawn started and removes $TMP.
+EXIT_CMDS=()
+on_exit() { EXIT_CMDS+=("$1"); }
+real_cleanup() {
+	local i
+	# A second signal must not cut the cleanup short.
+	trap - EXIT
+	trap '' INT TERM
+	for ((i = ${#EXIT_CMDS[@]} - 1; i >= 0; i--)); do
+		eval "${EXIT_CMDS[i]}" >/dev/null 2>&1
+	done
+	cleanup
+}
+trap real_cleanup EXIT
+trap 'echo "interrupted"; exit 130' INT
+trap 'echo "terminated"; exit 143' TERM
+
+# server CMD...: spawn CMD in a session of its own (setsid execs, so $!
+# is CMD's PID): the signals a server sends to its whole process group
+# (Apache's parent does at shutdown) then never reach the suite.
+server() {
+	spawn setsid "$@"
+}
+
+# bounded SECONDS CMD...: CMD, killed (TERM, then KILL 5 s later) after SECONDS.
+bounded() {
+	local secs=$1
+	shift
+	timeout -k 5 "$secs" "$@"
+}
+
+# background SECONDS CMD...: CMD in the background, bounded as above and
+# stopped at exit; sets BG_PID (timeout's PID: a TERM to it reaches CMD).
+background() {
+	local secs=$1
+	shift
+	timeout -k 5 "$secs" "$@" &
+	BG_PID=$!
+	on_exit "stop_tree $BG_PID TERM 5"
+}
+
+# trace NAME OUT BLOCKSCOPE-ARGS...: runs blockscope -j -o OUT with the
+# arguments (bounded), and checks that it exits 0 with a JSON report whose
+# ring buffer lost nothing. Returns 1 if there is no usable report.
+trace() {
+	local name=$1 out=$2 rc lost
+	shift 2
+	bounded 120 "$BLOCKSCOPE" -j -o "$out" "$@" 2>"$out.err"
+	rc=$?
+	if [ $rc -ne 0 ] || ! jq -e '.targets and .threads and .syscalls and .sizing' "$out" >/dev/null 2>&1; then
+		fail "$name-trace" "blockscope $* exited $rc: $(head -c 300 "$out.err")"
+		return 1
+	fi
+	pass "$name-trace"
+	lost=$(jq '.events.lost' "$out")
+	check "$name-no-lost-events" "the ring buffer lost $lost of $(jq '.events.received' "$out") records" -- \
+		test "$lost" -eq 0
+	consistency "$name" "$out"
+	return 0
+}
+
+# consistency NAME FILE: prints a NOTE (not a check: these are blockscope
+# bugs reported to the lead, issue 6) when a thread's class times add up to
+# more than its traced time, or a syscall's time is negative.
+consistency() {
+	jq -r --arg name "$1" '
+		([.threads[] | select(.idle_wait_ns + .wait_ns + .sync_wait_ns > .traced_ns + 1e6)] | length) as $over
+		| ([.syscalls[] | select(.total_ns < 0 or .blocked_ns < 0 or .partial_ns < 0 or .partial_blocked_ns < 0)
+		    | "\(.name) partial_ns=\(.partial_ns)"]) as $neg
+		| (if $over > 0 then "NOTE \($name): blockscope: \($over) threads with idle+wait+sync above their traced time" else empty end),
+		  (if ($neg | length) > 0 then "NOTE \($name): blockscope: negative times: \($neg | join(", "))" else empty end)' "$2" 2>/dev/null
+}
+
+# keep NAME OUT: keeps a report for the record when BLOCKSCOPE_REAL_KEEP
+# names a directory (with the SUMMARY lines, in summary.txt); table.sh
+# makes docs/servers.md's table from them.
+keep() {
+	if [ -n "${BLOCKSCOPE_REAL_KEEP:-}" ]; then
+		mkdir -p "$BLOCKSCOPE_REAL_KEEP" && cp "$2" "$BLOCKSCOPE_REAL_KEEP/$1.json"
+	fi
+}
+
+# jqv FILE FILTER: the value of FILTER on FILE, raw.
+jqv() { jq -r "$2" "$1"; }
+
+# summary NAME FILE [EXTRA]: prints the one-line profile of a report:
+# processes, threads, whole calls, blocking share, EAGAIN returns, the
+# three syscalls with the most blocked time (name:share of all blocked
+# time in calls), the whole target's recommendation, and lost records.
+summary() {
+	local name=$1 file=$2 extra=${3:-}
+	jq -r --arg name "$name" --arg extra "$extra" '
+		def pct(a; b): if b > 0 then (a * 1000 / b | round / 10) else 0 end;
+		([.syscalls[].calls] | add // 0) as $calls
+		| ([.syscalls[].blocking] | add // 0) as $blk
+		| ([.syscalls[].eagain] | add // 0) as $eagain
+		| ([.syscalls[].blocked_ns] | add // 0) as $bns
+		| ([.syscalls[] | select(.blocked_ns > 0)] | sort_by(-.blocked_ns) | .[:3]
+		   | map("\(.name):\(pct(.blocked_ns; $bns))%") | join(",")) as $top
+		| "SUMMARY \($name): procs=\(.targets | length) threads=\(.threads | length)"
+		  + " calls=\($calls) blocking=\(pct($blk; $calls))% eagain=\($eagain)"
+		  + " top_blocked=\(if $top == "" then "-" else $top end)"
+		  + " recommended=\(.sizing.recommended_threads // "-")"
+		  + (if $extra != "" then " " + $extra else "" end)
+		  + " lost=\(.events.lost)"' "$file" >"$TMP/summary.line"
+	cat "$TMP/summary.line"
+	if [ -n "${BLOCKSCOPE_REAL_KEEP:-}" ]; then
+		mkdir -p "$BLOCKSCOPE_REAL_KEEP" && cat "$TMP/summary.line" >>"$BLOCKSCOPE_REAL_KEEP/summary.txt"
+	fi
+}
+
+# http_status PORT PATH: the status code of GET PATH on 127.0.0.1:PORT
+# (HTTP/1.0, bash's /dev/tcp; at most 5 s).
+http_status() {
+	bounded 5 bash -c '
+		exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
+		printf "GET %s HTTP/1.0\r\nHost: localhost\r\n\r\n" "$2" >&3
+		read -r proto code rest <&3
+		echo "$code"' _ "$1" "$2" 2>/dev/null
+}
+
+# JQ_LIB: jq definitions the suites' filters use.
+#   threads_of($p): the threads of process $p;  others_than($p): the rest.
+#   sc($t; $n): thread $t's entry for syscall $n (zeros if it made none).
+#   blocked_names: the names of a thread's syscalls with a blocking call.
+#   sum_sc($ts; $n; $k): key $k of syscall $n summed over threads $ts.
+JQ_LIB='
+def threads_of($p): [.threads[] | select(.pid == $p)];
+def others_than($p): [.threads[] | select(.pid != $p)];
+def sc($n): ((.syscalls // []) | map(select(.name == $n)) | .[0])
+	// {name: $n, calls: 0, blocking: 0, eagain: 0, blocked_ns: 0};
+def blocked_names: [(.syscalls // [])[] | select(.blocking > 0 or .blocked_ns > 0) | .name] | unique;
+def sum_sc($ts; $n; $k): [$ts[] | sc($n)[$k]] | add // 0;
+def group($g): [.sizing.groups[] | select(.group == $g)] | .[0];
+'
+
+# jq_true NAME FILE WHY FILTER [jq args...]: jq_check with JQ_LIB and
+# arguments; on failure prints WHY.
+jq_true() {
+	local name=$1 file=$2 why=$3 filter=$4
+	shift 4
+	if jq -e "$@" "$JQ_LIB $filter" "$file" >/dev/null 2>&1; then
+		pass "$name"
+	else
+		fail "$name" "$why"
+	fi
+}
+
+# start_apache MPM DIR PORT [DIRECTIVES]: writes DIR/httpd.conf (the MPM
+# module, the few modules a static file needs, everything under DIR) and
+# starts apache2 in the foreground with it; sets APACHE_PID (the parent).
+# Fails the suite and returns 1 if it does not listen on PORT within 10 s.
+start_apache() {
+	local mpm=$1 dir=$2 port=$3 extra=${4:-} m mods=/usr/lib/apache2/modules
+	mkdir -p "$dir/www"
+	head -c 4096 /dev/urandom | base64 >"$dir/www/index.html"
+	{
+		echo "LoadModule mpm_${mpm}_module $mods/mod_mpm_${mpm}.so"
+		for m in authz_core mime dir; do
+			echo "LoadModule ${m}_module $mods/mod_${m}.so"
+		done
+		cat <<EOC
+ServerRoot $dir
+ServerName localhost
+Listen 127.0.0.1:$port
+User www-data
+Group www-data
+PidFile $dir/httpd.pid
+DefaultRuntimeDir $dir
+Mutex file:$dir default
+ErrorLog $dir/error.log
+LogLevel warn
+TypesConfig /etc/mime.types
+DocumentRoot $dir/www
+# As Debian's apache2.conf: no .htaccess lookups, nothing outside www.
+<Directory />
+	AllowOverride None
+	Require all denied
+</Directory>
+<Directory $dir/www>
+	Require all granted
+</Directory>
+$extra
+EOC
+	} >"$dir/httpd.conf"
+	chmod -R a+rX "$dir"
+	server apache2 -f "$dir/httpd.conf" -DFOREGROUND >"$dir/stderr" 2>&1
+	APACHE_PID=$!
+	# Graceful-stop waits for requests in flight; TERM ends them at once.
+	on_exit "stop_tree $APACHE_PID TERM 10"
+	if ! wait_port "$port" 10; then
+		fail "apache-$mpm-start" "apache2 did not listen on $port: $(tail -n 3 "$dir/stderr" "$dir/error.log" 2>/dev/null | tr '\n' ' ')"
+		return 1
+	fi
+	if [ "$(cat "$dir/httpd.pid" 2>/dev/null)" != "$APACHE_PID" ]; then
+		fail "apache-$mpm-start" "the PidFile says '$(cat "$dir/httpd.pid" 2>/dev/null)', started $APACHE_PID"
+		return 1
+	fi
+	pass "apache-$mpm-start"
+}
+
+# ab_load DIR PORT CONCURRENCY: ab in the background (a new connection per
+# request, as ab does without -k) for at most a minute; sets LOAD_PID.
+ab_load() {
+	background 75 ab -q -t 60 -n 10000000 -c "$3" "http://127.0.0.1:$2/index.html" >"$1/ab.out" 2>&1
+	LOAD_PID=$BG_PID
+}
+
+# ab_check NAME DIR: stops ab with SIGINT (it then prints its report);
+# passes if it completed requests with no failure; sets RPS.
+ab_check() {
+	local done failed
+	stop_tree "$LOAD_PID" INT 10
+	done=$(awk '/^Complete requests:/ { print $3 }' "$2/ab.out")
+	failed=$(awk '/^Failed requests:/ { print $3 }' "$2/ab.out")
+	RPS=$(awk '/^Requests per second:/ { printf "%d", $4 }' "$2/ab.out")
+	check "$1-load" "ab: $(tail -n 5 "$2/ab.out" | tr '\n' ' ')" -- \
+		test "${done:-0}" -gt 1000 -a "${failed:-1}" -eq 0
+}

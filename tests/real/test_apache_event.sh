@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Apache httpd, event MPM (Debian's mpm_event.conf numbers but
+# MinSpareThreads 5, so that no child is forked during the trace: 2
+# children of 25 worker threads, plus a listener and a main thread each), driven by ab
+# (a new connection per request, 16 at a time) and traced by the parent's
+# PID with -f --children for 4 s while the load runs; a second tracer
+# watches the same window with the classes that fit Apache (as in
+# test_apache_worker.sh).
+# Measured profile (see docs/servers.md):
+# - the listener thread is an event loop: it blocks in epoll_wait, and in
+#   futex when it hands a connection to the worker queue; its accept4 is
+#   non-blocking and meets EAGAIN (both children's listeners wake for one
+#   connection);
+# - workers never poll: a read that finds nothing (EAGAIN), typically the
+#   lingering close waiting for the client's FIN, hands the connection
+#   back to the listener's epoll instead of holding the thread as the
+#   worker MPM does. Their only long waits are futex (idle, waiting for
+#   work) and the shared mmap lock (mmap/munmap/writev).
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+need_pkgs apache2 apache2-utils || { finish; exit; }
+
+D=$TMP/event
+PORT=$(free_port)
+start_apache event "$D" "$PORT" "
+StartServers 2
+MinSpareThreads 5
+MaxSpareThreads 75
+ThreadLimit 64
+ThreadsPerChild 25
+MaxRequestWorkers 150
+" || { finish; exit; }
+check event-serves "GET /index.html is not 200" -- test "$(http_status "$PORT" /index.html)" = 200
+
+ab_load "$D" "$PORT" 16
+sleep 1.5
+J=$TMP/event.json
+JC=$TMP/event-classes.json
+CLASSES=(--class=futex=idle --class=read=idle --class=poll=wait --class=mmap=sync --class=munmap=sync)
+background 60 "$BLOCKSCOPE" -j -o "$JC" -d 4 -f --children "${CLASSES[@]}" -p "$APACHE_PID" 2>"$JC.err"
+SECOND=$BG_PID
+trace event "$J" -d 4 -f --children -p "$APACHE_PID" || { finish; exit; }
+wait "$SECOND"
+check event-second-tracer "the tracer with --class exited $?: $(head -c 300 "$JC.err")" -- \
+	jq -e '.sizing.groups' "$JC" >/dev/null
+consistency event-classes "$JC"
+ab_check event "$D"
+keep apache_event "$J"
+keep apache_event_classes "$JC"
+
+A=(--argjson m "$APACHE_PID")
+KIDS='[.targets[] | select(.pid != $m)]'
+LISTENERS='[others_than($m)[] | select(sc("epoll_wait").calls + sc("epoll_pwait").calls > 0)]'
+WORKERS='[others_than($m)[] | select(sc("epoll_wait").calls + sc("epoll_pwait").calls == 0 and .calls > 0)]'
+
+jq_true event-processes "$J" "expected the parent and 2 children of 27 threads: $(jq -c '[.targets[] | {pid, threads}]' "$J")" \
+	"(.targets | length) == 3 and ($KIDS | all(.[]; .threads == 27))" "${A[@]}"
+# The listener: one event loop per child, blocked in epoll_wait and futex.
+jq_true event-one-listener-per-child "$J" \
+	"listeners: $(jq -c --argjson m "$APACHE_PID" "$JQ_LIB$LISTENERS"' | map({pid, tid, blocked: blocked_names})' "$J")" \
+	"$LISTENERS | length == 2 and ([.[].pid] | unique | length) == 2" "${A[@]}"
+jq_true event-listener-blocks-in-epoll-and-futex "$J" \
+	"listeners' blocked time: $(jq -c --argjson m "$APACHE_PID" "$JQ_LIB$LISTENERS"' | map([.syscalls[] | select(.blocked_ns > 0) | {(.name): (.blocked_ns / 1e6 | floor)}] | add)' "$J")" \
+	"$LISTENERS | all(.[]; sc(\"epoll_wait\").blocking > 0
+		and (sc(\"epoll_wait\").blocked_ns + sc(\"epoll_pwait\").blocked_ns + sc(\"futex\").blocked_ns) >= 0.95 * ([.syscalls[].blocked_ns] | add))" "${A[@]}"
+jq_true event-accept-nonblocking-eagain "$J" \
+	"accept4 in the listeners: $(jq -c --argjson m "$APACHE_PID" "$JQ_LIB$LISTENERS"' | map(sc("accept4"))' "$J")" \
+	"$LISTENERS as \$l | sum_sc(\$l; \"accept4\"; \"calls\") > 200 and sum_sc(\$l; \"accept4\"; \"eagain\") > 0
+	 and sum_sc(\$l; \"accept4\"; \"blocking\") <= 0.01 * sum_sc(\$l; \"accept4\"; \"calls\")" "${A[@]}"
+# Workers: no poll, no epoll; reads do not block and often meet EAGAIN.
+jq_true event-workers-never-poll "$J" \
+	"poll calls: $(jq -c '[.syscalls[] | select(.name == "poll" or .name == "ppoll")]' "$J")" \
+	'[.syscalls[] | select(.name == "poll" or .name == "ppoll") | .calls] | add // 0 | . == 0'
+jq_true event-worker-reads-nonblocking-eagain "$J" \
+	"reads in the workers: $(jq -c --argjson m "$APACHE_PID" "$JQ_LIB$WORKERS"' | {calls: sum_sc(.; "read"; "calls"), blocking: sum_sc(.; "read"; "blocking"), eagain: sum_sc(.; "read"; "eagain")}' "$J")" \
+	"$WORKERS as \$w | sum_sc(\$w; \"read\"; \"calls\") > 200 and sum_sc(\$w; \"read\"; \"eagain\") >= 0.2 * sum_sc(\$w; \"read\"; \"calls\")
+	 and sum_sc(\$w; \"read\"; \"blocking\") <= 0.01 * sum_sc(\$w; \"read\"; \"calls\")" "${A[@]}"
+jq_true event-worker-writes-rarely-block "$J" \
+	"writev in the workers: $(jq -c --argjson m "$APACHE_PID" "$JQ_LIB$WORKERS"' | {calls: sum_sc(.; "writev"; "calls"), blocking: sum_sc(.; "writev"; "blocking")}' "$J")" \
+	"$WORKERS as \$w | sum_sc(\$w; \"writev\"; \"calls\") > 200 and sum_sc(\$w; \"writev\"; \"blocking\") <= 0.05 * sum_sc(\$w; \"writev\"; \"calls\")" "${A[@]}"
+jq_true event-workers-idle-in-futex "$J" \
+	"workers' blocked time by syscall: $(jq -c --argjson m "$APACHE_PID" "$JQ_LIB$WORKERS"' | [.[].syscalls[]] | group_by(.name) | map({(.[0].name): ([.[].blocked_ns] | add / 1e6 | floor)}) | add' "$J")" \
+	"$WORKERS as \$w | sum_sc(\$w; \"futex\"; \"blocked_ns\") > 0.8 * ([\$w[].blocked_ns] | add)" "${A[@]}"
+
+# Sizing with the fitting classes: the workers wait for nothing but work
+# and the mmap lock (sync: more threads make it worse, and blockscope says
+# so), so WT is small and the pool is about one thread per core, where the
+# worker MPM, holding a thread per connection through the lingering
+# close, needs several.
+jq_true event-fitting-classes "$JC" "sizing: $(jq -c '.sizing | del(.groups)' "$JC")" \
+	'.sizing.wait_ns < 0.5 * .sizing.compute_ns and .sizing.sync_wait_ns > .sizing.wait_ns
+	 and any(.sizing.warnings[]; test("futex|wait on each other|contention"))
+	 and .sizing.recommended_threads <= .sizing.cores + 1'
+
+summary apache_event "$J" "rps=$RPS recommended_with_classes=$(jqv "$JC" .sizing.recommended_threads)"
+finish
