@@ -5,7 +5,8 @@
 set -euo pipefail
 
 packages=(clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev libcmocka-dev
-	  libjson-c-dev libdw-dev pkg-config jq gcc make linux-libc-dev procps tmux util-linux valgrind)
+	  libjson-c-dev libdw-dev pkg-config jq gcc make linux-libc-dev procps tmux util-linux valgrind libxml2-utils chromium
+	  libmicrohttpd-dev curl)
 packages+=("$@")
 
 missing=()

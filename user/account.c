@@ -187,29 +187,26 @@ static struct thread_syscall *thread_syscall_of(struct thread_stats *t, long nr)
 void waker_add(struct waker_stat *table, int *n, int cap, uint32_t tgid, const char *comm,
 	       uint64_t wakeups, uint64_t blocked_ns)
 {
+	struct waker_stat *w = NULL;
 	int i;
 
 	for (i = 0; i < *n; i++)
 		if (table[i].tgid == tgid && strncmp(table[i].comm, comm, BLOCKSCOPE_COMM_LEN) == 0)
-			break;
-	if (i == *n) {
-		if (*n < cap) {
-			(*n)++;
-		} else {
-			/* Full: the last slot becomes "(others)", keeping what it had. */
-			i = cap - 1;
-			table[i].tgid = UINT32_MAX;
-			strcpy(table[i].comm, "(others)");
-		}
-		if (table[i].tgid != UINT32_MAX) {
-			table[i].tgid = tgid;
-			memcpy(table[i].comm, comm, BLOCKSCOPE_COMM_LEN);
-			table[i].comm[BLOCKSCOPE_COMM_LEN - 1] = '\0';
-			table[i].wakeups = table[i].blocked_ns = 0;
-		}
+			w = &table[i];
+	if (!w && *n < cap) {
+		w = &table[(*n)++];
+		w->tgid = tgid;
+		memcpy(w->comm, comm, BLOCKSCOPE_COMM_LEN);
+		w->comm[BLOCKSCOPE_COMM_LEN - 1] = '\0';
+		w->wakeups = w->blocked_ns = 0;
+	} else if (!w) {
+		/* Full: the last slot becomes "(others)", keeping what it had. */
+		w = &table[cap - 1];
+		w->tgid = UINT32_MAX;
+		strcpy(w->comm, "(others)");
 	}
-	table[i].wakeups += wakeups;
-	table[i].blocked_ns += blocked_ns;
+	w->wakeups += wakeups;
+	w->blocked_ns += blocked_ns;
 }
 
 static void add_complete(struct account *a, struct thread_stats *t, const struct call_record *c)

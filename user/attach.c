@@ -65,6 +65,7 @@ int tracer_open(struct tracer *t, const struct tracer_config *cfg, record_fn fn,
 		return -1;
 	}
 	t->skel->rodata->follow_forks = cfg->follow;
+	t->skel->rodata->target_cgroup_id = cfg->cgroup_id;
 	t->skel->rodata->emit_sched_events = cfg->sched_events;
 	t->skel->rodata->collect_stacks = cfg->stacks;
 	/* A stack map reserves its memory up front: keep it tiny unless used. */

@@ -34,6 +34,7 @@ struct tracer_config {
 	bool follow;	  /* trace processes forked by traced ones */
 	bool verbose;	  /* libbpf's own messages */
 	unsigned ring_kb; /* 0: the default size */
+	uint64_t cgroup_id; /* --cgroup: adopt the threads of this cgroup v2; 0: none */
 	bool sched_events; /* --timeline: a record per switch and wakeup */
 	unsigned stacks;   /* --stacks: 1 user stacks, 2 also kernel stacks */
 };

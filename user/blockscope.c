@@ -17,10 +17,12 @@
 #include "account.h"
 #include "attach.h"
 #include "consume.h"
+#include "exporter.h"
 #include "launch.h"
 #include "options.h"
 #include "procfs.h"
 #include "report.h"
+#include "serve.h"
 #include "sizing.h"
 #include "top.h"
 
@@ -82,6 +84,22 @@ static void read_end_counters(struct account *a)
 	}
 }
 
+/*
+ * The kernel's last word on every thread of a window (the whole trace, or
+ * one interval): the iterator's snapshot, schedstat, what is left in the ring.
+ */
+static int close_window(struct tracer *tracer, struct account *acct, bool final, char *err,
+			size_t errlen)
+{
+	if (tracer_snapshot(tracer, final ? SNAPSHOT_FINAL : SNAPSHOT_INTERVAL, err, errlen))
+		return -1;
+	read_end_counters(acct);
+	tracer_drain(tracer);
+	if (final)
+		account_finish(acct);
+	return 0;
+}
+
 static void add_target(struct options *o, pid_t tgid)
 {
 	int i;
@@ -105,6 +123,53 @@ static void add_descendants(pid_t pid, void *arg)
 	proc_for_each_child(pid, add_descendants, arg);
 }
 
+static void add_cgroup_member(pid_t pid, void *arg)
+{
+	if (getpid() != pid)
+		add_target(arg, pid);
+}
+
+/*
+ * --serve: one second of the account into the exporter's totals, a new page
+ * for /metrics, and the account starts the next second from zero.
+ */
+static int refresh_metrics(struct tracer *tracer, struct account *acct, struct exporter *ex,
+			   struct serve *srv, uint64_t *records, char *err, size_t errlen)
+{
+	char *text = NULL, *om = NULL;
+	size_t len = 0, omlen = 0;
+
+	if (close_window(tracer, acct, false, err, errlen))
+		return -1;
+	*records += acct->records;
+	if (exporter_update(ex, acct, tracer_misses(tracer, MISS_RINGBUF)) ||
+	    exporter_render(ex, METRICS_PROMETHEUS, &text, &len) ||
+	    exporter_render(ex, METRICS_OPENMETRICS, &om, &omlen)) {
+		free(text);
+		free(om);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	serve_publish(srv, text, len, om, omlen);
+	account_start_interval(acct);
+	return 0;
+}
+
+static int publish_empty(struct exporter *ex, struct serve *srv)
+{
+	char *text = NULL, *om = NULL;
+	size_t len = 0, omlen = 0;
+
+	if (exporter_render(ex, METRICS_PROMETHEUS, &text, &len) ||
+	    exporter_render(ex, METRICS_OPENMETRICS, &om, &omlen)) {
+		free(text);
+		free(om);
+		return -1;
+	}
+	serve_publish(srv, text, len, om, omlen);
+	return 0;
+}
+
 /* Turns -p, -n and --children into a list of distinct TGIDs. */
 /*
  * Closes the window (the whole trace, or one interval): the kernel's last
@@ -120,12 +185,8 @@ static int write_report(struct tracer *tracer, struct report *report, enum stop_
 	uint64_t lost, storage, tgid;
 	int rc;
 
-	if (tracer_snapshot(tracer, final ? SNAPSHOT_FINAL : SNAPSHOT_INTERVAL, err, errlen))
+	if (close_window(tracer, acct, final, err, errlen))
 		return -1;
-	read_end_counters(acct);
-	tracer_drain(tracer);
-	if (final)
-		account_finish(acct);
 	lost = tracer_misses(tracer, MISS_RINGBUF);
 	storage = tracer_misses(tracer, MISS_STORAGE);
 	tgid = tracer_misses(tracer, MISS_TGID_MAP);
@@ -200,7 +261,13 @@ int main(int argc, char **argv)
 	struct options o;
 	struct account acct;
 	struct tracer tracer;
-	struct tracer_config cfg;
+	struct tracer_config cfg = { 0 };
+	struct cgroup_target cg = { 0 };
+	struct exporter ex;
+	bool have_exporter = false;
+	struct serve *srv = NULL;
+	char url[400] = "";
+	uint64_t served_records = 0;
 	struct launch launch = { .pid = -1 };
 	struct session session = { 0 };
 	struct report report = { 0 };
@@ -219,21 +286,59 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
+	if (o.cgroup) {
+		if (cgroup_target_open(o.cgroup, &cg, err, sizeof(err))) {
+			error_line("%s", err);
+			return 1;
+		}
+		if (proc_cgroup_id(getpid()) == cg.id) {
+			error_line("blockscope is itself in cgroup %s: run it from outside the cgroup, "
+				   "or it would trace itself",
+				   o.cgroup);
+			return 1;
+		}
+	}
 	if (!o.command && resolve_targets(&o))
 		return 1;
+	/* Listening first: a bad address fails before anything is loaded. */
+	if (o.serve) {
+		srv = serve_start(o.serve_host, o.serve_port, url, sizeof(url), err, sizeof(err));
+		if (!srv) {
+			error_line("%s", err);
+			return 1;
+		}
+	}
 	if (account_init(&acct, &o.overrides)) {
 		error_line("out of memory");
+		serve_stop(srv);
 		return 1;
 	}
+	cfg.cgroup_id = cg.id;
 	cfg.follow = o.follow;
 	cfg.verbose = o.verbose;
 	cfg.ring_kb = o.ring_kb;
 	if (tracer_open(&tracer, &cfg, consume_record, &acct, err, sizeof(err))) {
 		error_line("%s", err);
 		account_free(&acct);
+		serve_stop(srv);
 		return 1;
 	}
 	install_signals();
+	/*
+	 * --cgroup: its processes now, like -p. Threads that join later are
+	 * adopted by the kernel side at their first syscall.
+	 */
+	if (o.cgroup) {
+		int before = o.npids;
+
+		if (cgroup_for_each_proc(cg.path, add_cgroup_member, &o) < 0) {
+			error_line("cannot read %s/cgroup.procs: %s", cg.path, strerror(errno));
+			goto out;
+		}
+		for (i = before; i < o.npids; i++)
+			if (proc_tgid_of(o.pids[i]) < 0)
+				o.pids[i--] = o.pids[--o.npids]; /* gone already */
+	}
 	if (o.command) {
 		if (launch_prepare(&launch, o.command, err, sizeof(err))) {
 			error_line("%s", err);
@@ -270,20 +375,30 @@ int main(int argc, char **argv)
 			account_set_base(&acct, (uint32_t)launch.pid, (uint32_t)launch.pid, &zero);
 			if (t)
 				t->born = true;
-		} else if (proc_for_each_thread(o.pids[i], read_base, &acct) < 0) {
+		} else if (proc_for_each_thread(o.pids[i], read_base, &acct) < 0 && !o.cgroup) {
+			/* A cgroup's processes may come and go: a gone one is no error. */
 			error_line("process %d exited before tracing began", o.pids[i]);
 			goto out;
 		}
 	}
 	report.cores = o.cores;
 	report.cores_source = "--cores";
-	if (!o.cores) {
+	if (!o.cores && o.cgroup) {
+		report.cores = cgroup_usable_cpus(cg.path);
+		report.cores_source = "the cgroup's cpu.max and cpuset.cpus.effective";
+		if (report.cores <= 0 && o.npids) {
+			/* A hybrid host: the cpu controller is bound to cgroup v1. */
+			report.cores = proc_usable_cpus(o.pids[0]);
+			report.cores_source = "its first process's CPU affinity and cpu quota (the "
+					      "cgroup v2 hierarchy has no cpu controller here)";
+		}
+	} else if (!o.cores) {
 		report.cores = proc_usable_cpus(o.pids[0]);
 		report.cores_source = "the target's CPU affinity and cgroup cpu.max";
-		if (report.cores <= 0) {
-			report.cores = (double)sysconf(_SC_NPROCESSORS_ONLN);
-			report.cores_source = "online CPUs";
-		}
+	}
+	if (report.cores <= 0) {
+		report.cores = (double)sysconf(_SC_NPROCESSORS_ONLN);
+		report.cores_source = "online CPUs";
 	}
 	t0 = monotonic_ns();
 	if (o.command && launch_start(&launch, o.command, err, sizeof(err))) {
@@ -300,7 +415,9 @@ int main(int argc, char **argv)
 	session.stop_signal = &stop_signal;
 	session.start_ns = session.last_progress_ns = t0;
 	/* Long fixed runs say they are alive, where a person is watching. */
-	session.progress = !o.top && o.duration_s >= 5 && isatty(STDERR_FILENO);
+	session.progress = !o.top && !o.serve && o.duration_s >= 5 && isatty(STDERR_FILENO);
+	/* A cgroup may get new processes, and a scraper wants the endpoint up. */
+	session.until_stopped = o.cgroup || o.serve;
 	report.acct = &acct;
 	report.opts = &o;
 	if (o.top) {
@@ -309,6 +426,48 @@ int main(int argc, char **argv)
 			goto out;
 		}
 		session.quit_pressed = top_quit_pressed;
+	}
+	if (o.serve) {
+		uint64_t next = t0;
+
+		if (exporter_init(&ex, o.window_s, report.cores, o.utilization)) {
+			error_line("out of memory");
+			goto out;
+		}
+		have_exporter = true;
+		if (publish_empty(&ex, srv)) {
+			error_line("out of memory");
+			goto out;
+		}
+		fprintf(stderr, "blockscope: serving %s\n", url);
+		for (;;) {
+			uint64_t now = monotonic_ns();
+
+			/* Every second on the second; a slow refresh skips, never bunches. */
+			next += 1000000000ull;
+			if (next <= now)
+				next = now + 1000000000ull - (now - t0) % 1000000000ull;
+			session.next_report_ns = next;
+			why = consume_until_stop(&session);
+			if (why == STOP_ERROR) {
+				error_line("reading the ring buffer failed: %s", strerror(errno));
+				goto out;
+			}
+			if (why != STOP_INTERVAL)
+				break;
+			if (refresh_metrics(&tracer, &acct, &ex, srv, &served_records, err,
+					    sizeof(err))) {
+				error_line("%s", err);
+				goto out;
+			}
+		}
+		fprintf(stderr, "blockscope: served %s for %.1f s (%s): %llu scrapes, %llu records, %llu lost\n",
+			url, (double)(monotonic_ns() - t0) / 1e9, stop_reason_text(why, stop_signal),
+			(unsigned long long)serve_scrapes(srv),
+			(unsigned long long)(served_records + acct.records),
+			(unsigned long long)tracer_misses(&tracer, MISS_RINGBUF));
+		rc = 0;
+		goto out;
 	}
 	for (;;) {
 		uint64_t start = monotonic_ns();
@@ -344,6 +503,10 @@ out:
 		fclose(out);
 	if (launch.pid > 0 && session.child == 0)
 		launch_abort(&launch); /* prepared, never started */
+	/* The endpoint goes before the tracer: no page is served from a dead one. */
+	serve_stop(srv);
+	if (have_exporter)
+		exporter_free(&ex);
 	tracer_close(&tracer);
 	account_free(&acct);
 	return rc;

@@ -96,6 +96,12 @@ enum stop_reason consume_until_stop(struct session *s)
 			return STOP_QUIT;
 		if (s->progress && s->deadline_ns)
 			show_progress(s, monotonic_ns());
+		if (s->until_stopped) {
+			/* Only -d or a signal ends it; a launched command is still reaped. */
+			if (s->child > 0 && waitpid(s->child, &s->child_status, WNOHANG) == s->child)
+				s->child = -s->child;
+			continue;
+		}
 		if (targets_exited(s)) {
 			/* A dead thread's last record follows its parent's wakeup. */
 			tracer_poll(s->tracer, POLL_MS);

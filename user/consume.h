@@ -31,6 +31,8 @@ struct session {
 	volatile sig_atomic_t *stop_signal;
 	bool (*quit_pressed)(void); /* --top: polled between reads, or NULL */
 	bool progress;		    /* a progress line on stderr (a terminal) */
+	/* --cgroup, --serve: targets exiting do not stop the trace (new ones may come) */
+	bool until_stopped;
 	uint64_t start_ns;
 	uint64_t last_progress_ns;
 };

@@ -12,6 +12,8 @@
 /* Longer than any sensible trace; catches "-d 1e30" and overflows. */
 #define MAX_DURATION_S (366.0 * 24 * 3600)
 #define MAX_CORES 65536.0
+#define DEFAULT_WINDOW_S 60
+#define MAX_WINDOW_S 3600
 
 const char *argp_program_version = "blockscope 0.1";
 const char *argp_program_bug_address = "the project's issue tracker";
@@ -38,12 +40,15 @@ static const char doc[] =
 	"  blockscope --top -p 1234          watch it live; q quits\n"
 	"  blockscope --children -p 4321     a master process and its existing workers\n"
 	"  blockscope --class=futex=wait -p 1234   count futex waits as work waits\n"
+	"  blockscope --cgroup=/sys/fs/cgroup/app   every process of a cgroup v2\n"
+	"  blockscope --serve=:9465 -p 1234  metrics for Prometheus on port 9465\n"
 	"\v"
 	"Exit status: 0 on success, 1 on a runtime error, 2 on a usage error.";
 
-static const char args_doc[] = "-p PID[,PID...]\n-- COMMAND [ARG...]";
+static const char args_doc[] = "-p PID[,PID...]\n--cgroup=PATH\n-- COMMAND [ARG...]";
 
-enum { OPT_CLASS = 256, OPT_CHILDREN, OPT_VERIFY, OPT_RING, OPT_TOP };
+enum { OPT_CLASS = 256, OPT_CHILDREN, OPT_VERIFY, OPT_RING, OPT_TOP, OPT_SERVE, OPT_WINDOW,
+       OPT_CGROUP };
 
 static const struct argp_option opts[] = {
 	{ "pid", 'p', "PID[,PID...]", 0,
@@ -70,6 +75,16 @@ static const struct argp_option opts[] = {
 	  "Also trace the targets' existing descendants (a server's workers)", 0 },
 	{ "name", 'n', "COMM", 0,
 	  "Trace every process whose name (comm) is COMM; may be repeated", 0 },
+	{ "cgroup", OPT_CGROUP, "PATH", 0,
+	  "Trace every process of the cgroup v2 directory PATH, including processes that join it "
+	  "later; runs until -d or a signal. Sizes for the cgroup's cpu.max and cpuset",
+	  0 },
+	{ "serve", OPT_SERVE, "HOST:PORT", 0,
+	  "Serve Prometheus metrics at http://HOST:PORT/metrics, refreshed every second, until -d "
+	  "or a signal (HOST empty: every address; PORT 0: any free port, said on stderr)",
+	  0 },
+	{ "window", OPT_WINDOW, "SECONDS", 0,
+	  "With --serve: the sliding window of the sizing gauges (default 60)", 0 },
 	{ "class", OPT_CLASS, "SYSCALL=CLASS", 0,
 	  "Count SYSCALL's blocked time as CLASS: wait (in WT), idle (waiting for work) or "
 	  "sync (waiting for other threads); may be repeated",
@@ -79,7 +94,7 @@ static const struct argp_option opts[] = {
 	{ "verify", OPT_VERIFY, NULL, 0,
 	  "Compare each thread's numbers with the kernel's own schedstat/status counters", 0 },
 	{ "ring-size", OPT_RING, "KB", 0,
-	  "Ring buffer size in KiB, a power of 2 from 4 (default 16384); records that do not fit "
+	  "Ring buffer size in KiB, a power of 2 from 4 (default 4096); records that do not fit "
 	  "are counted as lost in every report",
 	  0 },
 	{ "verbose", 'v', NULL, 0, "Show libbpf's messages", 0 },
@@ -121,6 +136,48 @@ int parse_pid_list(const char *arg, struct options *o, char *err, size_t errlen)
 			}
 		}
 	}
+	return 0;
+}
+
+int parse_listen_address(const char *arg, char *host, size_t hostlen, char *port, size_t portlen,
+			 char *err, size_t errlen)
+{
+	const char *colon = strrchr(arg, ':'), *h = arg, *p;
+	size_t hlen;
+	char *end;
+	long n;
+
+	if (!colon) {
+		snprintf(err, errlen, "invalid address '%s': expected HOST:PORT", arg);
+		return -1;
+	}
+	hlen = (size_t)(colon - arg);
+	if (hlen && arg[0] == '[') {
+		if (arg[hlen - 1] != ']' || hlen < 3) {
+			snprintf(err, errlen, "invalid address '%s': expected [IPv6]:PORT", arg);
+			return -1;
+		}
+		h = arg + 1;
+		hlen -= 2;
+	} else if (memchr(arg, ':', hlen) || memchr(arg, ']', hlen) || memchr(arg, '[', hlen)) {
+		snprintf(err, errlen, "invalid address '%s': write an IPv6 address as [ADDR]:PORT",
+			 arg);
+		return -1;
+	}
+	if (hlen >= hostlen) {
+		snprintf(err, errlen, "invalid address '%s': host name too long", arg);
+		return -1;
+	}
+	p = colon + 1;
+	errno = 0;
+	n = strtol(p, &end, 10);
+	if (!*p || *end || errno || n < 0 || n > 65535 || *p == '-' || *p == '+' || *p == ' ') {
+		snprintf(err, errlen, "invalid port '%s' in '%s': expected 0 to 65535", p, arg);
+		return -1;
+	}
+	memcpy(host, h, hlen);
+	host[hlen] = '\0';
+	snprintf(port, portlen, "%ld", n);
 	return 0;
 }
 
@@ -208,6 +265,23 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			argp_error(state, "invalid output file: empty name");
 		o->output = arg;
 		break;
+	case OPT_SERVE:
+		if (parse_listen_address(arg, o->serve_host, sizeof(o->serve_host), o->serve_port,
+					 sizeof(o->serve_port), err, sizeof(err)))
+			argp_error(state, "%s", err);
+		o->serve = arg;
+		break;
+	case OPT_WINDOW:
+		if (parse_number(arg, &v) || v < 1 || v > MAX_WINDOW_S || v != (double)(int)v)
+			argp_error(state, "invalid window '%s': whole seconds, 1 to %d", arg,
+				   MAX_WINDOW_S);
+		o->window_s = (int)v;
+		break;
+	case OPT_CGROUP:
+		if (!*arg)
+			argp_error(state, "invalid --cgroup: empty path");
+		o->cgroup = arg;
+		break;
 	case OPT_CLASS:
 		if (class_override_add(&o->overrides, arg, &why))
 			argp_error(state, "invalid --class '%s': %s", arg, why);
@@ -222,10 +296,31 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			argp_error(state, "--top is a terminal view: it does not go with --json");
 		if (o->top && !o->interval_s)
 			o->interval_s = 1;
-		if ((o->npids || o->nnames) && o->command)
-			argp_error(state, "give either -p PID / -n NAME or -- COMMAND, not both");
-		if (!o->npids && !o->nnames && !o->command)
-			argp_error(state, "nothing to trace: give -p PID, -n NAME or -- COMMAND");
+		if ((o->npids || o->nnames || o->cgroup) && o->command)
+			argp_error(state,
+				   "give either -p PID / -n NAME / --cgroup PATH or -- COMMAND, not both");
+		if (!o->npids && !o->nnames && !o->command && !o->cgroup)
+			argp_error(state,
+				   "nothing to trace: give -p PID, -n NAME, --cgroup PATH or -- COMMAND");
+		if (o->window_s && !o->serve)
+			argp_error(state, "--window sizes the gauges of --serve: give --serve too");
+		if (o->serve) {
+			const char *other = o->json	 ? "--json" :
+					    o->top	 ? "--top" :
+					    o->interval_s ? "--interval" :
+					    o->threads	 ? "--threads" :
+					    o->histogram ? "--histogram" :
+					    o->verify	 ? "--verify" :
+					    o->output	 ? "--output" :
+							   NULL;
+
+			if (other)
+				argp_error(state,
+					   "--serve exports metrics instead of printing a report: it does not go with %s",
+					   other);
+			if (!o->window_s)
+				o->window_s = DEFAULT_WINDOW_S;
+		}
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;

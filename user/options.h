@@ -28,6 +28,12 @@ struct options {
 	int nnames;
 	bool verbose;
 	const char *output; /* report file, or NULL for stdout */
+	/* --serve=HOST:PORT: /metrics over HTTP, refreshed every second */
+	const char *serve; /* as given, or NULL */
+	char serve_host[256]; /* "" for every address */
+	char serve_port[8];
+	int window_s; /* --window: the sizing gauges' sliding window */
+	const char *cgroup; /* --cgroup=PATH: every process of a cgroup v2 */
 	struct class_overrides overrides;
 };
 
@@ -39,5 +45,12 @@ int options_parse(int argc, char **argv, struct options *o);
 
 /* Parses "PID[,PID...]" into o; returns 0 or -1 with a message in err. */
 int parse_pid_list(const char *arg, struct options *o, char *err, size_t errlen);
+
+/*
+ * Splits "HOST:PORT" ("[IPv6]:PORT", ":PORT" for every address) into host
+ * and port; returns 0 or -1 with a message in err.
+ */
+int parse_listen_address(const char *arg, char *host, size_t hostlen, char *port, size_t portlen,
+			 char *err, size_t errlen);
 
 #endif

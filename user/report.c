@@ -339,6 +339,8 @@ void report_text(FILE *out, const struct report *r)
 		print_threads(out, r);
 	print_sizing(out, r);
 	print_wakers(out, r);
+	if (r->stacks)
+		stacks_print_top(out, r->stacks, 10);
 	if (r->opts->verify)
 		verify_print(out, a);
 }

@@ -7,6 +7,7 @@
 #include "account.h"
 #include "options.h"
 #include "sizing.h"
+#include "stacks.h"
 
 /* Everything a report says, gathered once so text and JSON agree. */
 struct report {
@@ -23,6 +24,7 @@ struct report {
 	uint64_t tgid_misses;	 /* children that did not fit the traced set */
 	const char *stop_reason;
 	int interval; /* --interval: its number, from 1; 0 otherwise */
+	struct stacks *stacks; /* --stacks: resolved call sites, or NULL */
 	uint64_t lost_before, storage_before, tgid_before; /* misses already reported */
 };
 

@@ -243,6 +243,33 @@ int report_json(FILE *out, const struct report *r)
 	}
 	json_object_object_add(root, "wakers", arr);
 
+	if (r->stacks) {
+		size_t k;
+
+		arr = json_object_new_array();
+		for (k = 0; k < r->stacks->n; k++) {
+			const struct stack_entry *e = &r->stacks->e[k];
+			json_object *frames = json_object_new_array(), *kframes = json_object_new_array();
+			const char *name = syscall_name(e->nr);
+			int f;
+
+			for (f = 0; f < e->nuser; f++)
+				json_object_array_add(frames, json_object_new_string(e->user_frames[f]));
+			for (f = 0; f < e->nkernel; f++)
+				json_object_array_add(kframes, json_object_new_string(e->kernel_frames[f]));
+			o = json_object_new_object();
+			add_int(o, "pid", e->tgid);
+			add_str(o, "comm", e->comm);
+			add_str(o, "syscall", name ? name : "?");
+			add_int(o, "calls", e->count);
+			add_int(o, "blocked_ns", e->blocked_ns);
+			json_object_object_add(o, "user_stack", frames);
+			json_object_object_add(o, "kernel_stack", kframes);
+			json_object_array_add(arr, o);
+		}
+		json_object_object_add(root, "call_sites", arr);
+	}
+
 	/* With --interval, one document per line, for log shippers and jq. */
 	rc = fprintf(out, "%s\n",
 		     json_object_to_json_string_ext(root, (r->opts->interval_s > 0 ?

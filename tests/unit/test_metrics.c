@@ -1,0 +1,421 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* /metrics: the exposition text line by line, label escaping, bounded labels, the window. */
+#include <stdio.h>
+#include <stdlib.h>
+#include "unit.h"
+#include "exporter.h"
+#include "metrics.h"
+#include "sizing.h"
+
+#define MS 1000000ull
+
+/* Splits text into lines (in place); returns the count. */
+static size_t split_lines(char *text, char **lines, size_t max)
+{
+	size_t n = 0;
+	char *p = text, *nl;
+
+	while (*p && n < max) {
+		nl = strchr(p, '\n');
+		assert_non_null(nl); /* every line ends with a newline */
+		*nl = '\0';
+		lines[n++] = p;
+		p = nl + 1;
+	}
+	return n;
+}
+
+static void fixed_exposition(void **state)
+{
+	static const char *const expected[] = {
+		"# HELP blockscope_syscalls_total Finished syscalls by thread group and syscall (20 syscalls get labels, by most time, and keep them; the rest count as other). class blocking: the thread switched out voluntarily inside the call.",
+		"# TYPE blockscope_syscalls_total counter",
+		"blockscope_syscalls_total{group=\"worker-\",syscall=\"read\",class=\"blocking\"} 5009",
+		"blockscope_syscalls_total{group=\"worker-\",syscall=\"read\",class=\"nonblocking\"} 15",
+		"blockscope_syscalls_total{group=\"worker-\",syscall=\"other\",class=\"blocking\"} 0",
+		"blockscope_syscalls_total{group=\"worker-\",syscall=\"other\",class=\"nonblocking\"} 7",
+		"# HELP blockscope_syscall_eagain_total Finished syscalls that returned EAGAIN: a non-blocking call with nothing to do.",
+		"# TYPE blockscope_syscall_eagain_total counter",
+		"blockscope_syscall_eagain_total{group=\"worker-\",syscall=\"read\"} 3",
+		"blockscope_syscall_eagain_total{group=\"worker-\",syscall=\"other\"} 0",
+		"# HELP blockscope_syscall_blocked_seconds_total Time blocked inside each syscall: voluntary switch-out to wakeup.",
+		"# TYPE blockscope_syscall_blocked_seconds_total counter",
+		"blockscope_syscall_blocked_seconds_total{group=\"worker-\",syscall=\"read\"} 17.074478642",
+		"blockscope_syscall_blocked_seconds_total{group=\"worker-\",syscall=\"other\"} 0.000000001",
+		"# HELP blockscope_blocked_seconds_total Time the threads were blocked, by sizing class: wait (I/O, sleeps, page faults: the WT of the formula), idle (waiting for new work), sync (futex).",
+		"# TYPE blockscope_blocked_seconds_total counter",
+		"blockscope_blocked_seconds_total{group=\"worker-\",class=\"wait\"} 3.000000000",
+		"blockscope_blocked_seconds_total{group=\"worker-\",class=\"idle\"} 0.000000000",
+		"blockscope_blocked_seconds_total{group=\"worker-\",class=\"sync\"} 0.250000000",
+		"blockscope_blocked_seconds_total{group=\"acceptor\",class=\"wait\"} 0.000000000",
+		"blockscope_blocked_seconds_total{group=\"acceptor\",class=\"idle\"} 12.500000000",
+		"blockscope_blocked_seconds_total{group=\"acceptor\",class=\"sync\"} 0.000000000",
+		"# HELP blockscope_oncpu_seconds_total Time on a CPU (the CT of the formula), from the kernel's schedstat.",
+		"# TYPE blockscope_oncpu_seconds_total counter",
+		"blockscope_oncpu_seconds_total{group=\"worker-\"} 1.000000000",
+		"blockscope_oncpu_seconds_total{group=\"acceptor\"} 0.002000000",
+		"# HELP blockscope_runqueue_seconds_total Time runnable but waiting for a CPU, from the kernel's schedstat.",
+		"# TYPE blockscope_runqueue_seconds_total counter",
+		"blockscope_runqueue_seconds_total{group=\"worker-\"} 0.200000000",
+		"blockscope_runqueue_seconds_total{group=\"acceptor\"} 0.000001000",
+		"# HELP blockscope_switches_total Context switches out: voluntary (the thread went to sleep) or involuntary (preempted).",
+		"# TYPE blockscope_switches_total counter",
+		"blockscope_switches_total{group=\"worker-\",kind=\"voluntary\"} 800",
+		"blockscope_switches_total{group=\"worker-\",kind=\"involuntary\"} 1200",
+		"blockscope_switches_total{group=\"acceptor\",kind=\"voluntary\"} 10",
+		"blockscope_switches_total{group=\"acceptor\",kind=\"involuntary\"} 0",
+		"# HELP blockscope_events_lost_total Records the kernel could not deliver (ring buffer full): counts are low by this many.",
+		"# TYPE blockscope_events_lost_total counter",
+		"blockscope_events_lost_total 42",
+		"# HELP blockscope_threads Threads of the group seen in the last second.",
+		"# TYPE blockscope_threads gauge",
+		"blockscope_threads{group=\"worker-\"} 4",
+		"# HELP blockscope_wait_compute_ratio WT/CT of the group over the last 60 s.",
+		"# TYPE blockscope_wait_compute_ratio gauge",
+		"blockscope_wait_compute_ratio{group=\"worker-\"} 3",
+		"# HELP blockscope_recommended_threads Pool size N x U x (1 + WT/CT), rounded up, over the last 60 s (0: nothing on CPU to size from).",
+		"# TYPE blockscope_recommended_threads gauge",
+		"blockscope_recommended_threads{group=\"worker-\"} 8",
+		"# HELP blockscope_sizing_warning 1 while a warning qualifies the group's sizing over the last 60 s: runqueue_saturated, lock_contention, too_little_cpu.",
+		"# TYPE blockscope_sizing_warning gauge",
+		"blockscope_sizing_warning{group=\"worker-\",reason=\"runqueue_saturated\"} 1",
+		"blockscope_sizing_warning{group=\"worker-\",reason=\"lock_contention\"} 0",
+		"blockscope_sizing_warning{group=\"worker-\",reason=\"too_little_cpu\"} 0",
+		"# HELP blockscope_cores N of the sizing: the CPUs the target may use (or --cores).",
+		"# TYPE blockscope_cores gauge",
+		"blockscope_cores 2",
+		"# HELP blockscope_utilization U of the sizing: the target CPU utilisation.",
+		"# TYPE blockscope_utilization gauge",
+		"blockscope_utilization 1",
+		"# HELP blockscope_process_threads Threads of each traced process alive at the last refresh (the 64 with the most).",
+		"# TYPE blockscope_process_threads gauge",
+		"blockscope_process_threads{pid=\"4242\",comm=\"pool_server\"} 5",
+	};
+	struct metrics_syscall sys[] = {
+		{ "worker-", "read", 5009, 15, 3, 17074478642ull },
+		{ "worker-", "other", 0, 7, 0, 1 },
+	};
+	struct metrics_group groups[] = {
+		{ .group = "worker-", .oncpu_ns = 1000 * MS, .runq_ns = 200 * MS,
+		  .wait_ns = 3000 * MS, .sync_ns = 250 * MS, .voluntary = 800, .involuntary = 1200,
+		  .sized = true, .threads = 4, .wait_compute_ratio = 3.0, .recommended = 8,
+		  .warning = { [WARN_RUNQUEUE_SATURATED] = true } },
+		{ .group = "acceptor", .oncpu_ns = 2 * MS, .runq_ns = 1000, .idle_ns = 12500 * MS,
+		  .voluntary = 10 }, /* not in the window: counters only */
+	};
+	struct metrics_process procs[] = { { 4242, "pool_server", 5 } };
+	struct metrics_data d = { sys, 2, groups, 2, procs, 1, 42, 2.0, 1.0, 60 };
+	char *text = NULL, *lines[200];
+	size_t len, n, i;
+
+	(void)state;
+	assert_int_equal(metrics_render(&d, METRICS_PROMETHEUS, &text, &len), 0);
+	assert_int_equal(strlen(text), len);
+	n = split_lines(text, lines, 200);
+	for (i = 0; i < n && i < sizeof(expected) / sizeof(expected[0]); i++)
+		assert_string_equal(lines[i], expected[i]);
+	assert_int_equal(n, sizeof(expected) / sizeof(expected[0]));
+	free(text);
+}
+
+static void openmetrics_names_families(void **state)
+{
+	struct metrics_syscall sys[] = { { "g", "read", 1, 2, 0, 0 } };
+	struct metrics_group groups[] = { { .group = "g", .oncpu_ns = 1 } };
+	struct metrics_data d = { sys, 1, groups, 1, NULL, 0, 0, 1.5, 1.0, 10 };
+	char *text = NULL;
+	size_t len;
+
+	(void)state;
+	assert_int_equal(metrics_render(&d, METRICS_OPENMETRICS, &text, &len), 0);
+	/* A counter's family has no _total; its samples do. */
+	assert_non_null(strstr(text, "\n# TYPE blockscope_syscalls counter\n"));
+	assert_non_null(strstr(text, "\n# TYPE blockscope_oncpu_seconds counter\n"));
+	assert_non_null(strstr(text, "blockscope_syscalls_total{group=\"g\",syscall=\"read\",class=\"nonblocking\"} 2\n"));
+	assert_null(strstr(text, "# TYPE blockscope_syscalls_total"));
+	assert_non_null(strstr(text, "\nblockscope_cores 1.5\n"));
+	assert_int_equal(strcmp(text + len - 6, "# EOF\n"), 0);
+	free(text);
+	assert_int_equal(metrics_render(&d, METRICS_PROMETHEUS, &text, &len), 0);
+	assert_null(strstr(text, "# EOF"));
+	assert_non_null(strstr(text, "# TYPE blockscope_syscalls_total counter\n"));
+	free(text);
+}
+
+static void label_escaping(void **state)
+{
+	struct metrics_group groups[] = { { .group = "a\\b\"c\nd", .voluntary = 1 } };
+	struct metrics_data d = { NULL, 0, groups, 1, NULL, 0, 0, 1, 1, 60 };
+	char out[64], *text = NULL;
+	size_t len;
+
+	(void)state;
+	assert_int_equal(metrics_escape_label("a\\b\"c\nd", out, sizeof(out)), 10);
+	assert_string_equal(out, "a\\\\b\\\"c\\nd");
+	metrics_escape_label("plain-name_1", out, sizeof(out));
+	assert_string_equal(out, "plain-name_1");
+	/* UTF-8 stays; bytes that are not UTF-8 become '?'. */
+	metrics_escape_label("caf\xc3\xa9", out, sizeof(out));
+	assert_string_equal(out, "caf\xc3\xa9");
+	metrics_escape_label("x\xff\xc3(\xe2\x82y", out, sizeof(out));
+	assert_string_equal(out, "x?\?(?\?y");
+	metrics_escape_label("\xed\xa0\x80", out, sizeof(out)); /* a surrogate */
+	assert_string_equal(out, "???");
+	/* Truncated on a whole character or escape, always terminated. */
+	assert_int_equal(metrics_escape_label("ab\"cd", out, 4), 2);
+	assert_string_equal(out, "ab");
+	assert_int_equal(metrics_escape_label("xyz", out, 1), 0);
+	assert_string_equal(out, "");
+	assert_int_equal(metrics_render(&d, METRICS_PROMETHEUS, &text, &len), 0);
+	assert_non_null(strstr(text, "\nblockscope_switches_total{group=\"a\\\\b\\\"c\\nd\",kind=\"voluntary\"} 1\n"));
+	free(text);
+}
+
+/* ---- the exporter, fed by a real account ---- */
+
+static struct account a;
+static struct exporter e;
+
+static int setup(void **state)
+{
+	(void)state;
+	if (account_init(&a, NULL))
+		return -1;
+	return exporter_init(&e, 5, 2.0, 1.0);
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	exporter_free(&e);
+	account_free(&a);
+	return 0;
+}
+
+/* The syscalls a thread may call in the tests: 36 distinct numbers. */
+static const char *const names[] = {
+	"read",	     "write",	   "open",	 "close",	"stat",	   "fstat",
+	"lstat",     "poll",	   "lseek",	 "mmap",	"mprotect", "munmap",
+	"brk",	     "ioctl",	   "pread64",	 "pwrite64",	"readv",   "writev",
+	"access",    "pipe",	   "select",	 "sched_yield", "mremap",  "msync",
+	"mincore",   "madvise",	   "dup",	 "dup2",	"pause",   "nanosleep",
+	"getitimer", "alarm",	   "setitimer",	 "getpid",	"sendfile", "socket",
+};
+
+/* One thread named comm (tid) with calls of names[first..first+n), the k-th taking (k+1) ms. */
+static void thread_calls(uint32_t tid, const char *comm, int first, int n, int repeat)
+{
+	struct thread_record r = make_thread(tid, comm, 0, 0, 0);
+	int i, k;
+
+	account_record(&a, &r, sizeof(r));
+	for (i = first; i < first + n; i++)
+		for (k = 0; k < repeat; k++) {
+			struct call_record c = make_call(tid, names[i], 0, (uint64_t)(i + 1) * MS, 0, 0);
+
+			c.hdr.tgid = 100;
+			account_record(&a, &c, sizeof(c));
+		}
+}
+
+/* Sums the values of the lines of text starting with prefix; counts distinct label sets. */
+static uint64_t sum_of(const char *text, const char *prefix, int *nseries)
+{
+	const char *p = text;
+	uint64_t sum = 0;
+	size_t plen = strlen(prefix);
+
+	*nseries = 0;
+	while (p && *p) {
+		if (strncmp(p, prefix, plen) == 0) {
+			const char *sp = strchr(p, ' ');
+
+			sum += strtoull(sp + 1, NULL, 10);
+			(*nseries)++;
+		}
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	return sum;
+}
+
+/* The value of the one line starting with prefix ... " ", or -1. */
+static long long value_of(const char *text, const char *series_prefix)
+{
+	const char *p = strstr(text, series_prefix);
+
+	return p ? strtoll(strchr(p, ' ') + 1, NULL, 10) : -1;
+}
+
+static void cardinality_bound(void **state)
+{
+	char *t1 = NULL, *t2 = NULL;
+	size_t len;
+	int n, i;
+	uint64_t total;
+
+	(void)state;
+	/* 36 syscalls over 3 threads, 12 each (fewer than a thread keeps by name). */
+	thread_calls(1, "pool-1", 0, 12, 2);
+	thread_calls(2, "pool-2", 12, 12, 2);
+	thread_calls(3, "pool-3", 24, 12, 2);
+	assert_int_equal(exporter_update(&e, &a, 0), 0);
+	assert_int_equal(exporter_render(&e, METRICS_PROMETHEUS, &t1, &len), 0);
+	/* 20 syscalls (the 20 with the most time: names[16..35]) and other, two classes each. */
+	total = sum_of(t1, "blockscope_syscalls_total{", &n);
+	assert_int_equal(n, 2 * (EXPORTER_SYSCALL_LABELS + 1));
+	assert_int_equal(total, 72);
+	assert_int_equal(value_of(t1, "blockscope_syscalls_total{group=\"pool-\",syscall=\"other\",class=\"nonblocking\"}"), 32);
+	assert_int_equal(value_of(t1, "blockscope_syscalls_total{group=\"pool-\",syscall=\"socket\",class=\"nonblocking\"}"), 2);
+	assert_int_equal(value_of(t1, "blockscope_syscalls_total{group=\"pool-\",syscall=\"read\","), -1);
+	/* A new interval: read takes more time than any, yet every label is taken. */
+	account_start_interval(&a);
+	for (i = 0; i < 10; i++) {
+		struct call_record c = make_call(1, "read", 0, 100 * MS, 0, 0);
+
+		c.hdr.tgid = 100;
+		account_record(&a, &c, sizeof(c));
+	}
+	thread_calls(2, "pool-2", 16, 1, 1); /* one more readv, which has a label */
+	assert_int_equal(exporter_update(&e, &a, 0), 0);
+	assert_int_equal(exporter_render(&e, METRICS_PROMETHEUS, &t2, &len), 0);
+	total = sum_of(t2, "blockscope_syscalls_total{", &n);
+	assert_int_equal(n, 2 * (EXPORTER_SYSCALL_LABELS + 1));
+	assert_int_equal(total, 72 + 10 + 1); /* nothing lost, nothing counted twice */
+	/* A label is never taken back: no count moves, no series goes back or away. */
+	assert_int_equal(value_of(t2, "blockscope_syscalls_total{group=\"pool-\",syscall=\"other\",class=\"nonblocking\"}"), 42);
+	assert_int_equal(value_of(t2, "blockscope_syscalls_total{group=\"pool-\",syscall=\"readv\",class=\"nonblocking\"}"), 3);
+	assert_int_equal(value_of(t2, "blockscope_syscalls_total{group=\"pool-\",syscall=\"read\","), -1);
+	/* Every series of the first page still there has not gone back. */
+	for (const char *p = t1; (p = strstr(p, "\nblockscope_syscalls_total{"));) {
+		char key[256];
+		const char *sp = strchr(p + 1, ' ');
+		long long before = strtoll(sp + 1, NULL, 10), after;
+
+		snprintf(key, sizeof(key), "%.*s", (int)(sp - p), p);
+		after = value_of(t2, key);
+		assert_true(after >= before);
+		p = sp;
+	}
+	free(t1);
+	free(t2);
+}
+
+static void group_bound(void **state)
+{
+	char comm[8], *text = NULL;
+	size_t len;
+	int i, n;
+
+	(void)state;
+	for (i = 0; i < EXPORTER_MAX_GROUPS + 8; i++) {
+		struct thread_record r;
+
+		/* Names that differ in letters, not digits: one group each. */
+		snprintf(comm, sizeof(comm), "g%c%c", 'a' + i / 26, 'a' + i % 26);
+		r = make_thread((uint32_t)(i + 1), comm, 0, 0, 0);
+		r.voluntary = 1;
+		account_record(&a, &r, sizeof(r));
+	}
+	assert_int_equal(exporter_update(&e, &a, 7), 0);
+	assert_int_equal(exporter_render(&e, METRICS_PROMETHEUS, &text, &len), 0);
+	assert_int_equal(sum_of(text, "blockscope_switches_total{", &n), EXPORTER_MAX_GROUPS + 8);
+	assert_int_equal(n, 2 * (EXPORTER_MAX_GROUPS + 1));
+	assert_int_equal(value_of(text, "blockscope_switches_total{group=\"(other)\",kind=\"voluntary\"}"), 8);
+	/* Unrelated threads in (other) have no pool to size. */
+	assert_null(strstr(text, "blockscope_threads{group=\"(other)\"}"));
+	assert_int_equal(value_of(text, "\nblockscope_events_lost_total "), 7);
+	free(text);
+}
+
+/* One interval of a pool: 4 threads, each cpu ms on CPU and wait ms blocked in read. */
+static void pool_interval(uint64_t cpu_ms, uint64_t wait_ms)
+{
+	static uint64_t oncpu[5];
+	uint32_t tid;
+
+	for (tid = 1; tid <= 4; tid++) {
+		struct thread_counters zero = { 0 };
+		struct thread_record r;
+		struct call_record c = make_call(tid, "read", 1, wait_ms * MS, wait_ms * MS, 1);
+
+		if (!account_find_thread(&a, tid))
+			account_set_base(&a, tid, tid, &zero);
+		oncpu[tid] += cpu_ms * MS;
+		r = make_thread(tid, "worker-1", oncpu[tid], 0, 0);
+		account_record(&a, &r, sizeof(r));
+		account_record(&a, &c, sizeof(c));
+	}
+	assert_int_equal(exporter_update(&e, &a, 0), 0);
+	account_start_interval(&a);
+}
+
+static void sliding_window(void **state)
+{
+	char *text = NULL;
+	size_t len;
+	int i;
+
+	(void)state;
+	/* Window of 5 s: WT/CT 3 on 2 cores gives 8 threads. */
+	for (i = 0; i < 5; i++)
+		pool_interval(100, 300);
+	assert_int_equal(exporter_render(&e, METRICS_PROMETHEUS, &text, &len), 0);
+	assert_non_null(strstr(text, "\nblockscope_wait_compute_ratio{group=\"worker-\"} 3\n"));
+	assert_int_equal(value_of(text, "blockscope_recommended_threads{group=\"worker-\"}"), 8);
+	assert_int_equal(value_of(text, "blockscope_threads{group=\"worker-\"}"), 4);
+	assert_int_equal(value_of(text, "blockscope_sizing_warning{group=\"worker-\",reason=\"too_little_cpu\"}"), 0);
+	free(text);
+	/* The load turns to pure CPU: after a whole window the old seconds are gone. */
+	for (i = 0; i < 5; i++)
+		pool_interval(100, 0);
+	assert_int_equal(exporter_render(&e, METRICS_PROMETHEUS, &text, &len), 0);
+	assert_non_null(strstr(text, "\nblockscope_wait_compute_ratio{group=\"worker-\"} 0\n"));
+	assert_int_equal(value_of(text, "blockscope_recommended_threads{group=\"worker-\"}"), 2);
+	/* Counters keep everything since start. */
+	assert_non_null(strstr(text, "\nblockscope_oncpu_seconds_total{group=\"worker-\"} 4.000000000\n"));
+	assert_non_null(strstr(text, "\nblockscope_blocked_seconds_total{group=\"worker-\",class=\"wait\"} 6.000000000\n"));
+	free(text);
+}
+
+static void warnings_match_sizing(void **state)
+{
+	const struct time_split splits[] = {
+		{ 4, 1000 * MS, 1000 * MS, 0, 0, 200 * MS },	    /* run-queue 20% */
+		{ 4, 1000 * MS, 1000 * MS, 0, 1500 * MS, 50 * MS }, /* futex above I/O */
+		{ 4, 2 * MS, 1000 * MS, 0, 0, 0 },		    /* too little CPU */
+		{ 4, 0, 1000 * MS, 0, 0, 0 },			    /* nothing on CPU */
+		{ 4, 2 * MS, 0, 0, 1 * MS, 1 * MS },		    /* all three */
+		{ 4, 1000 * MS, 3000 * MS, 0, 0, 0 },		    /* none */
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(splits) / sizeof(splits[0]); i++) {
+		bool flags[WARN_COUNT];
+		struct sizing s;
+		int w, n = 0;
+
+		sizing_compute(&s, &splits[i], 2, 1.0);
+		exporter_warnings(&splits[i], flags);
+		for (w = 0; w < WARN_COUNT; w++)
+			n += flags[w];
+		assert_int_equal(n, s.nwarnings);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(fixed_exposition),
+		cmocka_unit_test(openmetrics_names_families),
+		cmocka_unit_test(label_escaping),
+		cmocka_unit_test_setup_teardown(cardinality_bound, setup, teardown),
+		cmocka_unit_test_setup_teardown(group_bound, setup, teardown),
+		cmocka_unit_test_setup_teardown(sliding_window, setup, teardown),
+		cmocka_unit_test(warnings_match_sizing),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * --serve: what /metrics says, kept across the one-second intervals of the
+ * account. The account starts from zero each interval; the exporter adds
+ * each interval into totals that only grow (counters never go backwards,
+ * even as threads and processes come and go), keeps a ring of per-second
+ * time splits per thread group for the sizing gauges, and bounds the number
+ * of series: at most EXPORTER_SYSCALL_LABELS syscalls (those with the most
+ * time when a label is free; a label is never taken back) and
+ * EXPORTER_MAX_GROUPS groups have labels of their own; the rest are counted
+ * as syscall "other" and group "(other)".
+ */
+#ifndef EXPORTER_H
+#define EXPORTER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "account.h"
+#include "metrics.h"
+#include "sizing.h"
+
+#define EXPORTER_SYSCALL_LABELS 20
+#define EXPORTER_MAX_GROUPS	32
+#define EXPORTER_MAX_PROCESSES	64
+/* The group label of threads past EXPORTER_MAX_GROUPS groups. */
+#define EXPORTER_OTHER_GROUP "(other)"
+
+/* One group's calls of one syscall since it got its label. */
+struct exporter_syscall {
+	int nr; /* SYSCALL_OTHER: the calls of syscalls without a label */
+	uint64_t blocking, nonblocking, eagain, blocked_ns;
+};
+
+struct exporter_group {
+	char name[GROUP_NAME_LEN];
+	uint64_t oncpu_ns, runq_ns, wait_ns, idle_ns, sync_ns, voluntary, involuntary;
+	struct exporter_syscall *syscalls;
+	size_t nsyscalls, syscalls_cap;
+	struct time_split *ring; /* window_s one-second slots */
+	int last_threads;	 /* threads in the latest slot */
+};
+
+struct exporter_process {
+	uint32_t pid;
+	char comm[BLOCKSCOPE_COMM_LEN];
+	int threads;
+};
+
+struct exporter {
+	int window_s;
+	double cores, utilization;
+	uint64_t intervals; /* added so far; the ring slot is intervals % window_s */
+	uint64_t events_lost;
+	/* every syscall's time since start, to rank them for labels */
+	uint64_t syscall_ns[SYSCALL_MAX_NR + 1];
+	bool labelled[SYSCALL_MAX_NR + 1];
+	int nlabelled;
+	/* groups[EXPORTER_MAX_GROUPS] is EXPORTER_OTHER_GROUP */
+	struct exporter_group groups[EXPORTER_MAX_GROUPS + 1];
+	int ngroups;
+	bool other_group_used;
+	struct exporter_process processes[EXPORTER_MAX_PROCESSES];
+	int nprocesses;
+};
+
+int exporter_init(struct exporter *e, int window_s, double cores, double utilization);
+void exporter_free(struct exporter *e);
+
+/*
+ * Adds one interval of the account (what it holds since the last
+ * account_start_interval, sized and closed), with the kernel's running
+ * count of lost records. Returns 0, or -1 when out of memory.
+ */
+int exporter_update(struct exporter *e, const struct account *a, uint64_t events_lost_total);
+
+/* The sizing warnings that hold for a split: what sizing_compute() warns of, as flags. */
+void exporter_warnings(const struct time_split *split, bool flags[WARN_COUNT]);
+
+/* Renders the current state (metrics_render's contract). */
+int exporter_render(const struct exporter *e, enum metrics_format f, char **text, size_t *len);
+
+#endif
