@@ -25,8 +25,11 @@
 #include "serve.h"
 #include "sizing.h"
 #include "top.h"
+#include "why.h"
 
 static volatile sig_atomic_t stop_signal;
+/* Call sites and timelines, closed with the final report. */
+static struct why sites;
 
 static void on_signal(int sig)
 {
@@ -187,6 +190,9 @@ static int write_report(struct tracer *tracer, struct report *report, enum stop_
 
 	if (close_window(tracer, acct, final, err, errlen))
 		return -1;
+	if (final && why_finish(&sites, o, tracer, acct, monotonic_ns(), err, errlen))
+		return -1;
+	report->stacks = final && sites.stacks_on ? &sites.stacks : NULL;
 	lost = tracer_misses(tracer, MISS_RINGBUF);
 	storage = tracer_misses(tracer, MISS_STORAGE);
 	tgid = tracer_misses(tracer, MISS_TGID_MAP);
@@ -317,6 +323,7 @@ int main(int argc, char **argv)
 	cfg.follow = o.follow;
 	cfg.verbose = o.verbose;
 	cfg.ring_kb = o.ring_kb;
+	why_setup(&sites, &o, &acct, &cfg);
 	if (tracer_open(&tracer, &cfg, consume_record, &acct, err, sizeof(err))) {
 		error_line("%s", err);
 		account_free(&acct);
@@ -361,6 +368,9 @@ int main(int argc, char **argv)
 				proc_comm(o.pids[i], 0, p->comm, sizeof(p->comm));
 		}
 	}
+	/* The window opens with the baseline, so no thread's is longer than the trace. */
+	t0 = monotonic_ns();
+	why_start(&sites, t0);
 	if (tracer_snapshot(&tracer, SNAPSHOT_BASELINE, err, sizeof(err))) {
 		error_line("%s", err);
 		goto out;
@@ -400,7 +410,6 @@ int main(int argc, char **argv)
 		report.cores = (double)sysconf(_SC_NPROCESSORS_ONLN);
 		report.cores_source = "online CPUs";
 	}
-	t0 = monotonic_ns();
 	if (o.command && launch_start(&launch, o.command, err, sizeof(err))) {
 		error_line("%s", err);
 		goto out;
@@ -508,6 +517,7 @@ out:
 	if (have_exporter)
 		exporter_free(&ex);
 	tracer_close(&tracer);
+	why_free(&sites);
 	account_free(&acct);
 	return rc;
 }

@@ -38,6 +38,8 @@ static const char doc[] =
 	"  blockscope -n nginx -f -d 10      every nginx process, and any it forks\n"
 	"  blockscope -j -i 10 -p 1234       one JSON line every 10 s, for a log\n"
 	"  blockscope --top -p 1234          watch it live; q quits\n"
+	"  blockscope --stacks --folded=out.folded --svg=out.svg -p 1234 -d 5\n"
+	"                                    where it blocks, and a picture of its threads\n"
 	"  blockscope --children -p 4321     a master process and its existing workers\n"
 	"  blockscope --class=futex=wait -p 1234   count futex waits as work waits\n"
 	"  blockscope --cgroup=/sys/fs/cgroup/app   every process of a cgroup v2\n"
@@ -48,7 +50,7 @@ static const char doc[] =
 static const char args_doc[] = "-p PID[,PID...]\n--cgroup=PATH\n-- COMMAND [ARG...]";
 
 enum { OPT_CLASS = 256, OPT_CHILDREN, OPT_VERIFY, OPT_RING, OPT_TOP, OPT_SERVE, OPT_WINDOW,
-       OPT_CGROUP };
+       OPT_CGROUP, OPT_STACKS, OPT_KSTACKS, OPT_FOLDED, OPT_TIMELINE, OPT_SVG };
 
 static const struct argp_option opts[] = {
 	{ "pid", 'p', "PID[,PID...]", 0,
@@ -58,6 +60,17 @@ static const struct argp_option opts[] = {
 	{ "interval", 'i', "SECONDS", 0,
 	  "Report every SECONDS what happened in that interval (with -j, one JSON document per line)",
 	  0 },
+	{ "stacks", OPT_STACKS, NULL, 0,
+	  "Record the user stack of each blocking call: the report gains the top blocking call "
+	  "sites",
+	  0 },
+	{ "kernel-stacks", OPT_KSTACKS, NULL, 0, "With --stacks, also where in the kernel it slept", 0 },
+	{ "folded", OPT_FOLDED, "FILE", 0,
+	  "Write folded stacks of blocking calls, weighted by blocked microseconds (flamegraph.pl)",
+	  0 },
+	{ "timeline", OPT_TIMELINE, "FILE", 0,
+	  "Write every thread's on-CPU, runnable and blocked slices as Chrome/Perfetto trace JSON", 0 },
+	{ "svg", OPT_SVG, "FILE", 0, "Draw the same timeline as a self-contained SVG picture", 0 },
 	{ "top", OPT_TOP, NULL, 0,
 	  "Live view in the terminal, like top: per-thread state, shares, current syscall; "
 	  "refreshed every second (or -i), q quits",
@@ -240,6 +253,26 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		    ((unsigned)v & ((unsigned)v - 1)))
 			argp_error(state, "invalid ring size '%s': a power of 2 KiB, 4 to 1048576", arg);
 		o->ring_kb = (unsigned)v;
+		break;
+	case OPT_STACKS:
+		o->stacks = true;
+		break;
+	case OPT_KSTACKS:
+		o->stacks = o->kernel_stacks = true;
+		break;
+	case OPT_FOLDED:
+	case OPT_TIMELINE:
+	case OPT_SVG:
+		if (!*arg)
+			argp_error(state, "invalid output file: empty name");
+		if (key == OPT_FOLDED) {
+			o->folded = arg;
+			o->stacks = true;
+		} else if (key == OPT_TIMELINE) {
+			o->timeline = arg;
+		} else {
+			o->svg = arg;
+		}
 		break;
 	case OPT_TOP:
 		o->top = true;

@@ -22,6 +22,11 @@ struct options {
 	bool follow;
 	unsigned ring_kb; /* ring buffer size; 0: the default */
 	bool top; /* live view */
+	bool stacks;	      /* --stacks: call sites of blocking calls */
+	bool kernel_stacks;   /* and their kernel stacks */
+	const char *folded;   /* folded stacks file */
+	const char *timeline; /* Perfetto trace-event file */
+	const char *svg;      /* timeline picture */
 	bool verify; /* print the agreement with the kernel's counters */
 	bool children; /* also the targets' existing descendants */
 	const char *names[16]; /* -n COMM: every process so named */

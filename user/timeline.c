@@ -79,7 +79,7 @@ static void emit(struct builder *b, const struct sched_record *e, enum slice_sta
 size_t timeline_slices(struct timeline *tl, const struct account *a, struct slice **out)
 {
 	struct builder b = { 0 };
-	size_t i = 0;
+	size_t i = 0, n;
 
 	qsort(tl->events, tl->n, sizeof(*tl->events), by_thread_then_time);
 	while (i < tl->n) {
@@ -88,7 +88,7 @@ size_t timeline_slices(struct timeline *tl, const struct account *a, struct slic
 		uint32_t tid = e->hdr.tid;
 		/* The kernel's on-CPU total at the last switch-out (or the base). */
 		uint64_t last_total = t && t->have_base ? t->base.oncpu_ns : 0;
-		uint64_t mark = tl->start_ns;
+		uint64_t mark = tl->start_ns, oncpu_end = tl->start_ns;
 		/* Before its first event: runnable if that is a switch-in, asleep if a wakeup. */
 		enum slice_state state = e->hdr.flags == SCHED_WAKEUP ? SLICE_BLOCKED : SLICE_RUNNABLE;
 		long nr = -1;
@@ -106,21 +106,23 @@ size_t timeline_slices(struct timeline *tl, const struct account *a, struct slic
 				uint64_t len = e->oncpu_total_ns > last_total ?
 						       e->oncpu_total_ns - last_total :
 						       0;
-				struct slice *wait = b.n && b.s[b.n - 1].tid == tid &&
-							     b.s[b.n - 1].state != SLICE_ONCPU ?
-							     &b.s[b.n - 1] :
-							     NULL;
-				/* Never earlier than the wait before it began (or the last slice's end). */
-				uint64_t lower = wait ? wait->start_ns : mark;
-				uint64_t start = len < e->ts_ns - lower ? e->ts_ns - len : lower;
+				uint64_t start = len < e->ts_ns - oncpu_end ? e->ts_ns - len : oncpu_end;
+				size_t k;
 
-				/* The kernel may count the end of that wait as on-CPU: the slice yields. */
-				if (wait && wait->end_ns > start) {
-					wait->end_ns = start;
-					if (wait->end_ns <= wait->start_ns)
-						b.n--; /* nothing left of it */
+				/*
+				 * The kernel books on-CPU from its run-queue clock, which can run
+				 * from before the wakeup was traced: the waits before yield to it.
+				 */
+				for (k = b.n; k > 0 && b.s[k - 1].tid == tid &&
+					      b.s[k - 1].state != SLICE_ONCPU;
+				     k--) {
+					struct slice *w = &b.s[k - 1];
+
+					if (w->end_ns > start)
+						w->end_ns = start > w->start_ns ? start : w->start_ns;
 				}
 				emit(&b, e, SLICE_ONCPU, -1, start, e->ts_ns);
+				oncpu_end = e->ts_ns;
 				last_total = e->oncpu_total_ns;
 				state = e->hdr.flags == SCHED_OUT_BLOCKED ? SLICE_BLOCKED : SLICE_RUNNABLE;
 				nr = e->nr;
@@ -145,8 +147,12 @@ size_t timeline_slices(struct timeline *tl, const struct account *a, struct slic
 			emit(&b, &tl->events[i - 1], state, nr, mark, tl->end_ns);
 		}
 	}
+	/* Drop the waits that yielded all their time. */
+	for (i = 0, n = 0; i < b.n; i++)
+		if (b.s[i].end_ns > b.s[i].start_ns)
+			b.s[n++] = b.s[i];
 	*out = b.s;
-	return b.n;
+	return n;
 }
 
 static const char *state_name(const struct slice *s, char *buf, size_t len)
