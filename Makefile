@@ -44,7 +44,7 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 MAKEFLAGS += --no-print-directory
 endif
 
-.PHONY: all deps vmlinux targets progs unit test test-long demo bench fuzz clean format
+.PHONY: all deps vmlinux targets progs unit test test-long test-real sweep demo bench fuzz clean format
 
 all: $(BUILD)/blockscope targets
 
@@ -119,6 +119,15 @@ test: all progs unit
 # The long suites: thread churn for 60 s with flat memory.
 test-long: all progs
 	$(Q)BUILD=$(BUILD) BLOCKSCOPE=$(BUILD)/blockscope tests/long/test_churn.sh
+
+# Real servers from Debian (nginx, Apache, Redis, PostgreSQL) under load.
+test-real: all
+	$(Q)tests/real/run.sh $(BUILD)
+
+# The pool-size sweep: the formula against measured throughput knees.
+sweep: all
+	$(Q)scripts/install-deps.sh gnuplot-nox
+	$(Q)scripts/sweep.sh $(BUILD)
 
 demo: all
 	$(Q)scripts/demo.sh $(BUILD)
