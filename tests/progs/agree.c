@@ -8,8 +8,10 @@
  *   few     2 threads, half CPU half sleep (threads <= cores)
  *   many    6 CPU-heavy threads on 2 cores (long run-queue waits)
  *   pinned  3 threads pinned to CPU 0
- *   churn   short-lived threads, each ~40 ms, four at a time, created all along
- *   fork    3 child processes of 2 threads each
+ *   churn   short-lived threads, each ~40 ms, two at a time, created all along
+ *   fork    3 child processes of 1 thread each
+ * (churn and fork stay within the 2 CPUs, so a thread is not kept waiting
+ * for a CPU between its own last read and its end)
  *   live    2 threads that run until killed (for attach-by-PID windows)
  *   mixed   4 threads with different mixes, then the main thread reports too
  */
@@ -153,14 +155,14 @@ int main(int argc, char **argv)
 		double end = now_s() + seconds;
 
 		while (now_s() < end)
-			run_threads(4, &m);
+			run_threads(2, &m);
 	} else if (strcmp(mode, "fork") == 0) {
 		struct mix m = { 1000, 1000, seconds, -1 };
 		int i;
 
 		for (i = 0; i < 3; i++)
 			if (fork() == 0) {
-				run_threads(2, &m);
+				run_threads(1, &m);
 				_exit(0);
 			}
 		while (wait(NULL) > 0)
