@@ -69,6 +69,34 @@ expect_error() {
 	fi
 }
 
+our_prog_ids() {
+	bpftool prog show 2>/dev/null | awk '/name (on_sys_enter|on_sys_exit|on_switch|on_waking|on_wakeup|on_wakeup_new|on_fork|on_exit)/ { sub(":", "", $1); print $1 }' | sort
+}
+
+# Programs of ours that no process holds (by a program or link fd): left
+# behind. Other tracers may run meanwhile; theirs are held. Two looks, so a
+# program being loaded or freed between the listings is not taken for one.
+orphan_progs() {
+	local a b
+	a=$(comm -23 <(our_prog_ids) <(grep -h '^prog_id:' /proc/[0-9]*/fdinfo/* 2>/dev/null | awk '{ print $2 }' | sort -u))
+	sleep 0.3
+	b=$(comm -23 <(our_prog_ids) <(grep -h '^prog_id:' /proc/[0-9]*/fdinfo/* 2>/dev/null | awk '{ print $2 }' | sort -u))
+	comm -12 <(echo "$a") <(echo "$b") | grep .
+}
+
+# A TCP port nobody listens on.
+free_port() {
+	local p
+	for _ in $(seq 100); do
+		p=$((20000 + RANDOM % 40000))
+		if [ -z "$(ss -Htln "sport = :$p")" ]; then
+			echo "$p"
+			return 0
+		fi
+	done
+	return 1
+}
+
 cleanup() {
 	local pid
 	for pid in "${CHILD_PIDS[@]}"; do

@@ -12,19 +12,6 @@ CG=""
 CPU1=""
 ENABLED_CPU=""
 
-our_prog_ids() {
-	bpftool prog show 2>/dev/null | awk '/name (on_sys_enter|on_sys_exit|on_switch|on_waking|on_wakeup|on_wakeup_new|on_fork|on_exit)/ { sub(":", "", $1); print $1 }' | sort
-}
-
-# Programs of ours that no process holds: left behind (see test_fleet.sh).
-orphan_progs() {
-	local a b
-	a=$(comm -23 <(our_prog_ids) <(grep -h '^prog_id:' /proc/[0-9]*/fdinfo/* 2>/dev/null | awk '{ print $2 }' | sort -u))
-	sleep 0.3
-	b=$(comm -23 <(our_prog_ids) <(grep -h '^prog_id:' /proc/[0-9]*/fdinfo/* 2>/dev/null | awk '{ print $2 }' | sort -u))
-	comm -12 <(echo "$a") <(echo "$b") | grep .
-}
-
 # Empties a cgroup (its processes are ours: killed, or moved out) and removes it.
 remove_cgroup() {
 	local dir=$1 root=$2 pid

@@ -3,10 +3,6 @@
 # tracers side by side, loss counted and said, every bad option refused.
 source "$(dirname "$0")/../lib.sh"
 
-our_prog_ids() {
-	bpftool prog show 2>/dev/null | awk '/name (on_sys_enter|on_sys_exit|on_switch|on_waking|on_wakeup|on_wakeup_new|on_fork|on_exit)/ { sub(":", "", $1); print $1 }' | sort
-}
-
 # 1. SIGKILL of blockscope leaves no BPF program or map behind.
 spawn sleep 60
 target=${CHILD_PIDS[-1]}

@@ -10,50 +10,6 @@ if ! "$ROOT/scripts/install-deps.sh" prometheus curl iproute2 >"$TMP/deps.log" 2
 	exit
 fi
 
-our_prog_ids() {
-	bpftool prog show 2>/dev/null | awk '/name (on_sys_enter|on_sys_exit|on_switch|on_waking|on_wakeup|on_wakeup_new|on_fork|on_exit)/ { sub(":", "", $1); print $1 }' | sort
-}
-
-# Programs of ours that no process holds (by a program or link fd): left
-# behind. Other tracers may run meanwhile; theirs are held. Two looks, so a
-# program being loaded or freed between the listings is not taken for one.
-orphan_progs() {
-	local a b
-	a=$(comm -23 <(our_prog_ids) <(grep -h '^prog_id:' /proc/[0-9]*/fdinfo/* 2>/dev/null | awk '{ print $2 }' | sort -u))
-	sleep 0.3
-	b=$(comm -23 <(our_prog_ids) <(grep -h '^prog_id:' /proc/[0-9]*/fdinfo/* 2>/dev/null | awk '{ print $2 }' | sort -u))
-	comm -12 <(echo "$a") <(echo "$b") | grep .
-}
-
-# A TCP port nobody listens on.
-free_port() {
-	local p
-	for _ in $(seq 100); do
-		p=$((20000 + RANDOM % 40000))
-		if [ -z "$(ss -Htln "sport = :$p")" ]; then
-			echo "$p"
-			return 0
-		fi
-	done
-	return 1
-}
-
-# start NAME ARGS...: starts a bundled server, sets PORT and SPID from its first line.
-start() {
-	local log=$TMP/$1.log
-	"$TARGETS/$@" >"$log" 2>&1 &
-	SPID=$!
-	CHILD_PIDS+=($SPID)
-	PORT=""
-	for _ in $(seq 50); do
-		PORT=$(sed -n '1s/.*port=\([0-9]*\).*/\1/p' "$log")
-		[ -n "$PORT" ] && return 0
-		sleep 0.1
-	done
-	echo "  $1 did not start: $(head -3 "$log")"
-	return 1
-}
-
 # prom QUERY: the instant vector's first value, or empty.
 prom() {
 	curl -s --max-time 5 "http://127.0.0.1:$PROM_PORT/api/v1/query" --data-urlencode "query=$1" |
@@ -66,9 +22,9 @@ cpu_s() {
 }
 
 # 1. The pool under load, traced with --serve on a free loopback port.
-start backend --port 0 --seconds 120 || exit 1
+start_target backend --port 0 --seconds 120 || exit 1
 BACKEND=$PORT
-start pool_server --port 0 --backend-port "$BACKEND" --threads 4 --seconds 90 || exit 1
+start_target pool_server --port 0 --backend-port "$BACKEND" --threads 4 --seconds 90 || exit 1
 POOL=$SPID
 "$TARGETS/loadgen" --port "$PORT" --cpu-us 1000 --wait-us 3000 --connections 16 \
 	--seconds 60 >"$TMP/loadgen.log" 2>&1 &
