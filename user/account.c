@@ -376,13 +376,14 @@ static void fold_thread(struct thread_stats *g, const struct thread_stats *t)
 
 void group_name(const char *comm, char *out, size_t len)
 {
-	size_t o = 0;
+	size_t o = 0, i;
 
 	if (!len)
 		return;
-	for (; *comm && o + 1 < len; comm++)
-		if (*comm < '0' || *comm > '9')
-			out[o++] = *comm;
+	/* A comm from a record may fill all its bytes with no NUL: stop at its size. */
+	for (i = 0; i < BLOCKSCOPE_COMM_LEN && comm[i] && o + 1 < len; i++)
+		if (comm[i] < '0' || comm[i] > '9')
+			out[o++] = comm[i];
 	out[o] = '\0';
 }
 

@@ -329,6 +329,22 @@ static void busy_syscalls_keep_their_slots(void **state)
 	assert_int_equal(t->syscalls[THREAD_SYSCALL_SLOTS].nr, -1);
 }
 
+static void comm_without_nul_is_bounded(void **state)
+{
+	struct call_record c = make_call(60, "read", 1, 1000, 900, 1);
+	char g[BLOCKSCOPE_COMM_LEN];
+
+	(void)state;
+	/* Found by the fuzzer: a record's comm may fill all 16 bytes. */
+	memset(c.waker_comm, 'x', sizeof(c.waker_comm));
+	c.waker_tgid = 7;
+	account_call(&a, &c);
+	assert_int_equal(account_find_thread(&a, 60)->nwakers, 1);
+	assert_int_equal(strlen(account_find_thread(&a, 60)->wakers[0].comm), BLOCKSCOPE_COMM_LEN - 1);
+	group_name(c.waker_comm, g, sizeof(g));
+	assert_int_equal(strlen(g), BLOCKSCOPE_COMM_LEN - 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -346,6 +362,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(nothing_counts_twice_after_the_final_snapshot, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(busy_syscalls_keep_their_slots, setup, teardown),
+		cmocka_unit_test_setup_teardown(comm_without_nul_is_bounded, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("account", tests, NULL, NULL);
