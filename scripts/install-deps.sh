@@ -5,7 +5,7 @@
 set -euo pipefail
 
 packages=(clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev libcmocka-dev
-	  libjson-c-dev libdw-dev pkg-config jq gcc make linux-libc-dev procps tmux util-linux valgrind libxml2-utils chromium
+	  libjson-c-dev libdw-dev iproute2 pkg-config jq gcc make linux-libc-dev procps tmux util-linux valgrind libxml2-utils chromium
 	  libmicrohttpd-dev curl)
 packages+=("$@")
 

@@ -87,9 +87,11 @@ orphan_progs() {
 # A TCP port nobody listens on.
 free_port() {
 	local p
+	# Below the ephemeral range (32768+), so no client socket holds it, and
+	# in no state at all in ss, listening or connected.
 	for _ in $(seq 100); do
-		p=$((20000 + RANDOM % 40000))
-		if [ -z "$(ss -Htln "sport = :$p")" ]; then
+		p=$((10000 + RANDOM % 22000))
+		if [ -z "$(ss -Htan "sport = :$p")" ]; then
 			echo "$p"
 			return 0
 		fi

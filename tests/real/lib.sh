@@ -52,19 +52,6 @@ port_free() {
 	[ -z "$(ss -Htln "sport = :$1" 2>/dev/null)" ]
 }
 
-# free_port: prints a TCP port in 20000-59999 on which nothing listens.
-free_port() {
-	local p i
-	for i in $(seq 100); do
-		p=$((20000 + RANDOM % 40000))
-		if port_free "$p"; then
-			echo "$p"
-			return 0
-		fi
-	done
-	return 1
-}
-
 # wait_port PORT SECONDS: true once 127.0.0.1:PORT accepts a connection,
 # false after SECONDS.
 wait_port() {
