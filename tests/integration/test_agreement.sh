@@ -2,7 +2,11 @@
 # blockscope's per-thread numbers against the kernel's own accounting, under
 # several loads. Each worker thread of tests/progs/agree reads its own
 # /proc/thread-self counters just before it ends; blockscope must agree:
-# on-CPU within 1% (or 1 ms), run-queue within 3% (or 1 ms), switches +-2.
+# on-CPU within 1% (or 1 ms) and switches +-2. Run-queue time is compared
+# where the ground truth is read at the same moment as blockscope's (the
+# --verify window below, 3% or 1 ms): a thread's self-report cannot bound it,
+# since one preemption between that read and the thread's end costs a whole
+# slice (1-3 ms) of run-queue wait that blockscope rightly counts.
 source "$(dirname "$0")/../lib.sh"
 
 # compare NAME TRUTH_FILE JSON: every line of TRUTH_FILE against the report.
@@ -21,8 +25,7 @@ compare() {
 		if ! awk -v v="$vol" -v bv="$bvol" -v i="$invol" -v bi="$binvol" \
 			-v c="$oncpu" -v bc="$boncpu" -v r="$runq" -v br="$brunq" 'function abs(x) { return x < 0 ? -x : x }
 			BEGIN { exit !(abs(v - bv) <= 2 && abs(i - bi) <= 2 &&
-				       (abs(c - bc) <= 1e6 || abs(c - bc) <= 0.01 * c) &&
-				       (abs(r - br) <= 1e6 || abs(r - br) <= 0.03 * r)) }'; then
+				       (abs(c - bc) <= 1e6 || abs(c - bc) <= 0.01 * c) && br >= r) }'; then
 			echo "  $name: thread $tid: /proc vol=$vol invol=$invol oncpu=$oncpu runq=$runq;" \
 				"blockscope vol=$bvol invol=$binvol oncpu=$boncpu runq=$brunq"
 			ok=0
