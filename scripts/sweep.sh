@@ -11,12 +11,14 @@
 #      closed-loop loadgen with 2 x 2P connections (every size saturated):
 #      WARM_S of warm-up, then POINT_S measured;
 #   3. knee = the smallest size that reaches 95% of the peak throughput.
-# PASS when |P - knee| <= max(1, 15% of knee).
+# PASS when |P - knee| <= max(1, 15% of knee). A last trace at 2P shows what
+# a saturated pool reports; it is not used. docs/sweep.md has the results.
 #
 # Out: build/sweep/summary.csv (wait_us,cpu_us,predicted,knee,peak_rps),
-# points.csv (wait_us,cpu_us,threads,rps,p99_us), traces.csv (every
-# blockscope run), sweep.svg (+ sweep.png), the JSON of each trace, and a
-# PASS/MISS table on stdout.
+# points.csv (wait_us,cpu_us,threads,rps,p99_us), points-detail.csv (the
+# same with each process's CPU), traces.csv (every blockscope run),
+# sweep.svg (+ sweep.png), the JSON of each trace, and a PASS/MISS table
+# with the total time on stdout.
 #
 # Other processes on the machine take CPU from the experiment too. The
 # sweep runs at a high priority (SWEEP_NICE), and during every measured
@@ -24,8 +26,9 @@
 # loadgen, and by everything else ("foreign": /proc/stat minus our own
 # processes' times); points-detail.csv and traces.csv record it. Disturbance
 # only ever lowers throughput, so a point that dips more than 3% below a
-# smaller pool of the same mix is run again and the best attempt kept; a
-# pilot or prediction trace with more than FOREIGN_MAX CPUs of foreign load
+# smaller pool of the same mix, or lies more than 5% below the chord of its
+# neighbours, is run again and the best attempt kept; a pilot or prediction
+# trace with more than FOREIGN_MAX CPUs of foreign load
 # is run again and the quietest attempt kept. Re-runs are bounded (RETRIES
 # each, RETRY_BUDGET in all, none after SOFT_LIMIT_S), so is the waiting
 # for a quiet machine before each run (QUIET_BUDGET).
@@ -379,7 +382,7 @@ echo "sweep: ${WARM_S} s warm-up + ${POINT_S} s per point; blockscope -d ${TRACE
 for ratio in $RATIOS; do
 	wait_us=$((ratio * CPU_US))
 	echo "== wait ${wait_us} us, cpu ${CPU_US} us (wait/cpu ${ratio})"
-	start_server "$tmp/backend.log" "${REST_CPU[@]}" "$T/backend" --port 0 --seconds 900
+	start_server "$tmp/backend.log" "${REST_CPU[@]}" "$T/backend" --port 0 --seconds 600
 	backend_pid=$SRV_PID
 	bport=$PORT
 
