@@ -243,14 +243,14 @@ int exporter_update(struct exporter *e, const struct account *a, uint64_t events
 
 void exporter_warnings(const struct time_split *split, bool flags[WARN_COUNT])
 {
-	/* The rules of sizing_compute(), from the same constants. */
+	struct sizing s;
+
+	/* sizing_compute() owns the rules; the warnings do not depend on N or U. */
+	sizing_compute(&s, split, 1, 1);
 	memset(flags, 0, WARN_COUNT * sizeof(flags[0]));
-	flags[WARN_TOO_LITTLE_CPU] = split->compute_ns < SIZING_MIN_COMPUTE_NS;
-	if (!split->compute_ns)
-		return;
-	flags[WARN_RUNQUEUE_SATURATED] =
-	    (double)split->runq_ns > SIZING_MAX_RUNQ_SHARE * (double)split->compute_ns;
-	flags[WARN_LOCK_CONTENTION] = split->sync_ns > split->wait_ns;
+	flags[WARN_TOO_LITTLE_CPU] = s.too_little_cpu;
+	flags[WARN_RUNQUEUE_SATURATED] = s.cpus_saturated;
+	flags[WARN_LOCK_CONTENTION] = s.lock_contention;
 }
 
 static int by_name(const void *x, const void *y)

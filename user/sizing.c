@@ -29,7 +29,9 @@ void sizing_compute(struct sizing *s, const struct time_split *split, double cor
 	s->nwarnings = 0;
 	s->wait_compute_ratio = ct > 0 ? wt / ct : 0;
 	s->recommended = 0;
+	s->too_little_cpu = s->cpus_saturated = s->lock_contention = false;
 	if (split->compute_ns < SIZING_MIN_COMPUTE_NS) {
+		s->too_little_cpu = true;
 		warn(s,
 		     "only %.1f ms on CPU observed: too little to size from; trace longer or under load",
 		     ct / 1e6);
@@ -40,11 +42,13 @@ void sizing_compute(struct sizing *s, const struct time_split *split, double cor
 	s->recommended = (long)ceil(cores * utilization * (1 + s->wait_compute_ratio) - 1e-9);
 	if (s->recommended < 1)
 		s->recommended = 1;
-	if ((double)split->runq_ns > SIZING_MAX_RUNQ_SHARE * ct && split->compute_ns > 0)
+	s->cpus_saturated = (double)split->runq_ns > SIZING_MAX_RUNQ_SHARE * ct;
+	s->lock_contention = split->sync_ns > split->wait_ns;
+	if (s->cpus_saturated)
 		warn(s,
 		     "run-queue wait is %.0f%% of CPU time: the CPUs are already saturated, more threads will not help",
 		     100.0 * (double)split->runq_ns / ct);
-	if (split->sync_ns > split->wait_ns)
+	if (s->lock_contention)
 		warn(s,
 		     "threads wait on each other (futex) %.1f ms, more than for I/O (%.1f ms): lock contention, more threads will make it worse",
 		     (double)split->sync_ns / 1e6, wt / 1e6);

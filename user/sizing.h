@@ -2,6 +2,7 @@
 #ifndef SIZING_H
 #define SIZING_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "account.h"
@@ -33,6 +34,8 @@ struct sizing {
 	long recommended; /* 0 when there is too little to size from */
 	int nwarnings;
 	char warnings[SIZING_MAX_WARNINGS][SIZING_WARNING_LEN];
+	/* Which rules gave the warnings above, for machines (the metrics). */
+	bool too_little_cpu, cpus_saturated, lock_contention;
 };
 
 /* N x U x (1 + WT/CT), rounded up, with the warnings that qualify it. */
