@@ -16,6 +16,8 @@
 
 #define TASK_RUNNING 0
 #define TASK_DEAD 0x80
+#define EAGAIN 11
+#define MAX_ERRNO 4095
 #define MAX_TRACED_PROCESSES 8192
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
@@ -28,6 +30,11 @@ const volatile bool emit_sched_events = false;
 const volatile __u32 collect_stacks = 0;
 /* --cgroup: threads of this cgroup v2 are adopted at their first event. */
 const volatile __u64 target_cgroup_id = 0;
+/*
+ * Count non-blocking calls here instead of sending each: what makes tracing
+ * a syscall-heavy target cheap. --stream-all turns it off.
+ */
+const volatile bool aggregate_nonblocking = true;
 /* Wake the collector only once this much is waiting in the ring. */
 const volatile __u64 wakeup_bytes = 256 * 1024;
 
@@ -48,6 +55,7 @@ struct thread_state {
 	__u8 sleeping;
 	__u8 exiting;
 	__u8 skip_next_exit; /* a return from a call it never made (clone, our gate) */
+	__u8 restart_pending; /* its last call was interrupted: send the retry too */
 	__u64 sleep_start_ns;
 	__u64 blocked_ns;
 	__u64 blocked_outside_ns;
@@ -64,6 +72,7 @@ struct thread_state {
 	__u32 waker_tgid;
 	char waker_comm[BLOCKSCOPE_COMM_LEN];
 	__s32 kernel_stack_id; /* where its last sleep in the call began */
+	struct agg_counts agg[AGG_SLOTS];
 };
 
 struct {
@@ -103,12 +112,17 @@ struct {
 	__type(value, __u64);
 } misses SEC(".maps");
 
-static __always_inline void count_miss(__u32 which)
+static __always_inline void count_misses(__u32 which, __u64 count)
 {
 	__u64 *n = bpf_map_lookup_elem(&misses, &which);
 
 	if (n)
-		(*n)++;
+		*n += count;
+}
+
+static __always_inline void count_miss(__u32 which)
+{
+	count_misses(which, 1);
 }
 
 static __always_inline void *reserve(__u64 size)
@@ -173,7 +187,7 @@ static __always_inline void fill_call(struct call_record *rec, struct task_struc
 	/* A call may begin on another CPU just after a snapshot read the clock. */
 	rec->duration_ns = now > ts->enter_ns ? now - ts->enter_ns : 0;
 	rec->blocked_ns = ts->call_blocked_ns;
-	rec->runq_ns = BPF_CORE_READ(task, sched_info.run_delay) - ts->call_run_delay0;
+	rec->runq_ns = task->sched_info.run_delay - ts->call_run_delay0;
 	rec->voluntary = ts->call_voluntary;
 	rec->involuntary = ts->call_involuntary;
 	rec->user_stack_id = -1;
@@ -220,10 +234,63 @@ static __always_inline void start_call(struct task_struct *task, struct thread_s
 	ts->call_voluntary = 0;
 	ts->call_involuntary = 0;
 	ts->call_flags = flags;
-	ts->call_run_delay0 = BPF_CORE_READ(task, sched_info.run_delay);
-	ts->waker_tid = ts->waker_tgid = 0;
-	ts->waker_comm[0] = 0;
-	ts->kernel_stack_id = -1;
+	/* A trusted pointer: a plain load, not a probe_read, on the hot path. */
+	ts->call_run_delay0 = task->sched_info.run_delay;
+	/* The waker and sleep stack are cleared at the call's first sleep. */
+}
+
+static __always_inline bool is_restart_return(long ret)
+{
+	/* -ERESTARTSYS .. -ERESTART_RESTARTBLOCK: the call will be made again. */
+	return ret >= -516 && ret <= -512;
+}
+
+/* Sends a slot's counts and empties it for its next generation. */
+static __always_inline void flush_agg(struct task_struct *task, struct agg_counts *slot,
+				      __u64 now)
+{
+	struct agg_record *rec = reserve(sizeof(*rec));
+	__u32 gen = slot->gen + 1;
+
+	if (rec) {
+		rec->hdr.type = RECORD_AGG;
+		rec->hdr.flags = AGG_ENDED;
+		rec->hdr.tid = task->pid;
+		rec->hdr.tgid = task->tgid;
+		rec->ts_ns = now;
+		__builtin_memcpy(&rec->c, slot, sizeof(*slot));
+		submit(rec);
+	} else {
+		count_misses(MISS_AGG_CALLS, slot->calls);
+	}
+	__builtin_memset(slot, 0, sizeof(*slot));
+	slot->gen = gen;
+}
+
+/* A call that never slept: counted here, in its thread's slot for the syscall. */
+static __always_inline void aggregate_call(struct task_struct *task, struct thread_state *ts,
+					   __u64 now, long ret)
+{
+	struct agg_counts *slot = &ts->agg[ts->nr & (AGG_SLOTS - 1)];
+	__u64 duration = now > ts->enter_ns ? now - ts->enter_ns : 0;
+	int h;
+
+	if (slot->calls && (slot->nr != ts->nr || slot->calls >= AGG_MAX_CALLS))
+		flush_agg(task, slot, now);
+	slot->nr = ts->nr;
+	slot->calls++;
+	if (ret == -EAGAIN)
+		slot->eagain++;
+	else if (ret < 0 && ret >= -MAX_ERRNO)
+		slot->errors++;
+	slot->total_ns += duration;
+	/* Only a preemption inside the call can add to the run-queue wait. */
+	if (ts->call_involuntary)
+		slot->runq_ns += task->sched_info.run_delay - ts->call_run_delay0;
+	if (duration > slot->max_ns)
+		slot->max_ns = duration;
+	h = blockscope_hist_slot(duration);
+	slot->hist[h & (BLOCKSCOPE_HIST_SLOTS - 1)]++;
 }
 
 static __always_inline void emit_fork(struct task_struct *task, struct task_struct *parent,
@@ -306,6 +373,18 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 		/* Entered before we attached: its time so far is since then. */
 		start_call(task, ts, BPF_CORE_READ(regs, orig_ax), ts->first_ns, CALL_BEGAN_BEFORE);
 	}
+	/*
+	 * Blocking calls go one by one, with who woke them and where; so do
+	 * calls cut by the window and interrupted calls with their retries,
+	 * which the collector must see in order to count once.
+	 */
+	if (aggregate_nonblocking && !ts->call_voluntary && !ts->call_flags &&
+	    !ts->restart_pending && !is_restart_return(ret)) {
+		aggregate_call(task, ts, now, ret);
+		ts->in_call = 0;
+		return 0;
+	}
+	ts->restart_pending = is_restart_return(ret);
 	rec = reserve(sizeof(*rec));
 	if (rec) {
 		fill_call(rec, task, ts, now);
@@ -361,7 +440,12 @@ int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_stru
 		if (!preempt && prev_state != TASK_RUNNING) {
 			ts->voluntary++;
 			if (ts->in_call) {
-				ts->call_voluntary++;
+				if (!ts->call_voluntary++) {
+					/* Its first sleep: forget the last call's waker. */
+					ts->waker_tid = ts->waker_tgid = 0;
+					ts->waker_comm[0] = 0;
+					ts->kernel_stack_id = -1;
+				}
 				/* Where in the kernel it goes to sleep. */
 				if (collect_stacks > 1)
 					ts->kernel_stack_id = bpf_get_stackid(ctx, &stacks, 0);
@@ -378,8 +462,13 @@ int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_stru
 		}
 		if (prev_state & TASK_DEAD) {
 			/* Last switch-out: the kernel's counters are final now. */
-			struct thread_record *rec = reserve(sizeof(*rec));
+			struct thread_record *rec;
+			int i;
 
+			for (i = 0; i < AGG_SLOTS; i++)
+				if (ts->agg[i].calls)
+					flush_agg(prev, &ts->agg[i], now);
+			rec = reserve(sizeof(*rec));
 			ts->sleeping = 0;
 			if (rec) {
 				fill_thread(rec, prev, ts, now, THREAD_EXITED);
@@ -534,6 +623,7 @@ int snapshot(struct bpf_iter__task *ctx)
 	struct thread_state *ts;
 	__u32 tgid;
 	__u64 now;
+	int i;
 
 	if (!task)
 		return 0;
@@ -607,6 +697,18 @@ int snapshot(struct bpf_iter__task *ctx)
 		if (ts->in_call) {
 			flags |= THREAD_IN_CALL;
 			trec.current_nr = ts->nr;
+		}
+		/* Running totals of the aggregated calls, before the thread record closes it. */
+		for (i = 0; i < AGG_SLOTS; i++) {
+			struct {
+				struct record_header hdr;
+				__u64 ts_ns;
+			} head = { { RECORD_AGG, 0, task->pid, tgid }, now };
+
+			if (!ts->agg[i].calls)
+				continue;
+			bpf_seq_write(ctx->meta->seq, &head, sizeof(head));
+			bpf_seq_write(ctx->meta->seq, &ts->agg[i], sizeof(ts->agg[i]));
 		}
 		fill_thread(&trec, task, ts, now, flags);
 		bpf_seq_write(ctx->meta->seq, &trec, sizeof(trec));

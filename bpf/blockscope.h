@@ -20,6 +20,7 @@ enum record_type {
 	RECORD_FORK = 3,	/* a traced thread or process was created */
 	RECORD_PROCESS_EXIT = 4, /* the last thread of a traced process died */
 	RECORD_SCHED = 5,	/* a switch or wakeup, with --timeline only */
+	RECORD_AGG = 6,		/* non-blocking calls of one syscall, counted in the kernel */
 };
 
 /* struct call_record.flags */
@@ -126,6 +127,78 @@ struct sched_record {
 	__u32 pad;
 };
 
+/*
+ * Latency histogram slots: slot k holds calls of [2^k, 2^(k+1)) microseconds
+ * (slot 0 also below 1 us). Shared so that the kernel's histograms of the
+ * calls it aggregates and the collector's of the calls it is sent agree.
+ */
+#define BLOCKSCOPE_HIST_SLOTS 32
+
+static inline int blockscope_hist_slot(__u64 ns)
+{
+	__u64 us = ns / 1000;
+	int slot = 0;
+
+	if (us >= 1ULL << 32)
+		return BLOCKSCOPE_HIST_SLOTS - 1;
+	if (us >= 1ULL << 16) {
+		us >>= 16;
+		slot += 16;
+	}
+	if (us >= 1 << 8) {
+		us >>= 8;
+		slot += 8;
+	}
+	if (us >= 1 << 4) {
+		us >>= 4;
+		slot += 4;
+	}
+	if (us >= 1 << 2) {
+		us >>= 2;
+		slot += 2;
+	}
+	if (us >= 2)
+		slot += 1;
+	return slot;
+}
+
+/*
+ * Non-blocking calls are not sent one by one: each thread counts them in
+ * the kernel, per syscall, in AGG_SLOTS slots (slot = nr % AGG_SLOTS). A
+ * slot's counts go to the collector when another syscall needs the slot,
+ * when its thread dies (both as RECORD_AGG with AGG_ENDED), and at every
+ * snapshot (without AGG_ENDED: a running total the collector takes the
+ * difference of). Each time a slot is emptied its generation goes up, so
+ * the collector knows which running total a record continues.
+ */
+#define AGG_SLOTS 16
+/* A slot is emptied before its 32-bit histogram counts could wrap. */
+#define AGG_MAX_CALLS (1u << 30)
+
+struct agg_counts {
+	__s64 nr;
+	__u32 gen;
+	__u32 pad;
+	__u64 calls; /* 0: the slot is empty */
+	__u64 eagain;
+	__u64 errors;
+	__u64 total_ns;
+	__u64 runq_ns;
+	__u64 max_ns;
+	__u32 hist[BLOCKSCOPE_HIST_SLOTS];
+};
+
+/* struct agg_record.hdr.flags */
+enum agg_flags {
+	AGG_ENDED = 1 << 0, /* the slot's generation is over: nothing more will follow */
+};
+
+struct agg_record {
+	struct record_header hdr;
+	__u64 ts_ns; /* when these counts were read */
+	struct agg_counts c;
+};
+
 /* The value of the traced_tgids map. */
 struct traced_process {
 	__u32 from_birth; /* launched by us: its counters start at zero */
@@ -137,7 +210,8 @@ enum miss_counter {
 	MISS_RINGBUF = 0,  /* a record could not be reserved: lost */
 	MISS_STORAGE = 1,  /* per-thread state could not be created */
 	MISS_TGID_MAP = 2, /* a followed child did not fit the traced map */
-	MISS_COUNT = 3,
+	MISS_AGG_CALLS = 3, /* non-blocking calls inside RECORD_AGG records lost */
+	MISS_COUNT = 4,
 };
 
 /* The iterator's job, set in .bss before it is run. */

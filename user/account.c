@@ -19,6 +19,10 @@ int account_init(struct account *a, const struct class_overrides *ov)
 
 void account_free(struct account *a)
 {
+	size_t i;
+
+	for (i = 0; i < a->nthreads; i++)
+		free(a->threads[i].agg);
 	free(a->threads);
 	free(a->index);
 	free(a->processes);
@@ -130,14 +134,7 @@ struct process_stats *account_process(struct account *a, uint32_t tgid)
 
 int hist_slot(uint64_t ns)
 {
-	uint64_t us = ns / 1000;
-	int slot = 0;
-
-	while (us > 1 && slot < HIST_SLOTS - 1) {
-		us >>= 1;
-		slot++;
-	}
-	return slot;
+	return blockscope_hist_slot(ns);
 }
 
 static struct syscall_stats *stats_of(struct account *a, long nr)
@@ -275,6 +272,91 @@ static void flush_pending(struct account *a, struct thread_stats *t)
 		return;
 	t->pending.active = false;
 	add_complete(a, t, &t->pending.call);
+}
+
+static uint64_t less(uint64_t a, uint64_t b)
+{
+	/* A snapshot read while the thread was counting may be ahead in one field. */
+	return a > b ? a - b : 0;
+}
+
+/* Adds what the kernel counted of nr since the part already taken. */
+static void add_aggregated(struct account *a, struct thread_stats *t, const struct agg_counts *now,
+			   const struct agg_counts *taken)
+{
+	struct syscall_stats *s = stats_of(a, now->nr);
+	struct thread_syscall *ts;
+	uint64_t calls = less(now->calls, taken ? taken->calls : 0);
+	uint64_t eagain = less(now->eagain, taken ? taken->eagain : 0);
+	int i;
+
+	if (!calls)
+		return;
+	a->kernel_counted_calls += calls;
+	s->calls += calls;
+	s->nonblocking += calls;
+	s->eagain += eagain;
+	s->errors += less(now->errors, taken ? taken->errors : 0);
+	s->total_ns += less(now->total_ns, taken ? taken->total_ns : 0);
+	s->runq_ns += less(now->runq_ns, taken ? taken->runq_ns : 0);
+	if (now->max_ns > s->max_ns)
+		s->max_ns = now->max_ns;
+	for (i = 0; i < HIST_SLOTS; i++)
+		s->hist[i] += less(now->hist[i], taken ? taken->hist[i] : 0);
+
+	ts = thread_syscall_of(t, now->nr);
+	ts->calls += (uint32_t)calls;
+	ts->score += (uint32_t)calls;
+	ts->eagain += (uint32_t)eagain;
+	t->calls += calls;
+	t->eagain_calls += eagain;
+}
+
+void account_agg(struct account *a, const struct agg_record *r)
+{
+	struct thread_stats *t = account_thread(a, r->hdr.tid, r->hdr.tgid);
+	unsigned slot = (unsigned)r->c.nr & (AGG_SLOTS - 1);
+	bool ended = r->hdr.flags & AGG_ENDED;
+	struct agg_taken *taken, *hit = NULL;
+	int i;
+
+	if (!t)
+		return;
+	/* Ended after the final snapshot, which took all it had before. */
+	if (ended && t->final_ns && r->ts_ns > t->final_ns) {
+		a->late_calls += r->c.calls;
+		return;
+	}
+	if (!t->agg) {
+		t->agg = calloc(1, sizeof(*t->agg));
+		if (!t->agg) {
+			a->malformed++;
+			return;
+		}
+	}
+	taken = t->agg->taken[slot];
+	/* A snapshot that caught a generation as it ended: the end is counted already. */
+	if (!ended && r->c.gen < t->agg->ended_before[slot])
+		return;
+	for (i = 0; i < 2; i++)
+		if (taken[i].valid && taken[i].c.gen == r->c.gen && taken[i].c.nr == r->c.nr)
+			hit = &taken[i];
+	add_aggregated(a, t, &r->c, hit ? &hit->c : NULL);
+	if (ended) {
+		if (hit)
+			hit->valid = false;
+		t->agg->ended_before[slot] = r->c.gen + 1;
+		return;
+	}
+	if (!hit) {
+		/* Keep the newer of the two generations remembered. */
+		hit = !taken[0].valid			 ? &taken[0] :
+		      !taken[1].valid			 ? &taken[1] :
+		      taken[0].c.gen < taken[1].c.gen ? &taken[0] :
+							   &taken[1];
+		hit->valid = true;
+	}
+	hit->c = r->c;
 }
 
 void account_call(struct account *a, const struct call_record *c)
@@ -432,6 +514,11 @@ void account_thread_record(struct account *a, const struct thread_record *r)
 
 	if (!t)
 		return;
+	if (r->hdr.flags & THREAD_EXITED) {
+		/* Its last aggregated calls came just before this record. */
+		free(t->agg);
+		t->agg = NULL;
+	}
 	if (t->final_ns) {
 		/* Its window is closed: what it did after the final snapshot is not ours. */
 		t->exited = t->exited || (r->hdr.flags & THREAD_EXITED);
@@ -537,6 +624,11 @@ int account_record(struct account *a, const void *data, size_t size)
 			goto bad;
 		account_process_exit(a, data);
 		return 0;
+	case RECORD_AGG:
+		if (size < sizeof(struct agg_record))
+			goto bad;
+		account_agg(a, data);
+		return 0;
 	case RECORD_SCHED:
 		if (size < sizeof(struct sched_record))
 			goto bad;
@@ -589,8 +681,10 @@ void account_start_interval(struct account *a)
 	for (i = 0; i < a->nthreads; i++) {
 		struct thread_stats *t = &a->threads[i];
 
-		if (t->exited || t->tid == 0)
+		if (t->exited || t->tid == 0) {
+			free(t->agg);
 			continue;
+		}
 		a->threads[kept] = *t;
 		t = &a->threads[kept++];
 		if (t->have_end) {
@@ -622,7 +716,7 @@ void account_start_interval(struct account *a)
 		a->processes[p++].came = false;
 	}
 	a->nprocesses = p;
-	a->records = a->malformed = 0;
+	a->records = a->malformed = a->kernel_counted_calls = 0;
 	a->retired_threads = 0;
 }
 

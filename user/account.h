@@ -10,7 +10,7 @@
 #include "syscalls.h"
 
 /* Latency histogram slots: slot k holds calls of [2^k, 2^(k+1)) microseconds. */
-#define HIST_SLOTS 32
+#define HIST_SLOTS BLOCKSCOPE_HIST_SLOTS
 /* Index of the shared slot for numbers above SYSCALL_MAX_NR. */
 #define SYSCALL_OTHER SYSCALL_MAX_NR
 
@@ -69,6 +69,22 @@ struct pending_restart {
 	struct call_record call;
 };
 
+/*
+ * What has been counted of the kernel's aggregated calls: for each slot, the
+ * running totals taken from the last two snapshots (a generation that ended
+ * in the kernel may still be on its way through the ring when the next
+ * snapshot is read), and the newest generation known to have ended.
+ */
+struct agg_taken {
+	bool valid;
+	struct agg_counts c;
+};
+
+struct agg_seen {
+	struct agg_taken taken[AGG_SLOTS][2];
+	uint32_t ended_before[AGG_SLOTS]; /* generations below this have ended */
+};
+
 /* The kernel's running totals as last seen in a thread record. */
 struct thread_seen {
 	uint64_t blocked_ns, blocked_outside_ns, tp_oncpu_ns, tp_runq_ns;
@@ -110,6 +126,7 @@ struct thread_stats {
 	int nwakers;
 	struct pending_restart pending;
 	struct thread_seen seen;
+	struct agg_seen *agg; /* made at its first RECORD_AGG, freed at its death */
 };
 
 struct process_stats {
@@ -146,6 +163,7 @@ struct account {
 	void (*on_sched)(void *ctx, const struct sched_record *r);
 	void *sched_ctx;
 	uint64_t late_calls; /* ended after the final snapshot: not counted twice */
+	uint64_t kernel_counted_calls; /* non-blocking calls that came counted, not one by one */
 	uint64_t records;
 	uint64_t malformed;
 	uint64_t lost; /* records the kernel could not deliver */
@@ -164,6 +182,8 @@ struct process_stats *account_process(struct account *a, uint32_t tgid);
 int account_record(struct account *a, const void *data, size_t size);
 
 void account_call(struct account *a, const struct call_record *c);
+/* Non-blocking calls the kernel counted: an ended generation, or a running total. */
+void account_agg(struct account *a, const struct agg_record *r);
 void account_thread_record(struct account *a, const struct thread_record *r);
 void account_fork(struct account *a, const struct fork_record *r);
 void account_process_exit(struct account *a, const struct process_exit_record *r);

@@ -68,6 +68,7 @@ int tracer_open(struct tracer *t, const struct tracer_config *cfg, record_fn fn,
 	t->skel->rodata->target_cgroup_id = cfg->cgroup_id;
 	t->skel->rodata->emit_sched_events = cfg->sched_events;
 	t->skel->rodata->collect_stacks = cfg->stacks;
+	t->skel->rodata->aggregate_nonblocking = !cfg->stream_all;
 	/* A stack map reserves its memory up front: keep it tiny unless used. */
 	if (!cfg->stacks)
 		bpf_map__set_max_entries(t->skel->maps.stacks, 1);
@@ -168,8 +169,10 @@ int tracer_snapshot(struct tracer *t, enum snapshot_mode mode, char *err, size_t
 	/* Records are whole: the iterator writes each with one seq_write. */
 	while (off + sizeof(struct record_header) <= len) {
 		const struct record_header *h = (const void *)(buf + off);
-		size_t size = h->type == RECORD_CALL ? sizeof(struct call_record) :
-			      h->type == RECORD_THREAD ? sizeof(struct thread_record) : 0;
+		size_t size = h->type == RECORD_CALL	 ? sizeof(struct call_record) :
+			      h->type == RECORD_THREAD ? sizeof(struct thread_record) :
+			      h->type == RECORD_AGG	 ? sizeof(struct agg_record) :
+							   0;
 
 		if (!size || off + size > len) {
 			rc = -1;

@@ -37,6 +37,7 @@ struct tracer_config {
 	uint64_t cgroup_id; /* --cgroup: adopt the threads of this cgroup v2; 0: none */
 	bool sched_events; /* --timeline: a record per switch and wakeup */
 	unsigned stacks;   /* --stacks: 1 user stacks, 2 also kernel stacks */
+	bool stream_all;   /* no counting of non-blocking calls in the kernel */
 };
 
 int tracer_open(struct tracer *t, const struct tracer_config *cfg, record_fn fn, void *ctx,

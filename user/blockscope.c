@@ -185,7 +185,7 @@ static int write_report(struct tracer *tracer, struct report *report, enum stop_
 	struct account *acct = (struct account *)report->acct;
 	const struct options *o = report->opts;
 	bool final = why != STOP_INTERVAL;
-	uint64_t lost, storage, tgid;
+	uint64_t lost, lost_calls, storage, tgid;
 	int rc;
 
 	if (close_window(tracer, acct, final, err, errlen))
@@ -196,7 +196,10 @@ static int write_report(struct tracer *tracer, struct report *report, enum stop_
 	lost = tracer_misses(tracer, MISS_RINGBUF);
 	storage = tracer_misses(tracer, MISS_STORAGE);
 	tgid = tracer_misses(tracer, MISS_TGID_MAP);
+	lost_calls = tracer_misses(tracer, MISS_AGG_CALLS);
 	report->lost = lost - report->lost_before;
+	report->lost_calls = lost_calls - report->lost_calls_before;
+	report->lost_calls_before = lost_calls;
 	report->storage_misses = storage - report->storage_before;
 	report->tgid_misses = tgid - report->tgid_before;
 	report->lost_before = lost;
@@ -222,8 +225,9 @@ static int write_report(struct tracer *tracer, struct report *report, enum stop_
 	free(report->groups);
 	report->groups = NULL;
 	if (report->lost)
-		error_line("warning: %llu records were lost (ring buffer full): counts are low",
-			   (unsigned long long)report->lost);
+		error_line("warning: %llu records were lost (ring buffer full; %llu non-blocking "
+			   "calls among them): counts are low",
+			   (unsigned long long)report->lost, (unsigned long long)report->lost_calls);
 	if (rc || fflush(out) == EOF) {
 		snprintf(err, errlen, "cannot write the report: %s", strerror(errno));
 		return -1;
@@ -323,6 +327,7 @@ int main(int argc, char **argv)
 	cfg.follow = o.follow;
 	cfg.verbose = o.verbose;
 	cfg.ring_kb = o.ring_kb;
+	cfg.stream_all = o.stream_all;
 	why_setup(&sites, &o, &acct, &cfg);
 	if (tracer_open(&tracer, &cfg, consume_record, &acct, err, sizeof(err))) {
 		error_line("%s", err);

@@ -50,7 +50,8 @@ static const char doc[] =
 static const char args_doc[] = "-p PID[,PID...]\n--cgroup=PATH\n-- COMMAND [ARG...]";
 
 enum { OPT_CLASS = 256, OPT_CHILDREN, OPT_VERIFY, OPT_RING, OPT_TOP, OPT_SERVE, OPT_WINDOW,
-       OPT_CGROUP, OPT_STACKS, OPT_KSTACKS, OPT_FOLDED, OPT_TIMELINE, OPT_SVG };
+       OPT_CGROUP, OPT_STACKS, OPT_KSTACKS, OPT_FOLDED, OPT_TIMELINE, OPT_SVG,
+       OPT_STREAM_ALL };
 
 static const struct argp_option opts[] = {
 	{ "pid", 'p', "PID[,PID...]", 0,
@@ -109,6 +110,10 @@ static const struct argp_option opts[] = {
 	{ "ring-size", OPT_RING, "KB", 0,
 	  "Ring buffer size in KiB, a power of 2 from 4 (default 4096); records that do not fit "
 	  "are counted as lost in every report",
+	  0 },
+	{ "stream-all", OPT_STREAM_ALL, NULL, 0,
+	  "Send every call to user space one by one, instead of counting the non-blocking "
+	  "ones in the kernel: the same report at a higher cost, for checking",
 	  0 },
 	{ "verbose", 'v', NULL, 0, "Show libbpf's messages", 0 },
 	{ 0 },
@@ -253,6 +258,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		    ((unsigned)v & ((unsigned)v - 1)))
 			argp_error(state, "invalid ring size '%s': a power of 2 KiB, 4 to 1048576", arg);
 		o->ring_kb = (unsigned)v;
+		break;
+	case OPT_STREAM_ALL:
+		o->stream_all = true;
 		break;
 	case OPT_STACKS:
 		o->stacks = true;

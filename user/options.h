@@ -21,6 +21,7 @@ struct options {
 	bool histogram;
 	bool follow;
 	unsigned ring_kb; /* ring buffer size; 0: the default */
+	bool stream_all; /* every call to user space, none counted in the kernel */
 	bool top; /* live view */
 	bool stacks;	      /* --stacks: call sites of blocking calls */
 	bool kernel_stacks;   /* and their kernel stacks */

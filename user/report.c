@@ -319,17 +319,20 @@ void report_text(FILE *out, const struct report *r)
 		fprintf(out, "%s %s[%u]", i ? "," : "", a->processes[i].comm, a->processes[i].tgid);
 	if (a->nprocesses > 8)
 		fprintf(out, " and %zu more", a->nprocesses - 8);
-	fprintf(out, " for %.2f s (%s); %llu records, %llu lost\n", (double)r->duration_ns / 1e9,
-		r->stop_reason, (unsigned long long)a->records, (unsigned long long)r->lost);
+	fprintf(out, " for %.2f s (%s); %llu records, %llu lost; %llu non-blocking calls counted in the kernel\n",
+		(double)r->duration_ns / 1e9, r->stop_reason, (unsigned long long)a->records,
+		(unsigned long long)r->lost, (unsigned long long)a->kernel_counted_calls);
 	if (r->lost || r->storage_misses || r->tgid_misses || a->malformed)
 		fprintf(out,
-			"WARNING: incomplete data: %llu records lost (ring buffer full), %llu threads "
+			"WARNING: incomplete data: %llu records lost (ring buffer full; %llu "
+			"non-blocking calls among them), %llu threads "
 			"without state, %llu children not followed, %llu malformed records.\n"
 			"  Lost records are almost all finished calls: per-syscall counts and times below "
 			"are low by about that many calls. Per-thread on-CPU, run-queue and switch counts "
 			"come from the kernel's counters and stay complete, unless a thread's exit record "
 			"was among those lost. A larger --ring-size or a narrower target helps.\n",
-			(unsigned long long)r->lost, (unsigned long long)r->storage_misses,
+			(unsigned long long)r->lost, (unsigned long long)r->lost_calls,
+			(unsigned long long)r->storage_misses,
 			(unsigned long long)r->tgid_misses, (unsigned long long)a->malformed);
 	print_processes(out, r);
 	print_syscalls(out, r);

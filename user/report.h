@@ -20,12 +20,13 @@ struct report {
 	struct sizing *groups;
 	size_t ngroups;
 	uint64_t lost;		 /* ring buffer records dropped */
+	uint64_t lost_calls;	 /* non-blocking calls inside the dropped records */
 	uint64_t storage_misses; /* threads whose state could not be made */
 	uint64_t tgid_misses;	 /* children that did not fit the traced set */
 	const char *stop_reason;
 	int interval; /* --interval: its number, from 1; 0 otherwise */
 	struct stacks *stacks; /* --stacks: resolved call sites, or NULL */
-	uint64_t lost_before, storage_before, tgid_before; /* misses already reported */
+	uint64_t lost_before, lost_calls_before, storage_before, tgid_before; /* misses already reported */
 };
 
 /* Syscall numbers with any activity, most total time first; returns count. */

@@ -193,6 +193,8 @@ int report_json(FILE *out, const struct report *r)
 	o = json_object_new_object();
 	add_int(o, "received", a->records);
 	add_int(o, "lost", r->lost);
+	add_int(o, "lost_kernel_counted_calls", r->lost_calls);
+	add_int(o, "kernel_counted_calls", a->kernel_counted_calls);
 	add_int(o, "malformed", a->malformed);
 	add_int(o, "threads_without_state", r->storage_misses);
 	add_int(o, "children_not_followed", r->tgid_misses);

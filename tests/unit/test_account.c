@@ -64,6 +64,143 @@ static void histogram_slots(void **state)
 	assert_int_equal(hist_slot(UINT64_MAX), HIST_SLOTS - 1);
 }
 
+/* The kernel's histogram slot is the collector's, for every size of call. */
+static void kernel_and_collector_slots_agree(void **state)
+{
+	uint64_t ns;
+	int shift;
+
+	(void)state;
+	for (shift = 0; shift < 64; shift++) {
+		for (ns = (1ull << shift) - 1; ns <= (1ull << shift) + 1; ns++) {
+			uint64_t us = ns / 1000;
+			int slot = 0;
+
+			while (us > 1 && slot < HIST_SLOTS - 1) {
+				us >>= 1;
+				slot++;
+			}
+			assert_int_equal(blockscope_hist_slot(ns), slot);
+			if (ns == UINT64_MAX)
+				break;
+		}
+	}
+}
+
+static void aggregated_calls_count(void **state)
+{
+	struct agg_record r = make_agg(40, "getppid", 0, 1000, 300, 0, AGG_ENDED, 10);
+	struct agg_record e = make_agg(40, "read", 3, 50, 800, 20, AGG_ENDED, 10);
+
+	(void)state;
+	e.c.errors = 5;
+	assert_int_equal(account_record(&a, &r, sizeof(r)), 0);
+	assert_int_equal(account_record(&a, &e, sizeof(e)), 0);
+	assert_int_equal(stats("getppid")->calls, 1000);
+	assert_int_equal(stats("getppid")->nonblocking, 1000);
+	assert_int_equal(stats("getppid")->blocking, 0);
+	assert_int_equal(stats("getppid")->total_ns, 300000);
+	assert_int_equal(stats("getppid")->hist[0], 1000);
+	assert_int_equal(stats("read")->eagain, 20);
+	assert_int_equal(stats("read")->errors, 5);
+	assert_int_equal(a.threads[0].calls, 1050);
+	assert_int_equal(a.threads[0].eagain_calls, 20);
+	/* A record too short for its type is refused, not read past its end. */
+	assert_int_equal(account_record(&a, &r, sizeof(r) - 1), -1);
+}
+
+/* A running total then the end of the same generation: counted once. */
+static void snapshot_then_end_counts_once(void **state)
+{
+	struct agg_record snap = make_agg(41, "getppid", 2, 400, 300, 0, 0, 10);
+	struct agg_record end = make_agg(41, "getppid", 2, 1000, 300, 0, AGG_ENDED, 20);
+
+	(void)state;
+	account_agg(&a, &snap);
+	assert_int_equal(stats("getppid")->calls, 400);
+	account_agg(&a, &end);
+	assert_int_equal(stats("getppid")->calls, 1000);
+	assert_int_equal(stats("getppid")->total_ns, 300000);
+	assert_int_equal(stats("getppid")->hist[0], 1000);
+	assert_int_equal(a.threads[0].calls, 1000);
+}
+
+/*
+ * The next snapshot is read before the end of the generation the last one
+ * saw has come through the ring: both are remembered, neither counted twice.
+ */
+static void end_arriving_after_the_next_snapshot(void **state)
+{
+	struct agg_record s1 = make_agg(42, "getppid", 5, 100, 300, 0, 0, 10);
+	struct agg_record s2 = make_agg(42, "getppid", 6, 30, 300, 0, 0, 30);
+	struct agg_record end5 = make_agg(42, "getppid", 5, 250, 300, 0, AGG_ENDED, 20);
+	struct agg_record end6 = make_agg(42, "getppid", 6, 70, 300, 0, AGG_ENDED, 40);
+	/* torn: read as generation 5 ended, after its end was counted */
+	struct agg_record stale = make_agg(42, "getppid", 5, 240, 300, 0, 0, 25);
+
+	(void)state;
+	account_agg(&a, &s1);
+	account_agg(&a, &s2);
+	account_agg(&a, &end5);
+	assert_int_equal(stats("getppid")->calls, 250 + 30);
+	account_agg(&a, &stale);
+	assert_int_equal(stats("getppid")->calls, 250 + 30);
+	account_agg(&a, &end6);
+	assert_int_equal(stats("getppid")->calls, 250 + 70);
+}
+
+/* Intervals: each report gets what was counted since the last snapshot. */
+static void running_totals_across_intervals(void **state)
+{
+	struct agg_record s1 = make_agg(43, "write", 0, 100, 1000, 0, 0, 10);
+	struct agg_record s2 = make_agg(43, "write", 0, 180, 1000, 0, 0, 20);
+	struct agg_record end = make_agg(43, "write", 0, 200, 1000, 0, AGG_ENDED, 30);
+
+	(void)state;
+	account_agg(&a, &s1);
+	assert_int_equal(stats("write")->calls, 100);
+	account_start_interval(&a);
+	account_agg(&a, &s2);
+	assert_int_equal(stats("write")->calls, 80);
+	assert_int_equal(stats("write")->total_ns, 80000);
+	account_start_interval(&a);
+	account_agg(&a, &end);
+	assert_int_equal(stats("write")->calls, 20);
+	assert_int_equal(a.threads[0].calls, 20);
+}
+
+/* After the final snapshot, an ended generation holds nothing new of ours. */
+static void aggregates_after_the_final_snapshot_are_late(void **state)
+{
+	struct agg_record snap = make_agg(44, "getppid", 1, 500, 300, 0, 0, 100);
+	struct thread_record end = make_thread(44, "x", 5000000, 0, THREAD_AT_STOP);
+	struct agg_record after = make_agg(44, "getppid", 1, 900, 300, 0, AGG_ENDED, 200);
+	struct agg_record before = make_agg(44, "read", 0, 7, 300, 0, AGG_ENDED, 90);
+
+	(void)state;
+	end.last_ns = 100;
+	account_agg(&a, &snap);
+	account_thread_record(&a, &end);
+	account_agg(&a, &after);
+	account_agg(&a, &before);
+	assert_int_equal(stats("getppid")->calls, 500);
+	assert_int_equal(stats("read")->calls, 7);
+	assert_int_equal(a.late_calls, 400 + 500);
+}
+
+/* A thread's memory of the kernel's slots goes with it. */
+static void aggregates_freed_at_thread_death(void **state)
+{
+	struct agg_record snap = make_agg(45, "getppid", 0, 10, 300, 0, 0, 10);
+	struct thread_record died = make_thread(45, "x", 1000, 0, THREAD_EXITED);
+
+	(void)state;
+	account_agg(&a, &snap);
+	assert_non_null(account_find_thread(&a, 45)->agg);
+	account_thread_record(&a, &died);
+	assert_null(account_find_thread(&a, 45)->agg);
+}
+
 static void restarted_call_counts_once(void **state)
 {
 	struct call_record first = make_call(7, "read", -512, 1000000, 900000, 1);
@@ -350,6 +487,14 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(classifies_a_sequence, setup, teardown),
 		cmocka_unit_test_setup_teardown(histogram_slots, setup, teardown),
+		cmocka_unit_test_setup_teardown(kernel_and_collector_slots_agree, setup, teardown),
+		cmocka_unit_test_setup_teardown(aggregated_calls_count, setup, teardown),
+		cmocka_unit_test_setup_teardown(snapshot_then_end_counts_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(end_arriving_after_the_next_snapshot, setup, teardown),
+		cmocka_unit_test_setup_teardown(running_totals_across_intervals, setup, teardown),
+		cmocka_unit_test_setup_teardown(aggregates_after_the_final_snapshot_are_late, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(aggregates_freed_at_thread_death, setup, teardown),
 		cmocka_unit_test_setup_teardown(restarted_call_counts_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(restart_syscall_completes_it, setup, teardown),
 		cmocka_unit_test_setup_teardown(window_cut_calls_kept_apart, setup, teardown),

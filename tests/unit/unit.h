@@ -46,4 +46,27 @@ static inline struct thread_record make_thread(uint32_t tid, const char *comm, u
 	return r;
 }
 
+/* calls non-blocking calls of name, each of each_ns, as the kernel counts them. */
+static inline struct agg_record make_agg(uint32_t tid, const char *name, uint32_t gen,
+					 uint64_t calls, uint64_t each_ns, uint64_t eagain,
+					 uint32_t flags, uint64_t ts_ns)
+{
+	struct agg_record r;
+
+	memset(&r, 0, sizeof(r));
+	r.hdr.type = RECORD_AGG;
+	r.hdr.flags = flags;
+	r.hdr.tid = tid;
+	r.hdr.tgid = tid;
+	r.ts_ns = ts_ns;
+	r.c.nr = syscall_number(name);
+	r.c.gen = gen;
+	r.c.calls = calls;
+	r.c.eagain = eagain;
+	r.c.total_ns = calls * each_ns;
+	r.c.max_ns = each_ns;
+	r.c.hist[blockscope_hist_slot(each_ns)] = (uint32_t)calls;
+	return r;
+}
+
 #endif
