@@ -44,9 +44,19 @@ void sizing_compute(struct sizing *s, const struct time_split *split, double cor
 		s->recommended = 1;
 	s->cpus_saturated = (double)split->runq_ns > SIZING_MAX_RUNQ_SHARE * ct;
 	s->lock_contention = split->sync_ns > split->wait_ns;
-	if (s->cpus_saturated)
+	/*
+	 * Two degrees (make sweep, docs/sweep.md): a run-queue of tens of % of
+	 * CT is threads colliding for busy CPUs, and the knee of throughput
+	 * comes a thread or two after the formula; hundreds of % is a pool
+	 * past its knee, where more threads only queue.
+	 */
+	if (s->cpus_saturated && split->runq_ns > ct)
 		warn(s,
-		     "run-queue wait is %.0f%% of CPU time: the CPUs are already saturated, more threads will not help",
+		     "run-queue wait is %.0f%% of CPU time: the CPUs are saturated, more threads will only queue",
+		     100.0 * (double)split->runq_ns / ct);
+	else if (s->cpus_saturated)
+		warn(s,
+		     "run-queue wait is %.0f%% of CPU time: the CPUs are contended, so throughput may need a thread or two more than this to peak; past that, more threads only queue",
 		     100.0 * (double)split->runq_ns / ct);
 	if (s->lock_contention)
 		warn(s,

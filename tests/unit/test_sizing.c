@@ -34,10 +34,16 @@ static void warnings(void **state)
 	struct sizing s;
 
 	(void)state;
-	split.runq_ns = 200 * MS; /* 20% of CT */
+	split.runq_ns = 200 * MS; /* 20% of CT: contended */
 	sizing_compute(&s, &split, 2, 1.0);
 	assert_int_equal(s.nwarnings, 1);
-	assert_non_null(strstr(s.warnings[0], "saturated"));
+	assert_true(s.cpus_saturated);
+	assert_non_null(strstr(s.warnings[0], "contended"));
+	split.runq_ns = 1500 * MS; /* 150% of CT: saturated */
+	sizing_compute(&s, &split, 2, 1.0);
+	assert_int_equal(s.nwarnings, 1);
+	assert_non_null(strstr(s.warnings[0], "saturated, more threads will only queue"));
+	split.runq_ns = 200 * MS;
 	split.runq_ns = 50 * MS;
 	split.sync_ns = 1500 * MS;
 	sizing_compute(&s, &split, 2, 1.0);
