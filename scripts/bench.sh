@@ -209,6 +209,8 @@ attach() {
 		return 0 ;;
 	blockscope)
 		"$BS" -j -p "$pid" -o "$pfx.json" >"$pfx.stdout" 2>"$pfx.err" & ;;
+	blockscope_stream_all)
+		"$BS" -j --stream-all -p "$pid" -o "$pfx.json" >"$pfx.stdout" 2>"$pfx.err" & ;;
 	blockscope_other_pid)
 		"$BS" -j -p "$OTHER_PID" -o "$pfx.json" >"$pfx.stdout" 2>"$pfx.err" & ;;
 	strace)
@@ -250,7 +252,7 @@ attach() {
 seen() {
 	local how=$1 pfx=$2
 	case $how in
-	blockscope)
+	blockscope | blockscope_stream_all)
 		jq -r '[.syscalls[] | select(.name == "getppid") | .calls] | add // 0' "$pfx.json" 2>/dev/null ;;
 	strace)
 		awk '$NF == "getppid" { print $4 }' "$pfx.txt" 2>/dev/null ;;
@@ -335,10 +337,11 @@ check_foreign() {
 # ------------------------------------------------------- 1. cost per call
 
 declare -A NS CPU SEEN WHY CALLS_OF
-HOWS=(untraced blockscope blockscope_other_pid bpftrace_other_pid strace perf_trace bpftrace syscount)
+HOWS=(untraced blockscope blockscope_stream_all blockscope_other_pid bpftrace_other_pid strace perf_trace bpftrace syscount)
 declare -A LABEL=(
 	[untraced]="untraced"
 	[blockscope]="blockscope -p (traced)"
+	[blockscope_stream_all]="blockscope -p --stream-all (each call sent)"
 	[blockscope_other_pid]="blockscope tracing another pid"
 	[bpftrace_other_pid]="bpftrace hooks for another pid (floor ref.)"
 	[strace]="strace -f -c"
@@ -484,9 +487,11 @@ ONE_M_RATE= ONE_M_LOST= ONE_M_RECEIVED= ONE_M_EPS=
 
 # paced_run RATE SECONDS THREADS PREFIX: a paced storm under blockscope;
 # sets RUN_RATE (syscalls/s achieved), RUN_EPS (records received per second
-# of the loop), RUN_LOST, RUN_RECEIVED. Fails if a figure is missing.
+# of the loop), RUN_LOST (records lost, plus calls the report is short of
+# what the load made: a loss however it happened), RUN_RECEIVED. Fails if
+# a figure is missing.
 paced_run() {
-	local rate=$1 secs=$2 threads=$3 pfx=$4 ns
+	local rate=$1 secs=$2 threads=$3 pfx=$4 ns made seen
 	RUN_RATE= RUN_EPS= RUN_LOST= RUN_RECEIVED=
 	start_load "$pfx.out" "$STORM" --mode rate --rate "$rate" --seconds "$secs" \
 		--threads "$threads" --wait-signal || return 1
@@ -498,7 +503,11 @@ paced_run() {
 	ns=$(field "$pfx.out" elapsed_ns)
 	RUN_LOST=$(jq -r '.events.lost' "$pfx.json" 2>/dev/null)
 	RUN_RECEIVED=$(jq -r '.events.received' "$pfx.json" 2>/dev/null)
-	[ -n "$RUN_RATE" ] && [ -n "$ns" ] && [ -n "$RUN_LOST" ] && [ -n "$RUN_RECEIVED" ] || return 1
+	made=$(field "$pfx.out" calls)
+	seen=$(seen blockscope "$pfx")
+	[ -n "$RUN_RATE" ] && [ -n "$ns" ] && [ -n "$RUN_LOST" ] && [ -n "$RUN_RECEIVED" ] &&
+		[ -n "$made" ] && [ -n "$seen" ] || return 1
+	[ "$seen" -lt "$made" ] && RUN_LOST=$((RUN_LOST + made - seen))
 	RUN_EPS=$(calc "$RUN_RECEIVED * 1e9 / $ns")
 }
 
@@ -514,9 +523,9 @@ bench_one_million() {
 	ONE_M_RATE=$RUN_RATE ONE_M_LOST=$RUN_LOST ONE_M_RECEIVED=$RUN_RECEIVED ONE_M_EPS=$RUN_EPS
 	if [ "$RUN_LOST" -gt 0 ]; then
 		RAMP_LOST_AT=1000000
-	elif awk -v a="$RUN_EPS" -v b="$MAX_EPS" 'BEGIN { exit !(a > b) }'; then
-		MAX_EPS=$RUN_EPS
-		MAX_EPS_RATE=$RUN_RATE
+	elif awk -v a="$RUN_RATE" -v b="$MAX_EPS" 'BEGIN { exit !(a > b) }'; then
+		MAX_EPS=$RUN_RATE
+		MAX_EPS_RATE=$RUN_EPS
 	fi
 }
 
@@ -530,11 +539,11 @@ bench_ramp() {
 		time_left 15 || { skip "events/s ramp from $rate/s"; break; }
 		note "events/s ramp: $rate syscalls/s asked for ${RAMP_S}s"
 		paced_run "$rate" "$RAMP_S" "$RAMP_THREADS" "$LOGS/ramp-$rate" || { RAMP_LOG+="$rate: failed; "; break; }
-		RAMP_LOG+="asked $rate -> $RUN_RATE/s, $RUN_EPS events/s, lost $RUN_LOST; "
+		RAMP_LOG+="asked $rate -> $RUN_RATE/s, $RUN_EPS records/s, lost $RUN_LOST; "
 		[ "$RUN_LOST" -gt 0 ] && { RAMP_LOST_AT=$rate; break; }
-		if awk -v a="$RUN_EPS" -v b="$MAX_EPS" 'BEGIN { exit !(a > b) }'; then
-			MAX_EPS=$RUN_EPS
-			MAX_EPS_RATE=$RUN_RATE
+		if awk -v a="$RUN_RATE" -v b="$MAX_EPS" 'BEGIN { exit !(a > b) }'; then
+			MAX_EPS=$RUN_RATE
+			MAX_EPS_RATE=$RUN_EPS
 		fi
 	done
 }
@@ -642,13 +651,14 @@ print_others() {
 	s=$(stats ${RPS[blockscope]:-}); echo "  blockscope: ${s:-n/a} requests/s (median min max); records lost: ${RPS_LOST[*]:-n/a}"
 	s=$(stats ${RPS[strace]:-}); echo "  strace -f:  ${s:-n/a} requests/s (median min max)"
 	echo
-	echo "Events/s carried without loss (storm paced in $RAMP_THREADS threads, ${RAMP_S}s a step, under blockscope):"
+	echo "Syscalls/s traced without loss (storm paced in $RAMP_THREADS threads, ${RAMP_S}s a step, under blockscope;"
+	echo "a step loses if a record is lost or the report has fewer getppid calls than the load made):"
 	if [ -z "$RAMP_LOG" ]; then
 		echo "  n/a: not run (see Skipped below, or the logs)"
 	else
 		echo "  ramp: $RAMP_LOG"
-		echo "  highest rate with 0 lost: $MAX_EPS events/s (load achieved $MAX_EPS_RATE syscalls/s)"
-		[ -n "$RAMP_LOST_AT" ] || echo "  (no step lost a record: the collector's limit is above what the load could make here, so this is a lower bound)"
+		echo "  highest rate with 0 lost: $MAX_EPS syscalls/s ($MAX_EPS_RATE records/s reached the collector)"
+		[ -n "$RAMP_LOST_AT" ] || echo "  (no step lost anything: the limit is above what the load could make here, so this is a lower bound)"
 	fi
 	echo "  1,000,000 syscalls/s asked for 10 s: achieved ${ONE_M_RATE:-n/a}/s, ${ONE_M_RECEIVED:-n/a} records received, ${ONE_M_LOST:-n/a} lost"
 	echo
@@ -775,7 +785,7 @@ write_json() {
 		  server_rps_detail: {untraced: $rpsd_u, blockscope: $rpsd_b, strace: $rpsd_s},
 		  pingpong_ns_per_round_trip: {untraced: $pp_u, blockscope: $pp_b},
 		  max_events_per_s_without_loss: $eps,
-		  max_events_detail: {syscalls_per_s_achieved: $eps_rate, ramp: $ramp,
+		  max_events_detail: {unit: "syscalls/s of the target, every one counted", records_per_s: $eps_rate, ramp: $ramp,
 				     first_rate_asked_with_loss: (if $lost_at == "" then null else ($lost_at | tonumber) end)},
 		  one_million_per_s_10s: {syscalls_per_s_achieved: $m_rate, received: $m_recv, lost: $m_lost, events_per_s: $m_eps},
 		  collector_rss_kb: $hwm,
