@@ -44,9 +44,12 @@
 #                           so that the whole sweep stays within 10 minutes
 #   SWEEP_QUIET_BUDGET [30] seconds spent in all waiting for a quiet machine
 #                           before a point (at most 10 s before each)
-#   SWEEP_PIN [0]           1: pool_server alone on CPU 1, backend, loadgen
-#                           and blockscope on CPU 0 (blockscope then sizes
-#                           for the pool's 1 CPU, from its affinity)
+#   SWEEP_PIN [1]           1: pool_server alone on CPUs 1..n-1; backend,
+#                           loadgen and blockscope on CPU 0 (blockscope then
+#                           sizes for the pool's CPUs, from its affinity), as
+#                           a pool runs beside its clients and its database.
+#                           0: everything shares all CPUs, the case where
+#                           the formula misses (docs/sweep.md)
 #   SWEEP_NICE [-19]        priority of the sweep and all it starts, and of
 #                           its session's autogroup (restored at exit), so
 #                           that other sessions' work steals little from the
@@ -66,7 +69,7 @@ RETRY_BUDGET=${SWEEP_RETRY_BUDGET:-30}
 QUIET_BUDGET=${SWEEP_QUIET_BUDGET:-30}
 SOFT_LIMIT_S=${SWEEP_SOFT_LIMIT_S:-450}
 FOREIGN_MAX=${SWEEP_FOREIGN_MAX:-0.15}
-PIN=${SWEEP_PIN:-0}
+PIN=${SWEEP_PIN:-1}
 NICE=${SWEEP_NICE:--19}
 OUT=${SWEEP_OUT:-$BUILD/sweep}
 MAX_THREADS=64		# a bound on any pool size the sweep will run
@@ -83,8 +86,10 @@ for c in jq gnuplot awk taskset; do
 done
 [ "$(id -u)" -eq 0 ] || { echo "sweep: blockscope needs root" >&2; exit 1; }
 if [ "$PIN" = 1 ]; then
-	[ "$(nproc)" -ge 2 ] || { echo "sweep: SWEEP_PIN=1 needs 2 CPUs" >&2; exit 1; }
-	POOL_CPU=(taskset -c 1)
+	[ "$(nproc)" -ge 2 ] || { echo "sweep: SWEEP_PIN=1 needs 2 CPUs (SWEEP_PIN=0 runs without)" >&2; exit 1; }
+	POOL_CPUS=1-$(($(nproc) - 1))
+	[ "$(nproc)" -eq 2 ] && POOL_CPUS=1
+	POOL_CPU=(taskset -c "$POOL_CPUS")
 	REST_CPU=(taskset -c 0)
 else
 	POOL_CPU=()
@@ -477,7 +482,7 @@ cat >"$OUT/sweep.gp" <<EOF
 set datafile separator whitespace
 set xlabel 'pool size (worker threads)'
 set ylabel 'throughput (requests/s)'
-set title "$([ "$PIN" = 1 ] && echo 'pool_server alone on CPU 1, backend and loadgen on CPU 0' || echo "pool_server, backend and loadgen on the same $(nproc) CPUs"), cpu ${CPU_US} us/request\ndashed: blockscope's prediction; circle: the knee (first size at 95% of the peak)" noenhanced font ',10'
+set title "$([ "$PIN" = 1 ] && echo "pool_server alone on CPU $POOL_CPUS, backend and loadgen on CPU 0" || echo "pool_server, backend and loadgen on the same $(nproc) CPUs"), cpu ${CPU_US} us/request\ndashed: blockscope's prediction; circle: the knee (first size at 95% of the peak)" noenhanced font ',10'
 set key bottom right title 'wait/cpu'
 set grid
 set yrange [0:*]
