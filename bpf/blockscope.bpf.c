@@ -187,7 +187,10 @@ static __always_inline void fill_call(struct call_record *rec, struct task_struc
 	/* A call may begin on another CPU just after a snapshot read the clock. */
 	rec->duration_ns = now > ts->enter_ns ? now - ts->enter_ns : 0;
 	rec->blocked_ns = ts->call_blocked_ns;
-	rec->runq_ns = task->sched_info.run_delay - ts->call_run_delay0;
+	/* run_delay0 is read at the call's first switch-out: none, no wait. */
+	rec->runq_ns = ts->call_voluntary || ts->call_involuntary ?
+			       task->sched_info.run_delay - ts->call_run_delay0 :
+			       0;
 	rec->voluntary = ts->call_voluntary;
 	rec->involuntary = ts->call_involuntary;
 	rec->user_stack_id = -1;
@@ -234,9 +237,20 @@ static __always_inline void start_call(struct task_struct *task, struct thread_s
 	ts->call_voluntary = 0;
 	ts->call_involuntary = 0;
 	ts->call_flags = flags;
-	/* A trusted pointer: a plain load, not a probe_read, on the hot path. */
-	ts->call_run_delay0 = task->sched_info.run_delay;
-	/* The waker and sleep stack are cleared at the call's first sleep. */
+	/*
+	 * Left for the call's first switch-out: run_delay cannot change before
+	 * it, and the syscall's entry is the one moment where touching another
+	 * part of the task costs a TLB miss (PTI flushes the TLB at each entry).
+	 * The waker and sleep stack are cleared at the first sleep too.
+	 */
+}
+
+/* A switch-out inside a call: the first one takes the run-queue baseline. */
+static __always_inline void first_switch_in_call(struct task_struct *task,
+						 struct thread_state *ts)
+{
+	if (!ts->call_voluntary && !ts->call_involuntary)
+		ts->call_run_delay0 = task->sched_info.run_delay;
 }
 
 static __always_inline bool is_restart_return(long ret)
@@ -436,6 +450,8 @@ int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_stru
 		if (ts->oncpu_since_ns)
 			ts->tp_oncpu_ns += now - ts->oncpu_since_ns;
 		ts->oncpu_since_ns = 0;
+		if (ts->in_call)
+			first_switch_in_call(prev, ts);
 		/* The kernel's rule behind voluntary_ctxt_switches. */
 		if (!preempt && prev_state != TASK_RUNNING) {
 			ts->voluntary++;
@@ -656,8 +672,12 @@ int snapshot(struct bpf_iter__task *ctx)
 
 			ts->sleeping = 1;
 			ts->sleep_start_ns = now;
-			if (nr >= 0)
+			if (nr >= 0) {
 				start_call(task, ts, nr, now, CALL_BEGAN_BEFORE);
+				/* Asleep in it already: its run-queue wait starts from here. */
+				ts->call_run_delay0 = task->sched_info.run_delay;
+				ts->call_voluntary = 1;
+			}
 		}
 		return 0;
 	}
