@@ -281,17 +281,42 @@ static __always_inline void flush_agg(struct task_struct *task, struct agg_count
 	slot->gen = gen;
 }
 
+/* The slot of syscall nr: its own, else an empty one, else the less busy one, emptied. */
+static __always_inline struct agg_counts *agg_slot(struct task_struct *task,
+						   struct thread_state *ts, __s64 nr, __u64 now)
+{
+	__u32 i = (nr & (AGG_SLOTS / 2 - 1)) * 2;
+	struct agg_counts *a = &ts->agg[i & (AGG_SLOTS - 1)];
+	struct agg_counts *b = &ts->agg[(i + 1) & (AGG_SLOTS - 1)];
+	struct agg_counts *slot;
+
+	if (a->calls && a->nr == nr)
+		slot = a;
+	else if (b->calls && b->nr == nr)
+		slot = b;
+	else if (!a->calls)
+		slot = a;
+	else if (!b->calls)
+		slot = b;
+	else
+		slot = a->calls <= b->calls ? a : b;
+	if (slot->calls && (slot->nr != nr || slot->calls >= AGG_MAX_CALLS))
+		flush_agg(task, slot, now);
+	if (!slot->calls) {
+		slot->nr = nr;
+		slot->slot = slot == a ? i : i + 1;
+	}
+	return slot;
+}
+
 /* A call that never slept: counted here, in its thread's slot for the syscall. */
 static __always_inline void aggregate_call(struct task_struct *task, struct thread_state *ts,
 					   __u64 now, long ret)
 {
-	struct agg_counts *slot = &ts->agg[ts->nr & (AGG_SLOTS - 1)];
+	struct agg_counts *slot = agg_slot(task, ts, ts->nr, now);
 	__u64 duration = now > ts->enter_ns ? now - ts->enter_ns : 0;
 	int h;
 
-	if (slot->calls && (slot->nr != ts->nr || slot->calls >= AGG_MAX_CALLS))
-		flush_agg(task, slot, now);
-	slot->nr = ts->nr;
 	slot->calls++;
 	if (ret == -EAGAIN)
 		slot->eagain++;

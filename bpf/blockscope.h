@@ -136,9 +136,13 @@ struct sched_record {
 
 static inline int blockscope_hist_slot(__u64 ns)
 {
-	__u64 us = ns / 1000;
+	__u64 us;
 	int slot = 0;
 
+	/* Most non-blocking calls: no 64-bit division on the hot path. */
+	if (ns < 2000)
+		return 0;
+	us = ns / 1000;
 	if (us >= 1ULL << 32)
 		return BLOCKSCOPE_HIST_SLOTS - 1;
 	if (us >= 1ULL << 16) {
@@ -164,8 +168,11 @@ static inline int blockscope_hist_slot(__u64 ns)
 
 /*
  * Non-blocking calls are not sent one by one: each thread counts them in
- * the kernel, per syscall, in AGG_SLOTS slots (slot = nr % AGG_SLOTS). A
- * slot's counts go to the collector when another syscall needs the slot,
+ * the kernel, per syscall, in AGG_SLOTS slots, two-way set associative (a
+ * syscall may use slot 2s or 2s+1, s = nr % (AGG_SLOTS / 2)), so that two
+ * busy syscalls of one set (read and accept4, write and pread64) do not
+ * evict each other. A slot's counts go to the collector when another
+ * syscall needs the slot,
  * when its thread dies (both as RECORD_AGG with AGG_ENDED), and at every
  * snapshot (without AGG_ENDED: a running total the collector takes the
  * difference of). Each time a slot is emptied its generation goes up, so
@@ -178,7 +185,7 @@ static inline int blockscope_hist_slot(__u64 ns)
 struct agg_counts {
 	__s64 nr;
 	__u32 gen;
-	__u32 pad;
+	__u32 slot; /* its index in the thread's slots */
 	__u64 calls; /* 0: the slot is empty */
 	__u64 eagain;
 	__u64 errors;

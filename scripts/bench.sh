@@ -677,7 +677,7 @@ verdict() { # NAME PASS|MISS|n/a TEXT
 }
 
 print_targets() {
-	local u t o f fsrc r ru rt cu ct co cf
+	local u t o f fsrc r ru rt cu ct co cf cs
 	u=$(med "${NS[untraced]:-}")
 	t=$(med "${NS[blockscope]:-}")
 	o=$(med "${NS[blockscope_other_pid]:-}")
@@ -687,24 +687,28 @@ print_targets() {
 	cf=$(med "${CPU[bpftrace_other_pid]:-}")
 	echo
 	echo "Targets of issue 5:"
-	if [ "$u" != null ] && [ "$t" != null ]; then
-		cmp_le "$t" "$(calc "$u + 300")" && r=PASS || r=MISS
-		verdict traced_added_le_300ns $r "traced $t ns vs untraced $u ns per getppid: $(awk -v a="$t" -v b="$u" 'BEGIN { printf "%+.1f", a - b }') ns (target <= +300; in CPU time $(awk -v a="$ct" -v b="$cu" 'BEGIN { printf "%+.1f", a - b }') ns)"
+	# Judged on the caller's CPU time: what the hooks add is work done in
+	# its context, and wall time also counts waiting for a CPU that other
+	# work on the machine holds.
+	cs=$(med "${CPU[syscount]:-}")
+	if [ "$cu" != null ] && [ "$ct" != null ]; then
+		cmp_le "$ct" "$(calc "$cu + 300")" && r=PASS || r=MISS
+		verdict traced_added_le_300ns $r "traced $ct ns vs untraced $cu ns of CPU per getppid: $(awk -v a="$ct" -v b="$cu" 'BEGIN { printf "%+.1f", a - b }') ns (target <= +300; syscount -L $([ "$cs" != null ] && awk -v a="$cs" -v b="$cu" 'BEGIN { printf "%+.1f", a - b }' || echo n/a) ns; wall time $(awk -v a="$t" -v b="$u" 'BEGIN { printf "%+.1f", a - b }') ns)"
 	else
-		verdict traced_added_le_300ns n/a "no figure (untraced $u, traced $t)"
+		verdict traced_added_le_300ns n/a "no figure (untraced $cu, traced $ct)"
 	fi
 	# The bare hook floor: two sys_enter/sys_exit BPF hooks that filter the
 	# caller out and do nothing else, measured with bpftrace; if bpftrace did
 	# not run, the issue's reference ratio (315/167) applied to untraced here.
 	f=$(med "${NS[bpftrace_other_pid]:-}")
 	fsrc="bpftrace hooks filtering another pid, measured"
-	if [ "$f" = null ] && [ "$u" != null ]; then
-		f=$(calc "$u * 315 / 167")
+	if [ "$cf" = null ] && [ "$cu" != null ]; then
+		cf=$(calc "$cu * 315 / 167")
 		fsrc="issue's reference ratio 315/167 x untraced here"
 	fi
-	if [ "$o" != null ] && [ "$f" != null ]; then
-		cmp_le "$o" "$(calc "1.15 * $f")" && r=PASS || r=MISS
-		verdict other_pid_le_1.15x_floor $r "blockscope tracing another pid $o ns vs hook floor $f ns ($fsrc): $(awk -v a="$o" -v b="$f" 'BEGIN { printf "%.2f", a / b }')x (target <= 1.15x; in CPU time $co vs $cf ns: $(awk -v a="$co" -v b="$cf" 'BEGIN { printf "%.2f", a / b }')x)"
+	if [ "$co" != null ] && [ "$cf" != null ]; then
+		cmp_le "$co" "$(calc "1.15 * $cf")" && r=PASS || r=MISS
+		verdict other_pid_le_1.15x_floor $r "blockscope tracing another pid $co ns vs hook floor $cf ns of CPU ($fsrc): $(awk -v a="$co" -v b="$cf" 'BEGIN { printf "%.2f", a / b }')x (target <= 1.15x; wall time $o vs $f ns)"
 	else
 		verdict other_pid_le_1.15x_floor n/a "no figure (other pid $o, floor $f)"
 	fi

@@ -55,6 +55,30 @@ start_target() {
 	return 1
 }
 
+# wait_attached PID: wait (at most 30 s) until the blockscope PID has its
+# tracepoints attached (8 BPF links among its fds), then a little more for
+# its signal handlers; a fixed sleep is too short on a busy machine.
+wait_attached() {
+	local i n
+	for ((i = 0; i < 300; i++)); do
+		kill -0 "$1" 2>/dev/null || return 1
+		n=$(ls -l "/proc/$1/fd" 2>/dev/null | grep -c 'anon_inode:bpf_link')
+		[ "$n" -ge 8 ] && { sleep 0.3; return 0; }
+		sleep 0.1
+	done
+	return 1
+}
+
+# wait_ready FILE: wait (at most 30 s) for a "READY" line in FILE.
+wait_ready() {
+	local i
+	for ((i = 0; i < 300; i++)); do
+		grep -q READY "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # expect_error NAME STATUS PATTERN CMD...: CMD fails with STATUS, one line on
 # stderr matching PATTERN, nothing on stdout.
 expect_error() {

@@ -315,7 +315,7 @@ static void add_aggregated(struct account *a, struct thread_stats *t, const stru
 void account_agg(struct account *a, const struct agg_record *r)
 {
 	struct thread_stats *t = account_thread(a, r->hdr.tid, r->hdr.tgid);
-	unsigned slot = (unsigned)r->c.nr & (AGG_SLOTS - 1);
+	unsigned slot = r->c.slot & (AGG_SLOTS - 1);
 	bool ended = r->hdr.flags & AGG_ENDED;
 	struct agg_taken *taken, *hit = NULL;
 	int i;

@@ -74,7 +74,7 @@ for sig in INT TERM HUP; do
 	pid=${CHILD_PIDS[-1]}
 	"$BLOCKSCOPE" -j -p "$pid" >"$TMP/sig.json" 2>"$TMP/sig.err" &
 	bs=$!
-	sleep 1
+	wait_attached $bs
 	kill -$sig $bs
 	wait $bs
 	rc=$?
@@ -117,21 +117,21 @@ jq_check dd_reads_nonblocking "$TMP/dd.json" \
 #     records. storm is attached by PID before its loop starts, so the
 #     window holds its 100000 1-byte reads of /dev/zero and nothing of its
 #     start-up (whose library reads vary from run to run).
-storm_traced() { # OUT FLAGS...: a read storm under blockscope with FLAGS
-	local out=$1 spid bs
-	shift
-	"$PROGS/storm" --mode read --calls 100000 --wait-signal >"$out.storm" 2>/dev/null &
+storm_traced() { # OUT MODE FLAGS...: 100000 storm loops under blockscope with FLAGS
+	local out=$1 mode=$2 spid bs
+	shift 2
+	"$PROGS/storm" --mode "$mode" --calls 100000 --wait-signal >"$out.storm" 2>/dev/null &
 	spid=$!
 	CHILD_PIDS+=("$spid")
-	for _ in $(seq 50); do grep -q READY "$out.storm" && break; sleep 0.1; done
+	wait_ready "$out.storm"
 	"$BLOCKSCOPE" -j "$@" -p "$spid" -o "$out" 2>/dev/null &
 	bs=$!
-	sleep 1.5
+	wait_attached "$bs"
 	kill -USR1 "$spid"
 	wait "$bs"
 }
-storm_traced "$TMP/rd-agg.json"
-storm_traced "$TMP/rd-stream.json" --stream-all
+storm_traced "$TMP/rd-agg.json" read
+storm_traced "$TMP/rd-stream.json" read --stream-all
 same=$(jq -n --slurpfile a "$TMP/rd-agg.json" --slurpfile s "$TMP/rd-stream.json" '
 	def pick: [.syscalls[] | select(.name=="read") | {calls, blocking, nonblocking, eagain, errors}];
 	($a[0] | pick) == ($s[0] | pick) and ($a[0] | pick) == [{calls: 100000, blocking: 0,
@@ -142,6 +142,10 @@ jq_check kernel_counts_fewer_records "$TMP/rd-agg.json" '.events.received < 100 
 jq_check stream_all_sends_each_call "$TMP/rd-stream.json" '.events.received >= 100000 and .events.kernel_counted_calls == 0'
 jq_check kernel_counts_histogram "$TMP/rd-agg.json" \
 	'.syscalls[] | select(.name=="read") | (.hist_log2_us | add) == 100000 and .total_ns > 0 and .max_ns > 0'
+# read (0) and lseek (8) share a set of slots: in turn, they must not evict each other.
+storm_traced "$TMP/rs-agg.json" readseek
+jq_check kernel_slots_two_way "$TMP/rs-agg.json" \
+	'([.syscalls[] | select(.name=="read" or .name=="lseek") | .calls] == [100000, 100000]) and .events.received < 100'
 
 # 12. Calls counted in the kernel reach every interval while the thread lives
 #     (the snapshot reads its running totals) and add up exactly to what the
@@ -150,10 +154,10 @@ jq_check kernel_counts_histogram "$TMP/rd-agg.json" \
 "$PROGS/storm" --mode rate --rate 4000 --seconds 2 --wait-signal >"$TMP/storm.out" 2>/dev/null &
 spid=$!
 CHILD_PIDS+=("$spid")
-for _ in $(seq 50); do grep -q READY "$TMP/storm.out" && break; sleep 0.1; done
+wait_ready "$TMP/storm.out"
 "$BLOCKSCOPE" -j -i 0.5 -p "$spid" -o "$TMP/agg-int.json" 2>"$TMP/agg-int.err" &
 bs=$!
-sleep 1.5
+wait_attached "$bs"
 kill -USR1 "$spid"
 wait "$bs"
 made=$(sed -n 's/.* calls=\([0-9]*\) .*/\1/p' "$TMP/storm.out")

@@ -4,6 +4,8 @@
  *
  *   --mode getppid   N getppid() calls, the cheapest real syscall
  *   --mode read      N read()s of 1 byte from /dev/zero
+ *   --mode readseek  N pairs of read() and lseek() on /dev/zero: two syscalls
+ *                    (0 and 8) that share a set of blockscope's kernel slots
  *   --mode rate      getppid() paced at R calls/s (over all threads) for S s
  *
  * The timed loop is clocked by the program itself (CLOCK_MONOTONIC, a vDSO
@@ -33,7 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
-enum mode { MODE_GETPPID, MODE_READ, MODE_RATE };
+enum mode { MODE_GETPPID, MODE_READ, MODE_READSEEK, MODE_RATE };
 
 static enum mode mode = MODE_GETPPID;
 static long long calls = 1000000;
@@ -83,6 +85,7 @@ static void usage(FILE *f)
 		"\n"
 		"Options:\n"
 		"  --mode M          getppid (default), read (1-byte reads of /dev/zero),\n"
+		"                    readseek (read and lseek of /dev/zero, in turn),\n"
 		"                    or rate (getppid paced at --rate for --seconds)\n"
 		"  --calls N         calls per thread in getppid/read mode (default 1000000)\n"
 		"  --rate R          rate mode: R calls/s over all threads\n"
@@ -127,9 +130,13 @@ static void one_call(void)
 {
 	char c;
 
-	if (mode == MODE_READ) {
+	if (mode == MODE_READ || mode == MODE_READSEEK) {
 		if (read(zero_fd, &c, 1) != 1) {
 			perror("storm: read /dev/zero");
+			exit(1);
+		}
+		if (mode == MODE_READSEEK && lseek(zero_fd, 0, SEEK_SET) < 0) {
+			perror("storm: lseek /dev/zero");
 			exit(1);
 		}
 	} else {
@@ -223,6 +230,8 @@ static void parse(int argc, char **argv)
 				mode = MODE_GETPPID;
 			else if (!strcmp(optarg, "read"))
 				mode = MODE_READ;
+			else if (!strcmp(optarg, "readseek"))
+				mode = MODE_READSEEK;
 			else if (!strcmp(optarg, "rate"))
 				mode = MODE_RATE;
 			else {
@@ -279,7 +288,7 @@ int main(int argc, char **argv)
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
 	sigprocmask(SIG_BLOCK, &set, NULL);
-	if (mode == MODE_READ) {
+	if (mode == MODE_READ || mode == MODE_READSEEK) {
 		zero_fd = open("/dev/zero", O_RDONLY | O_CLOEXEC);
 		if (zero_fd < 0) {
 			perror("storm: /dev/zero");
@@ -317,7 +326,8 @@ int main(int argc, char **argv)
 	/* ns_per_call is per thread: each thread's loop time over its calls. */
 	printf("STORM mode=%s threads=%d calls=%lld elapsed_ns=%lld ns_per_call=%.1f "
 	       "cpu_ns_per_call=%.1f rate=%.0f target_rate=%.0f\n",
-	       mode == MODE_READ ? "read" : mode == MODE_RATE ? "rate" : "getppid", nthreads, total,
+	       mode == MODE_READ ? "read" : mode == MODE_READSEEK ? "readseek" :
+	       mode == MODE_RATE ? "rate" : "getppid", nthreads, total,
 	       elapsed, (double)elapsed * nthreads / (double)total, (double)cpu / (double)total,
 	       (double)total * 1e9 / (double)elapsed, rate);
 	free(w);

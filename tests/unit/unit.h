@@ -60,6 +60,7 @@ static inline struct agg_record make_agg(uint32_t tid, const char *name, uint32_
 	r.hdr.tgid = tid;
 	r.ts_ns = ts_ns;
 	r.c.nr = syscall_number(name);
+	r.c.slot = (uint32_t)(r.c.nr % (AGG_SLOTS / 2)) * 2;
 	r.c.gen = gen;
 	r.c.calls = calls;
 	r.c.eagain = eagain;
