@@ -56,6 +56,14 @@ struct thread_state {
 	__u8 exiting;
 	__u8 skip_next_exit; /* a return from a call it never made (clone, our gate) */
 	__u8 restart_pending; /* its last call was interrupted: send the retry too */
+	/*
+	 * The options the hot paths test, copied from .rodata when the state is
+	 * made: reading them there costs a TLB miss per syscall (PTI flushes the
+	 * TLB at every kernel entry), reading them here costs nothing more.
+	 */
+	__u8 aggregate;	   /* aggregate_nonblocking */
+	__u8 sched_events; /* emit_sched_events */
+	__u8 kernel_stacks; /* collect_stacks > 1 */
 	__u64 sleep_start_ns;
 	__u64 blocked_ns;
 	__u64 blocked_outside_ns;
@@ -159,6 +167,9 @@ static __always_inline struct thread_state *new_state(struct task_struct *task, 
 	}
 	if (!ts->first_ns)
 		ts->first_ns = now;
+	ts->aggregate = aggregate_nonblocking;
+	ts->sched_events = emit_sched_events;
+	ts->kernel_stacks = collect_stacks > 1;
 	return ts;
 }
 
@@ -417,7 +428,7 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 	 * calls cut by the window and interrupted calls with their retries,
 	 * which the collector must see in order to count once.
 	 */
-	if (aggregate_nonblocking && !ts->call_voluntary && !ts->call_flags &&
+	if (ts->aggregate && !ts->call_voluntary && !ts->call_flags &&
 	    !ts->restart_pending && !is_restart_return(ret)) {
 		aggregate_call(task, ts, now, ret);
 		ts->in_call = 0;
@@ -445,7 +456,7 @@ static __always_inline void emit_sched(struct task_struct *task, struct thread_s
 {
 	struct sched_record *rec;
 
-	if (!emit_sched_events)
+	if (!ts->sched_events)
 		return;
 	rec = reserve(sizeof(*rec));
 	if (!rec)
@@ -488,7 +499,7 @@ int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_stru
 					ts->kernel_stack_id = -1;
 				}
 				/* Where in the kernel it goes to sleep. */
-				if (collect_stacks > 1)
+				if (ts->kernel_stacks)
 					ts->kernel_stack_id = bpf_get_stackid(ctx, &stacks, 0);
 			}
 			ts->sleeping = 1;
