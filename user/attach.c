@@ -78,6 +78,10 @@ int tracer_open(struct tracer *t, const struct tracer_config *cfg, record_fn fn,
 		if (cfg->ring_kb * 1024 / 4 < t->skel->rodata->wakeup_bytes)
 			t->skel->rodata->wakeup_bytes = cfg->ring_kb * 1024 / 4;
 	}
+	/* One sys_enter program: the one that adopts cgroup members only with --cgroup. */
+	bpf_program__set_autoload(cfg->cgroup_id ? t->skel->progs.on_sys_enter :
+						   t->skel->progs.on_sys_enter_cgroup,
+				  false);
 	rc = blockscope_bpf__load(t->skel);
 	if (rc) {
 		snprintf(err, errlen, "cannot load the BPF programs: %s%s", strerror(-rc),
@@ -88,8 +92,8 @@ int tracer_open(struct tracer *t, const struct tracer_config *cfg, record_fn fn,
 	{
 		struct bpf_link *link;
 
-		if (prog == t->skel->progs.snapshot)
-			continue; /* run on demand, not attached */
+		if (prog == t->skel->progs.snapshot || !bpf_program__autoload(prog))
+			continue; /* run on demand, or not loaded */
 		if (t->nlinks >= TRACER_MAX_LINKS) {
 			snprintf(err, errlen, "too many BPF programs for the tracer");
 			goto fail;
