@@ -92,6 +92,13 @@ enum stop_reason consume_until_stop(struct session *s)
 			timeout = (int)((s->next_report_ns - now) / 1000000) + 1;
 		if (tracer_poll(s->tracer, timeout) < 0)
 			return STOP_ERROR;
+		/*
+		 * Wakeups are batched: the kernel wakes us only once 256 KiB wait,
+		 * and a poll that times out reads nothing. Read the rest here, so
+		 * that exits and forks are seen within POLL_MS.
+		 */
+		if (tracer_drain(s->tracer) < 0)
+			return STOP_ERROR;
 		if (s->quit_pressed && s->quit_pressed())
 			return STOP_QUIT;
 		if (s->progress && s->deadline_ns)
