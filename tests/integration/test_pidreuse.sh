@@ -28,29 +28,6 @@ reuse() {
 	return 1
 }
 
-# wait_attached BS: blockscope BS has its 8 tracepoints attached, and a
-# moment more for its baseline.
-wait_attached() {
-	for _ in $(seq 100); do
-		if [ "$(grep -l '^link_type:' /proc/"$1"/fdinfo/* 2>/dev/null | wc -l)" -ge 8 ]; then
-			sleep 0.5
-			return 0
-		fi
-		sleep 0.1
-	done
-	echo "  blockscope $1 did not attach"
-	return 1
-}
-
-# wait_file FILE: until FILE has a line.
-wait_file() {
-	for _ in $(seq 100); do
-		[ -s "$1" ] && return 0
-		sleep 0.05
-	done
-	return 1
-}
-
 # nomix(P): a report knows nothing of the process that reused P: no thread
 # or target of that name (it and its threads and child are "pidreuse", or
 # "at_pid" before it names itself), none of its getppid calls (nothing else
@@ -66,7 +43,7 @@ def dead1($p): [.threads[] | select(.pid == $p) | .exited] == [true];'
 
 # jqs_check NAME FILE FILTER: FILTER true on the slurped documents of FILE.
 jqs_check() {
-	if jq -se "$NOMIX $3" "$2" >/dev/null 2>&1; then
+	if [ -s "$2" ] && jq -se "$NOMIX $3" "$2" >/dev/null 2>&1; then
 		pass "$1"
 	else
 		fail "$1" "jq -s '$3' is not true on $2"
