@@ -6,8 +6,8 @@
  *
  * The child names itself "pidreuse", starts 2 threads and forks 1 process;
  * all 4 make a getppid() and a 1 ms nanosleep (a blocking call) in a loop
- * for SECONDS (the forked one for half as long). If a tracer mixed the PID's new owner in, its threads,
- * calls, children and name would all show.
+ * for SECONDS (the forked one for half as long). If a tracer mixed the
+ * PID's new owner in, its threads, calls, children and name would all show.
  *
  * Usage: at_pid PID SECONDS [detach]
  * Prints "pid=PID" once the child runs; exits with the child's status, or
