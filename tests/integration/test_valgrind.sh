@@ -5,7 +5,8 @@
 # a command, threads and --verify, --interval (JSON and text), by PID, why it
 # blocked (stacks named live, folded, timeline, SVG), a target that forks
 # and exits mid-trace, SIGINT with -n/--children/--class, --top in a
-# terminal, --serve scraped on a --cgroup, a ring too small, refused input.
+# terminal, --serve scraped on a --cgroup, a ring too small (--stream-all),
+# refused input.
 # Valgrind exits 9 when it found an error or a definite or indirect leak.
 source "$(dirname "$0")/../lib.sh"
 VG="valgrind -q --leak-check=full --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect --error-exitcode=9 --suppressions=$ROOT/tests/valgrind.supp"
@@ -165,8 +166,9 @@ if [ -n "$CG" ]; then
 	remove_cgroup
 fi
 
-# A ring too small: records lost, counted and said.
-run_collector loss --ring-size 4 -j -o "$TMP/l.json" -- "$PROGS/nonblock_poll" 300000
+# A ring too small, every call sent one by one (--stream-all): records
+# lost, counted and said.
+run_collector loss --stream-all --ring-size 4 -j -o "$TMP/l.json" -- "$PROGS/nonblock_poll" 300000
 jq_check valgrind_loss_counted "$TMP/l.json" '.events.lost > 0'
 
 # Refused input: each path to its one-line error and exit status.
