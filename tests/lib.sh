@@ -22,10 +22,11 @@ check() {
 	if "$@"; then pass "$name"; else fail "$name" "$why"; fi
 }
 
-# jq_check NAME FILE FILTER: pass if the jq FILTER is true on FILE.
+# jq_check NAME FILE FILTER: pass if the jq FILTER is true on FILE. An empty
+# FILE fails (jq -e exits 0 when it reads nothing at all).
 jq_check() {
 	local name=$1 file=$2 filter=$3
-	if jq -e "$filter" "$file" >/dev/null 2>&1; then
+	if [ -s "$file" ] && jq -e "$filter" "$file" >/dev/null 2>&1; then
 		pass "$name"
 	else
 		fail "$name" "jq '$filter' is not true on $file"
@@ -75,6 +76,15 @@ wait_ready() {
 	for ((i = 0; i < 300; i++)); do
 		grep -q READY "$1" 2>/dev/null && return 0
 		sleep 0.1
+	done
+	return 1
+}
+
+# wait_file FILE: until FILE is not empty (5 s at most).
+wait_file() {
+	for _ in $(seq 100); do
+		[ -s "$1" ] && return 0
+		sleep 0.05
 	done
 	return 1
 }

@@ -24,6 +24,12 @@ int consume_record(void *ctx, const void *data, size_t size)
 	return 0;
 }
 
+/* The exit record may have been lost: ask the kernel too. */
+static bool pid_gone(pid_t tgid)
+{
+	return kill(tgid, 0) != 0 && errno == ESRCH;
+}
+
 static bool process_gone(const struct account *a, pid_t tgid)
 {
 	size_t i;
@@ -31,12 +37,12 @@ static bool process_gone(const struct account *a, pid_t tgid)
 	for (i = 0; i < a->nprocesses; i++)
 		if (a->processes[i].tgid == (uint32_t)tgid && a->processes[i].went)
 			return true;
-	/* The exit record may have been lost: ask the kernel too. */
-	return kill(tgid, 0) != 0 && errno == ESRCH;
+	return pid_gone(tgid);
 }
 
 static bool targets_exited(struct session *s)
 {
+	bool alive = false;
 	int i;
 
 	if (s->child > 0) {
@@ -50,14 +56,24 @@ static bool targets_exited(struct session *s)
 	}
 	if (s->child < 0)
 		return true;
-	for (i = 0; i < s->ntargets; i++)
+	/*
+	 * A target seen gone leaves the list for good: --interval forgets its
+	 * exit record, and kill() would then take an unrelated process that
+	 * reused its PID for it. So every target is looked at on every pass.
+	 */
+	for (i = 0; i < s->ntargets; i++) {
 		if (!process_gone(s->acct, s->targets[i]))
-			return false;
-	/* Followed children keep the trace going too. */
+			alive = true;
+		else
+			s->targets[i--] = s->targets[--s->ntargets];
+	}
+	if (alive)
+		return false;
+	/* Followed children keep the trace going too, each by its own entry (PIDs are reused). */
 	for (i = 0; i < (int)s->acct->nprocesses; i++) {
 		const struct process_stats *p = &s->acct->processes[i];
 
-		if (p->came && !p->went && !process_gone(s->acct, (pid_t)p->tgid))
+		if (p->came && !p->went && !pid_gone((pid_t)p->tgid))
 			return false;
 	}
 	return true;
@@ -91,6 +107,13 @@ enum stop_reason consume_until_stop(struct session *s)
 		if (s->next_report_ns && s->next_report_ns - now < (uint64_t)timeout * 1000000)
 			timeout = (int)((s->next_report_ns - now) / 1000000) + 1;
 		if (tracer_poll(s->tracer, timeout) < 0)
+			return STOP_ERROR;
+		/*
+		 * Wakeups are batched: the kernel wakes us only once 256 KiB wait,
+		 * and a poll that times out reads nothing. Read the rest here, so
+		 * that exits and forks are seen within POLL_MS.
+		 */
+		if (tracer_drain(s->tracer) < 0)
 			return STOP_ERROR;
 		if (s->quit_pressed && s->quit_pressed())
 			return STOP_QUIT;

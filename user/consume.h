@@ -22,7 +22,7 @@ enum stop_reason {
 struct session {
 	struct tracer *tracer;
 	struct account *acct;
-	pid_t *targets; /* the processes asked for */
+	pid_t *targets; /* the processes asked for, less those seen gone */
 	int ntargets;
 	pid_t child; /* the launched command, or 0 */
 	int child_status;
