@@ -578,7 +578,7 @@ void account_fork(struct account *a, const struct fork_record *r)
 		struct process_stats *p = account_process(a, r->hdr.tgid);
 
 		if (p) {
-			p->came = true;
+			p->came = p->followed = true;
 			p->parent_tgid = r->parent_tgid;
 			memcpy(p->comm, r->comm, sizeof(p->comm));
 			p->comm[sizeof(p->comm) - 1] = '\0';

@@ -133,7 +133,8 @@ struct process_stats {
 	uint32_t tgid;
 	uint32_t parent_tgid;
 	char comm[BLOCKSCOPE_COMM_LEN];
-	bool came; /* forked while we traced */
+	bool came; /* forked while we traced (in this interval) */
+	bool followed; /* forked at any time since tracing began: kept across intervals */
 	bool went; /* exited while we traced */
 	int exit_code;
 };

@@ -73,7 +73,7 @@ static bool targets_exited(struct session *s)
 	for (i = 0; i < (int)s->acct->nprocesses; i++) {
 		const struct process_stats *p = &s->acct->processes[i];
 
-		if (p->came && !p->went && !pid_gone((pid_t)p->tgid))
+		if (p->followed && !p->went && !pid_gone((pid_t)p->tgid))
 			return false;
 	}
 	return true;

@@ -107,6 +107,18 @@ jq_check interval_numbered "$TMP/int1.json" '.stop_reason == "interval" and .dur
 check interval_reads_add_up "reads over all intervals should be 301 or more" -- \
 	[ "$(jq -s '[.[] | .syscalls[] | select(.name=="read") | .calls] | add' "$TMP/int.json")" -ge 301 ]
 
+# 9b. --follow with --interval: a child forked after attach keeps the trace
+#     going after its parent exits, interval after interval.
+spawn bash -c 'sleep 1; (sleep 3 &); exit 0'
+pid=${CHILD_PIDS[-1]}
+start=$(date +%s%N)
+"$BLOCKSCOPE" -j -f -i 0.5 -d 20 -p "$pid" -o "$TMP/fi.json" 2>/dev/null
+elapsed=$(( ($(date +%s%N) - start) / 1000000 ))
+check follow_interval_waits_for_children "stopped after ${elapsed} ms (the followed sleep lives ~4 s)" -- \
+	[ $elapsed -ge 3500 -a $elapsed -lt 15000 ]
+jq_check follow_interval_stop_reason "$(tail -1 "$TMP/fi.json" >"$TMP/fi-last.json"; echo "$TMP/fi-last.json")" \
+	'.stop_reason == "every target exited"'
+
 # 10. Run against a program not written for the tests: dd reading /dev/zero.
 "$BLOCKSCOPE" -j -- dd if=/dev/zero of=/dev/null bs=4k count=20000 >"$TMP/dd.json" 2>/dev/null
 jq_check dd_reads_nonblocking "$TMP/dd.json" \
