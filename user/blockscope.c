@@ -251,6 +251,7 @@ static int resolve_targets(struct options *o)
 		}
 		add_target(o, tgid);
 	}
+	o->npids_given = o->npids;
 	for (i = 0; i < o->nnames; i++)
 		if (proc_for_each_named(o->names[i], add_named, o) <= 0) {
 			error_line("no process named '%s'", o->names[i]);
@@ -390,8 +391,12 @@ int main(int argc, char **argv)
 			account_set_base(&acct, (uint32_t)launch.pid, (uint32_t)launch.pid, &zero);
 			if (t)
 				t->born = true;
-		} else if (proc_for_each_thread(o.pids[i], read_base, &acct) < 0 && !o.cgroup) {
-			/* A cgroup's processes may come and go: a gone one is no error. */
+		} else if (proc_for_each_thread(o.pids[i], read_base, &acct) < 0 && !o.cgroup &&
+			   i < o.npids_given) {
+			/*
+			 * A cgroup's processes, or those found by name or as
+			 * descendants, may come and go: a gone one is no error.
+			 */
 			error_line("process %d exited before tracing began", o.pids[i]);
 			goto out;
 		}

@@ -30,6 +30,7 @@ struct options {
 	const char *svg;      /* timeline picture */
 	bool verify; /* print the agreement with the kernel's counters */
 	bool children; /* also the targets' existing descendants */
+	int npids_given; /* pids[0..npids_given) came from -p; the rest were found */
 	const char *names[16]; /* -n COMM: every process so named */
 	int nnames;
 	bool verbose;
