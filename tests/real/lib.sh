@@ -257,12 +257,14 @@ jq_true() {
 	fi
 }
 
-# start_apache MPM DIR PORT [DIRECTIVES]: writes DIR/httpd.conf (the MPM
-# module, the few modules a static file needs, everything under DIR) and
-# starts apache2 in the foreground with it; sets APACHE_PID (the parent).
-# Fails the suite and returns 1 if it does not listen on PORT within 10 s.
+# start_apache MPM DIR PORT [DIRECTIVES] [CPUS]: writes DIR/httpd.conf (the
+# MPM module, the few modules a static file needs, everything under DIR)
+# and starts apache2 in the foreground with it, on the CPUs of the list
+# CPUS if given (taskset -c); sets APACHE_PID (the parent). Fails the suite
+# and returns 1 if it does not listen on PORT within 10 s.
 start_apache() {
-	local mpm=$1 dir=$2 port=$3 extra=${4:-} m mods=/usr/lib/apache2/modules
+	local mpm=$1 dir=$2 port=$3 extra=${4:-} cpus=${5:-} m mods=/usr/lib/apache2/modules
+	local pin=()
 	mkdir -p "$dir/www"
 	head -c 4096 /dev/urandom | base64 >"$dir/www/index.html"
 	{
@@ -295,7 +297,8 @@ $extra
 EOC
 	} >"$dir/httpd.conf"
 	chmod -R a+rX "$dir"
-	server apache2 -f "$dir/httpd.conf" -DFOREGROUND >"$dir/stderr" 2>&1
+	[ -n "$cpus" ] && pin=(taskset -c "$cpus")
+	server "${pin[@]}" apache2 -f "$dir/httpd.conf" -DFOREGROUND >"$dir/stderr" 2>&1
 	APACHE_PID=$!
 	# Graceful-stop waits for requests in flight; TERM ends them at once.
 	on_exit "stop_tree $APACHE_PID TERM 10"
@@ -327,4 +330,92 @@ ab_check() {
 	RPS=$(awk '/^Requests per second:/ { printf "%d", $4 }' "$2/ab.out")
 	check "$1-load" "ab: $(tail -n 5 "$2/ab.out" | tr '\n' ' ')" -- \
 		test "${done:-0}" -gt 1000 -a "${failed:-1}" -eq 0
+}
+
+# cpus_allowed: the CPUs this shell may run on, one per line (from
+# Cpus_allowed_list, e.g. "0-1,4").
+cpus_allowed() {
+	awk -F'\t' '/^Cpus_allowed_list:/ {
+		n = split($2, r, ",")
+		for (i = 1; i <= n; i++) {
+			if (split(r[i], ab, "-") == 1) ab[2] = ab[1]
+			for (c = ab[1]; c <= ab[2]; c++) print c
+		}
+	}' /proc/self/status
+}
+
+# think_load DIR PORT CONNECTIONS THINK_MS [CPUS]: wrk in the background for
+# at most a minute, on the CPUs of the list CPUS if given: CONNECTIONS
+# keep-alive connections, each waiting a random 0.5 to 1.5 x THINK_MS
+# after a response before its next request (clients that hold their
+# connection between requests; random, so that they do not stay in step).
+# Bounded load: about CONNECTIONS x 1000 / THINK_MS requests a second
+# whatever the server's speed. Sets LOAD_PID.
+think_load() {
+	local dir=$1 port=$2 conns=$3 think=$4 cpus=${5:-} pin=()
+	echo "function delay() return math.random($((think / 2)), $((think * 3 / 2))) end" >"$dir/think.lua"
+	[ -n "$cpus" ] && pin=(taskset -c "$cpus")
+	background 75 "${pin[@]}" wrk -t1 -c"$conns" -d60s -s "$dir/think.lua" \
+		"http://127.0.0.1:$port/index.html" >"$dir/wrk.out" 2>&1
+	LOAD_PID=$BG_PID
+}
+
+# think_check NAME DIR CONNECTIONS THINK_MS: stops wrk with SIGINT (it then
+# prints its report); passes if it made no more than 20% above the rate the
+# load was built for (bounded) and at least half of it (a client starved
+# by other work on its CPU is late with its requests, never early), with no
+# socket error and no status other than 2xx/3xx; sets RPS.
+think_check() {
+	local want=$(($3 * 1000 / $4))
+	stop_tree "$LOAD_PID" INT 10
+	RPS=$(awk '/^Requests\/sec:/ { printf "%d", $2 }' "$2/wrk.out")
+	check "$1-load" "wrk (built for ~$want req/s): $(tr '\n' ' ' <"$2/wrk.out" | head -c 400)" -- \
+		bash -c "[ '${RPS:-0}' -ge $((want / 2)) ] && [ '${RPS:-0}' -le $((want * 12 / 10)) ] &&
+			! grep -q -e 'Non-2xx' -e 'Socket errors' '$2/wrk.out'"
+}
+
+# sched_read OUT PID...: the kernel's own account of every thread of the
+# processes PID...: a line "now NS" (CLOCK_REALTIME), then "TID ONCPU_NS
+# RUNQ_NS" per thread (fields 1 and 2 of /proc/PID/task/TID/schedstat).
+sched_read() {
+	local out=$1 p t on rq
+	shift
+	{
+		echo "now $(date +%s%N)"
+		for p in "$@"; do
+			for t in /proc/"$p"/task/*; do
+				read -r on rq _ <"$t/schedstat" && echo "${t##*/} $on $rq"
+			done
+		done
+	} >"$out" 2>/dev/null
+}
+
+# sched_delta BEFORE AFTER: "ONCPU_NS RUNQ_NS ELAPSED_NS" between two
+# sched_read files, summed over the threads: a thread in both counts its
+# difference, one only in AFTER (born between them) all of its counters.
+sched_delta() {
+	awk 'NR == FNR { if ($1 == "now") t0 = $2; else { on[$1] = $2; rq[$1] = $3 } next }
+	     $1 == "now" { t1 = $2; next }
+	     { o += $2 - on[$1]; r += $3 - rq[$1] }
+	     END { printf "%.0f %.0f %.0f\n", o, r, t1 - t0 }' "$1" "$2"
+}
+
+# saturation_agrees NAME FILE ONCPU_NS RUNQ_NS: the report's run-queue share
+# of CPU time (.sizing.runq_ns / .sizing.compute_ns) is the kernel's, as the
+# suite read it from schedstat around the trace (within a factor of 1.5, or
+# 3 points when small: the suite's window also holds blockscope's start),
+# and blockscope's "CPUs saturated" warning (its rule: run-queue above 10%
+# of CPU time) fires when the kernel's share is above 15% and not when it
+# is below 6%. Sets RUNQ_SHARE (the kernel's, in percent).
+saturation_agrees() {
+	local name=$1 file=$2 on=$3 rq=$4 k
+	k=$(awk -v o="$on" -v r="$rq" 'BEGIN { printf "%.4f", (o > 0 ? r / o : 0) }')
+	RUNQ_SHARE=$(awk -v k="$k" 'BEGIN { printf "%d", k * 100 + 0.5 }')
+	jq_true "$name" "$file" \
+		"kernel: run-queue $((rq / 1000000)) ms, on-CPU $((on / 1000000)) ms ($RUNQ_SHARE%); blockscope: $(jq -c '.sizing | {runq_ns, compute_ns, warnings}' "$file")" \
+		'.sizing as $s | ($s.runq_ns / $s.compute_ns) as $b
+		 | any($s.warnings[]; test("CPUs are already saturated")) as $warned
+		 | ($b <= ([$k * 1.5, $k + 0.03] | max) and $b >= ([$k / 1.5, $k - 0.03] | min))
+		   and (if $k > 0.15 then $warned elif $k < 0.06 then ($warned | not) else true end)' \
+		--argjson k "$k"
 }
