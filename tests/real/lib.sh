@@ -362,15 +362,16 @@ think_load() {
 
 # think_check NAME DIR CONNECTIONS THINK_MS: stops wrk with SIGINT (it then
 # prints its report); passes if it made no more than 20% above the rate the
-# load was built for (bounded) and at least half of it (a client starved
-# by other work on its CPU is late with its requests, never early), with no
-# socket error and no status other than 2xx/3xx; sets RPS.
+# load was built for (bounded), and at least a quarter of it (a client or
+# server starved by other work on its CPU is late with its requests, never
+# early; that much still gives the trace enough CPU time to size from),
+# with no socket error and no status other than 2xx/3xx; sets RPS.
 think_check() {
 	local want=$(($3 * 1000 / $4))
 	stop_tree "$LOAD_PID" INT 10
 	RPS=$(awk '/^Requests\/sec:/ { printf "%d", $2 }' "$2/wrk.out")
 	check "$1-load" "wrk (built for ~$want req/s): $(tr '\n' ' ' <"$2/wrk.out" | head -c 400)" -- \
-		bash -c "[ '${RPS:-0}' -ge $((want / 2)) ] && [ '${RPS:-0}' -le $((want * 12 / 10)) ] &&
+		bash -c "[ '${RPS:-0}' -ge $((want / 4)) ] && [ '${RPS:-0}' -le $((want * 12 / 10)) ] &&
 			! grep -q -e 'Non-2xx' -e 'Socket errors' '$2/wrk.out'"
 }
 
