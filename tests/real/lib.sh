@@ -401,6 +401,20 @@ sched_delta() {
 	     END { printf "%.0f %.0f %.0f\n", o, r, t1 - t0 }' "$1" "$2"
 }
 
+# trace_counted NAME OUT PID BLOCKSCOPE-ARGS...: trace (above), with the
+# kernel's own account of PID and its descendants read around it: sets ON,
+# RQ and ELAPSED (sched_delta). Returns what trace returns.
+trace_counted() {
+	local name=$1 out=$2 pid=$3 rc
+	shift 3
+	sched_read "$TMP/sched.0" "$pid" $(descendants "$pid")
+	trace "$name" "$out" "$@"
+	rc=$?
+	sched_read "$TMP/sched.1" "$pid" $(descendants "$pid")
+	read -r ON RQ ELAPSED < <(sched_delta "$TMP/sched.0" "$TMP/sched.1")
+	return $rc
+}
+
 # saturation_agrees NAME FILE ONCPU_NS RUNQ_NS: the report's run-queue share
 # of CPU time (.sizing.runq_ns / .sizing.compute_ns) is the kernel's, as the
 # suite read it from schedstat around the trace (within a factor of 1.5, or
@@ -419,4 +433,33 @@ saturation_agrees() {
 		 | ($b <= ([$k * 1.5, $k + 0.03] | max) and $b >= ([$k / 1.5, $k - 0.03] | min))
 		   and (if $k > 0.15 then $warned elif $k < 0.06 then ($warned | not) else true end)' \
 		--argjson k "$k"
+}
+
+# apache_keepalive MPM DIRECTIVES CLASSES...: part 2 of the Apache worker
+# and event suites. A fresh apache2 with that MPM (start_apache) on the
+# second CPU this shell may use, under think_load from the first (with a
+# single CPU they share it): KEEPALIVE_CONNS clients thinking
+# KEEPALIVE_THINK_MS. After 1.5 s of load, traced for 4 s with -f
+# --children and the --class options CLASSES by trace_counted into JK
+# ($TMP/MPM-keepalive.json, kept as apache_MPM_keepalive); then the load is
+# checked and stopped (think_check). Returns 1 if there is no report.
+KEEPALIVE_CONNS=20
+KEEPALIVE_THINK_MS=100
+apache_keepalive() {
+	local mpm=$1 conf=$2 dir=$TMP/$1-keepalive port server= client=
+	local -a cpus
+	shift 2
+	mapfile -t cpus < <(cpus_allowed)
+	if [ ${#cpus[@]} -ge 2 ]; then
+		server=${cpus[1]}
+		client=${cpus[0]}
+	fi
+	port=$(free_port)
+	start_apache "$mpm" "$dir" "$port" "$conf" "$server" || return 1
+	think_load "$dir" "$port" "$KEEPALIVE_CONNS" "$KEEPALIVE_THINK_MS" "$client"
+	sleep 1.5
+	JK=$TMP/$mpm-keepalive.json
+	trace_counted "$mpm-keepalive" "$JK" "$APACHE_PID" -d 4 -f --children "$@" -p "$APACHE_PID" || return 1
+	think_check "$mpm-keepalive" "$dir" "$KEEPALIVE_CONNS" "$KEEPALIVE_THINK_MS"
+	keep "apache_${mpm}_keepalive" "$JK"
 }

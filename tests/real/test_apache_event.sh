@@ -104,24 +104,7 @@ AB_RPS=$RPS
 stop_tree "$APACHE_PID" TERM 10
 
 # Part 2: the bounded keep-alive load of test_apache_worker.sh's part 2.
-CONNS=20
-THINK_MS=100
-mapfile -t CPUS < <(cpus_allowed)
-SERVER_CPU=${CPUS[1]:-}
-CLIENT_CPU=${CPUS[0]:-}
-[ -n "$SERVER_CPU" ] || CLIENT_CPU=
-D=$TMP/event-keepalive
-PORT=$(free_port)
-start_apache event "$D" "$PORT" "$EVENT_CONF" "$SERVER_CPU" || { finish; exit; }
-think_load "$D" "$PORT" "$CONNS" "$THINK_MS" "$CLIENT_CPU"
-sleep 1.5
-JK=$TMP/event-keepalive.json
-sched_read "$TMP/sched.0" "$APACHE_PID" $(descendants "$APACHE_PID")
-trace event-keepalive "$JK" -d 4 -f --children "${CLASSES[@]}" -p "$APACHE_PID" || { finish; exit; }
-sched_read "$TMP/sched.1" "$APACHE_PID" $(descendants "$APACHE_PID")
-think_check event-keepalive "$D" "$CONNS" "$THINK_MS"
-keep apache_event_keepalive "$JK"
-read -r ON RQ ELAPSED < <(sched_delta "$TMP/sched.0" "$TMP/sched.1")
+apache_keepalive event "$EVENT_CONF" "${CLASSES[@]}" || { finish; exit; }
 
 jq_true event-keepalive-processes "$JK" "expected the parent and 2 children of 27 threads: $(jq -c '[.targets[] | {pid, threads}]' "$JK")" \
 	"(.targets | length) == 3 and ($KIDS | all(.[]; .threads == 27))" --argjson m "$APACHE_PID"
@@ -140,8 +123,9 @@ jq_true event-keepalive-listener-holds-connections "$JK" \
 # per CPU.
 jq_true event-keepalive-sizing "$JK" "sizing: $(jq -c '.sizing | del(.groups)' "$JK")" \
 	'.sizing.wait_ns < 0.01 * $c * .duration_ns and .sizing.wait_compute_ratio < 1
-	 and .sizing.recommended_threads <= 2 * .sizing.cores' --argjson c "$CONNS"
+	 and .sizing.recommended_threads <= 2 * .sizing.cores' --argjson c "$KEEPALIVE_CONNS"
 saturation_agrees event-keepalive-saturation "$JK" "$ON" "$RQ"
 
-summary apache_event "$J" "rps=$AB_RPS recommended_with_classes=$(jqv "$JC" .sizing.recommended_threads) keepalive: rps=$RPS cores=$(jqv "$JK" .sizing.cores) wt_ct=$(jqv "$JK" '.sizing.wait_compute_ratio * 100 | round / 100') recommended=$(jqv "$JK" .sizing.recommended_threads)"
+EXTRA="rps=$AB_RPS recommended_with_classes=$(jqv "$JC" .sizing.recommended_threads) keepalive_rps=$RPS keepalive_runq=${RUNQ_SHARE}%"
+summary apache_event "$J" "$EXTRA keepalive_cores=$(jqv "$JK" .sizing.cores) keepalive_wt_ct=$(jqv "$JK" '.sizing.wait_compute_ratio * 100 | round / 100') keepalive_recommended=$(jqv "$JK" .sizing.recommended_threads)"
 finish

@@ -50,13 +50,10 @@ check worker-serves "GET /index.html is not 200" -- test "$(http_status "$PORT" 
 ab_load "$D" "$PORT" 16
 sleep 1.5
 J=$TMP/worker.json
-# The kernel's account of the same threads around the trace.
-sched_read "$TMP/sched.0" "$APACHE_PID" $(descendants "$APACHE_PID")
-trace worker "$J" -d 4 -f --children -p "$APACHE_PID" || { finish; exit; }
-sched_read "$TMP/sched.1" "$APACHE_PID" $(descendants "$APACHE_PID")
+# With the kernel's account of the same threads around the trace.
+trace_counted worker "$J" "$APACHE_PID" -d 4 -f --children -p "$APACHE_PID" || { finish; exit; }
 ab_check worker "$D"
 keep apache_worker "$J"
-read -r ON RQ _ < <(sched_delta "$TMP/sched.0" "$TMP/sched.1")
 
 A=(--argjson m "$APACHE_PID")
 KIDS='[.targets[] | select(.pid != $m)]'
@@ -106,33 +103,15 @@ SATURATED_SHARE=$RUNQ_SHARE
 AB_RPS=$RPS
 stop_tree "$APACHE_PID" TERM 10
 
-# Part 2: a fresh server on one CPU, its clients on another (with a single
-# CPU they share it). 20 threads held by keep-alive clients leave 30 idle:
-# no child is forked.
-CONNS=20
-THINK_MS=100
-mapfile -t CPUS < <(cpus_allowed)
-SERVER_CPU=${CPUS[1]:-}
-CLIENT_CPU=${CPUS[0]:-}
-[ -n "$SERVER_CPU" ] || CLIENT_CPU=
-D=$TMP/worker-keepalive
-PORT=$(free_port)
-start_apache worker "$D" "$PORT" "$WORKER_CONF" "$SERVER_CPU" || { finish; exit; }
-think_load "$D" "$PORT" "$CONNS" "$THINK_MS" "$CLIENT_CPU"
-sleep 1.5
-JK=$TMP/worker-keepalive.json
+# Part 2: a fresh server on one CPU, its clients on another. 20 threads
+# held by keep-alive clients leave 30 idle: no child is forked.
 # futex: idle workers waiting for a connection (not lock contention);
 # read: the children's main threads wait for the parent on a pipe (the
 # connection reads never block); poll: a worker holding a connection and
 # waiting for its client, which is time a request occupies a thread;
 # mmap/munmap: waits for the mmap lock the threads share (contention).
 CLASSES=(--class=futex=idle --class=read=idle --class=poll=wait --class=mmap=sync --class=munmap=sync)
-sched_read "$TMP/sched.0" "$APACHE_PID" $(descendants "$APACHE_PID")
-trace worker-keepalive "$JK" -d 4 -f --children "${CLASSES[@]}" -p "$APACHE_PID" || { finish; exit; }
-sched_read "$TMP/sched.1" "$APACHE_PID" $(descendants "$APACHE_PID")
-think_check worker-keepalive "$D" "$CONNS" "$THINK_MS"
-keep apache_worker_keepalive "$JK"
-read -r ON RQ ELAPSED < <(sched_delta "$TMP/sched.0" "$TMP/sched.1")
+apache_keepalive worker "$WORKER_CONF" "${CLASSES[@]}" || { finish; exit; }
 
 jq_true worker-keepalive-processes "$JK" "expected the parent and 2 children of 27 threads: $(jq -c '[.targets[] | {pid, threads}]' "$JK")" \
 	"(.targets | length) == 3 and ($KIDS | all(.[]; .threads == 27))" --argjson m "$APACHE_PID"
@@ -144,11 +123,11 @@ jq_true worker-keepalive-cores "$JK" "cores: $(jq -c '.sizing | {cores, cores_so
 # one (the kernel's counts, scaled to the window: a few ms, or more if
 # other work shares Apache's CPU).
 jq_true worker-keepalive-wait-is-the-clients "$JK" \
-	"want WT ~ $CONNS x the window - on-CPU - run-queue ($((ON / 1000000)) + $((RQ / 1000000)) ms in $((ELAPSED / 1000000)) ms); sizing: $(jq -c '.sizing | del(.groups)' "$JK"); poll: $(jq -c '[.syscalls[] | select(.name == "poll") | {calls, blocking, blocked_ns, partial_blocked_ns}]' "$JK")" \
+	"want WT ~ $KEEPALIVE_CONNS x the window - on-CPU - run-queue ($((ON / 1000000)) + $((RQ / 1000000)) ms in $((ELAPSED / 1000000)) ms); sizing: $(jq -c '.sizing | del(.groups)' "$JK"); poll: $(jq -c '[.syscalls[] | select(.name == "poll") | {calls, blocking, blocked_ns, partial_blocked_ns}]' "$JK")" \
 	'($c * .duration_ns) as $held | ($held - ($on + $rq) * .duration_ns / $el) as $want
 	 | .sizing.wait_ns >= 0.95 * $want and .sizing.wait_ns <= 1.02 * $held
 	 and ([.syscalls[] | select(.name == "poll") | .blocked_ns + .partial_blocked_ns] | add) >= 0.95 * .sizing.wait_ns' \
-	--argjson c "$CONNS" --argjson on "$ON" --argjson rq "$RQ" --argjson el "$ELAPSED"
+	--argjson c "$KEEPALIVE_CONNS" --argjson on "$ON" --argjson rq "$RQ" --argjson el "$ELAPSED"
 # The recommendation, from that WT and the kernel's CT (the suite's reads
 # span blockscope's start too: scaled to the trace's window): the threads
 # it takes to keep the CPU busy with such clients, one per connection.
@@ -157,10 +136,13 @@ jq_true worker-keepalive-sizing "$JK" \
 	'.sizing as $s | ($on * .duration_ns / $el) as $ct
 	 | ($s.cores * (1 + $c * .duration_ns / $ct)) as $want
 	 | $s.recommended_threads >= 0.8 * $want and $s.recommended_threads <= 1.25 * $want' \
-	--argjson c "$CONNS" --argjson on "$ON" --argjson el "$ELAPSED"
+	--argjson c "$KEEPALIVE_CONNS" --argjson on "$ON" --argjson el "$ELAPSED"
 # Bounded load: blockscope warns of saturated CPUs only if the kernel's
 # run-queue time says so (other work on Apache's CPU).
 saturation_agrees worker-keepalive-saturation "$JK" "$ON" "$RQ"
 
-summary apache_worker "$J" "rps=$AB_RPS runq=${SATURATED_SHARE}% keepalive: rps=$RPS cores=$(jqv "$JK" .sizing.cores) wt_ct=$(jqv "$JK" '.sizing.wait_compute_ratio | round') recommended=$(jqv "$JK" .sizing.recommended_threads) runq=${RUNQ_SHARE}%"
+# ab's rate and the kernel's run-queue share, then the same for part 2 and
+# its sizing (N, WT/CT, the recommendation).
+EXTRA="rps=$AB_RPS runq=${SATURATED_SHARE}% keepalive_rps=$RPS keepalive_runq=${RUNQ_SHARE}%"
+summary apache_worker "$J" "$EXTRA keepalive_cores=$(jqv "$JK" .sizing.cores) keepalive_wt_ct=$(jqv "$JK" '.sizing.wait_compute_ratio | round') keepalive_recommended=$(jqv "$JK" .sizing.recommended_threads)"
 finish
