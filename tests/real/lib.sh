@@ -154,11 +154,18 @@ background() {
 # arguments (bounded), and checks that it exits 0 with a JSON report whose
 # ring buffer lost nothing. Returns 1 if there is no usable report.
 trace() {
-	local name=$1 out=$2 rc lost
+	local name=$1 out=$2
 	shift 2
 	bounded 120 "$BLOCKSCOPE" -j -o "$out" "$@" 2>"$out.err"
-	rc=$?
-	if [ $rc -ne 0 ] || ! jq -e '.targets and .threads and .syscalls and .sizing' "$out" >/dev/null 2>&1; then
+	traced "$name" "$out" $? "$@"
+}
+
+# traced NAME OUT STATUS BLOCKSCOPE-ARGS...: trace's checks of a run of
+# blockscope -j -o OUT with the arguments, which exited with STATUS.
+traced() {
+	local name=$1 out=$2 rc=$3 lost
+	shift 3
+	if [ "$rc" -ne 0 ] || ! jq -e '.targets and .threads and .syscalls and .sizing' "$out" >/dev/null 2>&1; then
 		fail "$name-trace" "blockscope $* exited $rc: $(head -c 300 "$out.err")"
 		return 1
 	fi
@@ -401,24 +408,41 @@ sched_delta() {
 	     END { printf "%.0f %.0f %.0f\n", o, r, t1 - t0 }' "$1" "$2"
 }
 
+# tracer_attached PID: blockscope PID holds its 8 tracepoint links (its
+# window opens right after, with the baseline).
+tracer_attached() {
+	[ "$(grep -l '^link_type:' /proc/"$1"/fdinfo/* 2>/dev/null | wc -l)" -ge 8 ]
+}
+
 # trace_counted NAME OUT PID BLOCKSCOPE-ARGS...: trace (above), with the
-# kernel's own account of PID and its descendants read around it: sets ON,
-# RQ and ELAPSED (sched_delta). Returns what trace returns.
+# kernel's own account of PID and its descendants read from the moment
+# blockscope has attached (not before: loading its programs takes CPU time
+# from the target) to the moment it has exited: sets ON, RQ and ELAPSED
+# (sched_delta). Returns what trace returns.
 trace_counted() {
-	local name=$1 out=$2 pid=$3 rc
+	local name=$1 out=$2 pid=$3 bg bs rc
 	shift 3
+	bounded 120 "$BLOCKSCOPE" -j -o "$out" "$@" 2>"$out.err" &
+	bg=$!
+	for _ in $(seq 500); do
+		for bs in $(descendants "$bg"); do
+			tracer_attached "$bs" && break 2
+		done
+		kill -0 "$bg" 2>/dev/null || break
+		sleep 0.02
+	done
 	sched_read "$TMP/sched.0" "$pid" $(descendants "$pid")
-	trace "$name" "$out" "$@"
+	wait "$bg"
 	rc=$?
 	sched_read "$TMP/sched.1" "$pid" $(descendants "$pid")
 	read -r ON RQ ELAPSED < <(sched_delta "$TMP/sched.0" "$TMP/sched.1")
-	return $rc
+	traced "$name" "$out" "$rc" "$@"
 }
 
 # saturation_agrees NAME FILE ONCPU_NS RUNQ_NS: the report's run-queue share
 # of CPU time (.sizing.runq_ns / .sizing.compute_ns) is the kernel's, as the
 # suite read it from schedstat around the trace (within a factor of 1.5, or
-# 3 points when small: the suite's window also holds blockscope's start),
+# 3 points when small: the two windows are not quite the same),
 # and blockscope's "CPUs saturated" warning (its rule: run-queue above 10%
 # of CPU time) fires when the kernel's share is above 15% and not when it
 # is below 6%. Sets RUNQ_SHARE (the kernel's, in percent).
