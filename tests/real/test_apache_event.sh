@@ -16,7 +16,7 @@
 #   back to the listener's epoll instead of holding the thread as the
 #   worker MPM does. Their only long waits are futex (idle, waiting for
 #   work) and the shared mmap lock (mmap/munmap/writev).
-# Part 2 runs a fresh server, pinned to one CPU, under the bounded load of
+# Part 2 runs a fresh server, alone on one CPU, under the bounded load of
 # test_apache_worker.sh's part 2 (20 keep-alive clients thinking 100 ms
 # between requests, wrk on another CPU): where the worker MPM holds a
 # thread per client and is sized at hundreds of threads per CPU, the event

@@ -19,13 +19,14 @@
 #    How long that poll waits is how long ab takes to get a CPU, read the
 #    response and close: WT/CT swung from 0.9 to 10 between runs. That is
 #    no sizing answer, and blockscope must say so: its run-queue warning
-#    has to fire, on a share of run-queue time that is the kernel's own.
+#    has to fire when the kernel's own counts say the threads wait for a
+#    CPU.
 # 2. The sizing question, under a load that does not saturate the CPUs:
-#    Apache pinned to one CPU and wrk to another, 20 keep-alive clients
-#    that each wait 100 ms (on average) between requests. A worker thread
-#    is held by its connection, asleep in poll, for the whole wait: WT is
-#    known in advance (20 threads x 4 s), CT is the kernel's, and so is
-#    the recommendation blockscope must give.
+#    Apache alone on one CPU (wrk, the suite and blockscope on the other),
+#    20 keep-alive clients that each wait 100 ms (on average) between
+#    requests. A worker thread is held by its connection, asleep in poll,
+#    for the whole wait: WT is known in advance (20 threads x 4 s), CT is
+#    the kernel's, and so is the recommendation blockscope must give.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 need_pkgs apache2 apache2-utils wrk || { finish; exit; }
@@ -103,7 +104,7 @@ SATURATED_SHARE=$RUNQ_SHARE
 AB_RPS=$RPS
 stop_tree "$APACHE_PID" TERM 10
 
-# Part 2: a fresh server on one CPU, its clients on another. 20 threads
+# Part 2: a fresh server alone on one CPU, its clients on another. 20 threads
 # held by keep-alive clients leave 30 idle: no child is forked.
 # futex: idle workers waiting for a connection (not lock contention);
 # read: the children's main threads wait for the parent on a pipe (the
