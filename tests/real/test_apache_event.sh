@@ -67,10 +67,14 @@ jq_true event-processes "$J" "expected the parent and 2 children of 27 threads: 
 jq_true event-one-listener-per-child "$J" \
 	"listeners: $(jq -c --argjson m "$APACHE_PID" "$JQ_LIB$LISTENERS"' | map({pid, tid, blocked: blocked_names})' "$J")" \
 	"$LISTENERS | length == 2 and ([.[].pid] | unique | length) == 2" "${A[@]}"
+# Besides, like every thread of its process, in the mmap lock (mmap,
+# munmap): 2.7% and 6.8% of the two listeners' blocked time in one run.
 jq_true event-listener-blocks-in-epoll-and-futex "$J" \
 	"listeners' blocked time: $(jq -c --argjson m "$APACHE_PID" "$JQ_LIB$LISTENERS"' | map([.syscalls[] | select(.blocked_ns > 0) | {(.name): (.blocked_ns / 1e6 | floor)}] | add)' "$J")" \
 	"$LISTENERS | all(.[]; sc(\"epoll_wait\").blocking > 0
-		and (sc(\"epoll_wait\").blocked_ns + sc(\"epoll_pwait\").blocked_ns + sc(\"futex\").blocked_ns) >= 0.95 * ([.syscalls[].blocked_ns] | add))" "${A[@]}"
+		and ([.syscalls[].blocked_ns] | add) as \$all
+		| (sc(\"epoll_wait\").blocked_ns + sc(\"epoll_pwait\").blocked_ns + sc(\"futex\").blocked_ns) as \$loop
+		| \$loop >= 0.85 * \$all and \$loop + sc(\"mmap\").blocked_ns + sc(\"munmap\").blocked_ns >= 0.95 * \$all)" "${A[@]}"
 jq_true event-accept-nonblocking-eagain "$J" \
 	"accept4 in the listeners: $(jq -c --argjson m "$APACHE_PID" "$JQ_LIB$LISTENERS"' | map(sc("accept4"))' "$J")" \
 	"$LISTENERS as \$l | sum_sc(\$l; \"accept4\"; \"calls\") > 200 and sum_sc(\$l; \"accept4\"; \"eagain\") > 0
