@@ -116,8 +116,11 @@ jq_true pg-process-per-connection "$J" "targets: $(jq -c '[.targets[] | {pid, th
 jq_true pg-session-forked-during-trace-followed "$J" \
 	"no target came and went with parent $PM: $(jq -c '[.targets[] | select(.came) | {pid, parent, went, calls}]' "$J")" \
 	'any(.targets[]; .came and .went and .parent == $m and .calls > 0)' "${A[@]}"
-jq_true pg-postmaster-select "$J" "the postmaster blocked in: $(jq -c --argjson m "$PM" "$JQ_LIB"'threads_of($m)[0] | blocked_names' "$J")" \
-	'threads_of($m)[0] | (blocked_names - ["pselect6", "select", "epoll_wait"]) == [] and .blocked_ns > 0' "${A[@]}"
+# The postmaster waits in its server loop; forking a backend (clone) can
+# block too, rarely and briefly (1 of 13 clones, 0.9 ms, in one run).
+jq_true pg-postmaster-select "$J" "the postmaster blocked in: $(jq -c --argjson m "$PM" "$JQ_LIB"'threads_of($m)[0] | [.syscalls[] | select(.blocked_ns > 0) | {name, blocking, blocked_ns}]' "$J")" \
+	'threads_of($m)[0] | (blocked_names - ["pselect6", "select", "epoll_wait", "clone", "clone3"]) == []
+	 and .blocked_ns > 0 and (sc("pselect6").blocked_ns + sc("select").blocked_ns + sc("epoll_wait").blocked_ns) >= 0.99 * .blocked_ns' "${A[@]}"
 # The client socket: recvfrom never blocks, meets EAGAIN, then epoll_wait.
 jq_true pg-recv-nonblocking-eagain "$J" \
 	"recvfrom/epoll_wait in the backends: $(jq -c "${A[@]}" "$JQ_LIB$BK"' | {recvfrom: {calls: sum_sc(.; "recvfrom"; "calls"), blocking: sum_sc(.; "recvfrom"; "blocking"), eagain: sum_sc(.; "recvfrom"; "eagain")}, epoll_wait: {calls: sum_sc(.; "epoll_wait"; "calls"), blocking: sum_sc(.; "epoll_wait"; "blocking")}}' "$J")" \
