@@ -6,8 +6,9 @@
 #
 # 1. Under ab (a new connection per request, 16 at a time), the profile.
 #    ab and Apache share the 2 CPUs and ab never waits for anything, so
-#    they saturate them: Apache's threads waited for a CPU 0.7 to 13
-#    times as long as they ran (the kernel's counts, this session's runs). Measured profile (see docs/servers.md):
+#    they saturate them: Apache's threads waited for a CPU 0.5 to 13
+#    times as long as they ran (the kernel's counts, this session's runs).
+#    Measured profile (see docs/servers.md):
 #    - the listener thread blocks in accept4 and hands each connection to
 #      a worker through a queue; idle workers wait for it in futex;
 #    - a worker never blocks in read: APR makes the socket O_NONBLOCK and
