@@ -154,11 +154,18 @@ background() {
 # arguments (bounded), and checks that it exits 0 with a JSON report whose
 # ring buffer lost nothing. Returns 1 if there is no usable report.
 trace() {
-	local name=$1 out=$2 rc lost
+	local name=$1 out=$2
 	shift 2
 	bounded 120 "$BLOCKSCOPE" -j -o "$out" "$@" 2>"$out.err"
-	rc=$?
-	if [ $rc -ne 0 ] || ! jq -e '.targets and .threads and .syscalls and .sizing' "$out" >/dev/null 2>&1; then
+	traced "$name" "$out" $? "$@"
+}
+
+# traced NAME OUT STATUS BLOCKSCOPE-ARGS...: trace's checks of a run of
+# blockscope -j -o OUT with the arguments, which exited with STATUS.
+traced() {
+	local name=$1 out=$2 rc=$3 lost
+	shift 3
+	if [ "$rc" -ne 0 ] || ! jq -e '.targets and .threads and .syscalls and .sizing' "$out" >/dev/null 2>&1; then
 		fail "$name-trace" "blockscope $* exited $rc: $(head -c 300 "$out.err")"
 		return 1
 	fi
@@ -257,12 +264,14 @@ jq_true() {
 	fi
 }
 
-# start_apache MPM DIR PORT [DIRECTIVES]: writes DIR/httpd.conf (the MPM
-# module, the few modules a static file needs, everything under DIR) and
-# starts apache2 in the foreground with it; sets APACHE_PID (the parent).
-# Fails the suite and returns 1 if it does not listen on PORT within 10 s.
+# start_apache MPM DIR PORT [DIRECTIVES] [CPUS]: writes DIR/httpd.conf (the
+# MPM module, the few modules a static file needs, everything under DIR)
+# and starts apache2 in the foreground with it, on the CPUs of the list
+# CPUS if given (taskset -c); sets APACHE_PID (the parent). Fails the suite
+# and returns 1 if it does not listen on PORT within 10 s.
 start_apache() {
-	local mpm=$1 dir=$2 port=$3 extra=${4:-} m mods=/usr/lib/apache2/modules
+	local mpm=$1 dir=$2 port=$3 extra=${4:-} cpus=${5:-} m mods=/usr/lib/apache2/modules
+	local pin=()
 	mkdir -p "$dir/www"
 	head -c 4096 /dev/urandom | base64 >"$dir/www/index.html"
 	{
@@ -295,7 +304,8 @@ $extra
 EOC
 	} >"$dir/httpd.conf"
 	chmod -R a+rX "$dir"
-	server apache2 -f "$dir/httpd.conf" -DFOREGROUND >"$dir/stderr" 2>&1
+	[ -n "$cpus" ] && pin=(taskset -c "$cpus")
+	server "${pin[@]}" apache2 -f "$dir/httpd.conf" -DFOREGROUND >"$dir/stderr" 2>&1
 	APACHE_PID=$!
 	# Graceful-stop waits for requests in flight; TERM ends them at once.
 	on_exit "stop_tree $APACHE_PID TERM 10"
@@ -327,4 +337,180 @@ ab_check() {
 	RPS=$(awk '/^Requests per second:/ { printf "%d", $4 }' "$2/ab.out")
 	check "$1-load" "ab: $(tail -n 5 "$2/ab.out" | tr '\n' ' ')" -- \
 		test "${done:-0}" -gt 1000 -a "${failed:-1}" -eq 0
+}
+
+# cpus_allowed: the CPUs this shell may run on, one per line (from
+# Cpus_allowed_list, e.g. "0-1,4").
+cpus_allowed() {
+	awk -F'\t' '/^Cpus_allowed_list:/ {
+		n = split($2, r, ",")
+		for (i = 1; i <= n; i++) {
+			if (split(r[i], ab, "-") == 1) ab[2] = ab[1]
+			for (c = ab[1]; c <= ab[2]; c++) print c
+		}
+	}' /proc/self/status
+}
+
+# cpus_by_idleness: cpus_allowed, the idlest first (idle and iowait time
+# in /proc/stat over half a second: other work, on a shared machine).
+cpus_by_idleness() {
+	local a b
+	a=$(grep '^cpu[0-9]' /proc/stat)
+	sleep 0.5
+	b=$(grep '^cpu[0-9]' /proc/stat)
+	awk -v allowed="$(cpus_allowed | tr '\n' ' ')" '
+		BEGIN { n = split(allowed, c, " "); for (i = 1; i <= n; i++) ok["cpu" c[i]] = 1 }
+		NR == FNR { idle[$1] = $5 + $6; next }
+		$1 in ok { print $5 + $6 - idle[$1], substr($1, 4) }' <(echo "$a") <(echo "$b") |
+		sort -k1,1nr | awk '{ print $2 }'
+}
+
+# think_load DIR PORT CONNECTIONS THINK_MS [CPUS]: wrk in the background for
+# at most a minute, on the CPUs of the list CPUS if given: CONNECTIONS
+# keep-alive connections, each waiting a random 0.5 to 1.5 x THINK_MS
+# after a response before its next request (clients that hold their
+# connection between requests; random, so that they do not stay in step).
+# Bounded load: about CONNECTIONS x 1000 / THINK_MS requests a second
+# whatever the server's speed. Sets LOAD_PID.
+think_load() {
+	local dir=$1 port=$2 conns=$3 think=$4 cpus=${5:-} pin=()
+	echo "function delay() return math.random($((think / 2)), $((think * 3 / 2))) end" >"$dir/think.lua"
+	[ -n "$cpus" ] && pin=(taskset -c "$cpus")
+	background 75 "${pin[@]}" wrk -t1 -c"$conns" -d60s -s "$dir/think.lua" \
+		"http://127.0.0.1:$port/index.html" >"$dir/wrk.out" 2>&1
+	LOAD_PID=$BG_PID
+}
+
+# think_check NAME DIR CONNECTIONS THINK_MS: stops wrk with SIGINT (it then
+# prints its report); passes if it made no more than 20% above the rate the
+# load was built for (bounded), and at least a quarter of it (a client or
+# server starved by other work on its CPU is late with its requests, never
+# early; that much still gives the trace enough CPU time to size from),
+# with no connect, read or write error and no status other than 2xx/3xx.
+# wrk's "timeout" errors are answers slower than 2 s: a server starved of
+# its CPU, which saturation_agrees judges. Sets RPS.
+think_check() {
+	local want=$(($3 * 1000 / $4)) errors
+	stop_tree "$LOAD_PID" INT 10
+	RPS=$(awk '/^Requests\/sec:/ { printf "%d", $2 }' "$2/wrk.out")
+	errors=$(sed -n 's/.*Socket errors: connect \([0-9]*\), read \([0-9]*\), write \([0-9]*\),.*/\1 + \2 + \3/p' "$2/wrk.out")
+	errors=$((${errors:-0}))
+	check "$1-load" "wrk (built for ~$want req/s): $(tr '\n' ' ' <"$2/wrk.out" | head -c 400)" -- \
+		bash -c "[ '${RPS:-0}' -ge $((want / 4)) ] && [ '${RPS:-0}' -le $((want * 12 / 10)) ] &&
+			[ '${errors:-0}' -eq 0 ] && ! grep -q 'Non-2xx' '$2/wrk.out'"
+}
+
+# sched_read OUT PID...: the kernel's own account of every thread of the
+# processes PID...: a line "now NS" (CLOCK_REALTIME), then "TID ONCPU_NS
+# RUNQ_NS" per thread (fields 1 and 2 of /proc/PID/task/TID/schedstat).
+sched_read() {
+	local out=$1 p t on rq
+	shift
+	{
+		echo "now $(date +%s%N)"
+		for p in "$@"; do
+			for t in /proc/"$p"/task/*; do
+				read -r on rq _ <"$t/schedstat" && echo "${t##*/} $on $rq"
+			done
+		done
+	} >"$out" 2>/dev/null
+}
+
+# sched_delta BEFORE AFTER: "ONCPU_NS RUNQ_NS ELAPSED_NS" between two
+# sched_read files, summed over the threads: a thread in both counts its
+# difference, one only in AFTER (born between them) all of its counters.
+sched_delta() {
+	awk 'NR == FNR { if ($1 == "now") t0 = $2; else { on[$1] = $2; rq[$1] = $3 } next }
+	     $1 == "now" { t1 = $2; next }
+	     { o += $2 - on[$1]; r += $3 - rq[$1] }
+	     END { printf "%.0f %.0f %.0f\n", o, r, t1 - t0 }' "$1" "$2"
+}
+
+# tracer_attached PID: blockscope PID holds its 8 tracepoint links (its
+# window opens right after, with the baseline).
+tracer_attached() {
+	[ "$(grep -l '^link_type:' /proc/"$1"/fdinfo/* 2>/dev/null | wc -l)" -ge 8 ]
+}
+
+# trace_counted NAME OUT PID BLOCKSCOPE-ARGS...: trace (above), with the
+# kernel's own account of PID and its descendants read from the moment
+# blockscope has attached (not before: loading its programs takes CPU time
+# from the target) to the moment it has exited: sets ON, RQ and ELAPSED
+# (sched_delta). Returns what trace returns.
+trace_counted() {
+	local name=$1 out=$2 pid=$3 bg bs rc
+	shift 3
+	bounded 120 "$BLOCKSCOPE" -j -o "$out" "$@" 2>"$out.err" &
+	bg=$!
+	for _ in $(seq 500); do
+		for bs in $(descendants "$bg"); do
+			tracer_attached "$bs" && break 2
+		done
+		kill -0 "$bg" 2>/dev/null || break
+		sleep 0.02
+	done
+	sched_read "$TMP/sched.0" "$pid" $(descendants "$pid")
+	wait "$bg"
+	rc=$?
+	sched_read "$TMP/sched.1" "$pid" $(descendants "$pid")
+	read -r ON RQ ELAPSED < <(sched_delta "$TMP/sched.0" "$TMP/sched.1")
+	traced "$name" "$out" "$rc" "$@"
+}
+
+# saturation_agrees NAME FILE ONCPU_NS RUNQ_NS: blockscope's "CPUs
+# saturated" warning (its rule: run-queue time above 10% of CPU time)
+# fires when the kernel's share, as the suite read it from schedstat around
+# the trace, is above 20%, and not when it is below 5%. Not the shares
+# themselves: the two windows are a few tens of ms apart, and on a shared
+# machine run-queue time comes in bursts (one run: 144% by the suite's
+# reads, 700% in blockscope's window); the agreement suite of make test
+# holds run-queue time to the kernel's at the window's own edges. Sets
+# RUNQ_SHARE (the kernel's, in percent).
+saturation_agrees() {
+	local name=$1 file=$2 on=$3 rq=$4 k
+	k=$(awk -v o="$on" -v r="$rq" 'BEGIN { printf "%.4f", (o > 0 ? r / o : 0) }')
+	RUNQ_SHARE=$(awk -v k="$k" 'BEGIN { printf "%d", k * 100 + 0.5 }')
+	jq_true "$name" "$file" \
+		"kernel: run-queue $((rq / 1000000)) ms, on-CPU $((on / 1000000)) ms ($RUNQ_SHARE%); blockscope: $(jq -c '.sizing | {runq_ns, compute_ns, warnings}' "$file")" \
+		'any(.sizing.warnings[]; test("CPUs are already saturated")) as $warned
+		 | if $k > 0.2 then $warned elif $k < 0.05 then ($warned | not) else true end' \
+		--argjson k "$k"
+}
+
+# apache_keepalive MPM DIRECTIVES CLASSES...: part 2 of the Apache worker
+# and event suites. A fresh apache2 with that MPM (start_apache) alone on
+# the idlest CPU this shell may use, under think_load from the next one,
+# where the suite itself and its blockscope run too (with a single CPU all
+# share it): KEEPALIVE_CONNS clients thinking KEEPALIVE_THINK_MS. After
+# 1.5 s of load, traced for 4 s with -f --children and the --class options
+# CLASSES by trace_counted into JK ($TMP/MPM-keepalive.json, kept as
+# apache_MPM_keepalive); then the load is checked and stopped
+# (think_check). Returns 1 if there is no report.
+KEEPALIVE_CONNS=20
+KEEPALIVE_THINK_MS=100
+apache_keepalive() {
+	local mpm=$1 conf=$2 dir=$TMP/$1-keepalive port server= client= rc=0
+	local all
+	local -a cpus
+	shift 2
+	all=$(cpus_allowed | paste -sd,)
+	mapfile -t cpus < <(cpus_by_idleness)
+	if [ ${#cpus[@]} -ge 2 ]; then
+		server=${cpus[0]}
+		client=${cpus[1]}
+		taskset -p -c "$client" $$ >/dev/null
+	fi
+	port=$(free_port)
+	if start_apache "$mpm" "$dir" "$port" "$conf" "$server"; then
+		think_load "$dir" "$port" "$KEEPALIVE_CONNS" "$KEEPALIVE_THINK_MS" "$client"
+		sleep 1.5
+		JK=$TMP/$mpm-keepalive.json
+		trace_counted "$mpm-keepalive" "$JK" "$APACHE_PID" -d 4 -f --children "$@" -p "$APACHE_PID" || rc=1
+		think_check "$mpm-keepalive" "$dir" "$KEEPALIVE_CONNS" "$KEEPALIVE_THINK_MS"
+		[ $rc -eq 0 ] && keep "apache_${mpm}_keepalive" "$JK"
+	else
+		rc=1
+	fi
+	taskset -p -c "$all" $$ >/dev/null
+	return $rc
 }

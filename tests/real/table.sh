@@ -5,7 +5,9 @@
 # window, the blocking share, EAGAIN returns (and on which syscalls), the
 # syscalls with the most blocked time in whole calls (share of it), the
 # recommendation with the default classes and, for Apache worker/event,
-# with the classes that fit Apache, and the load the client reached.
+# with the classes that fit Apache (event: under ab; worker and event:
+# under the bounded keep-alive load, on one CPU), and the load the client
+# reached.
 set -u
 DIR=${1:?usage: table.sh DIR}
 cd "$DIR" || exit 1
@@ -20,6 +22,9 @@ for name in nginx apache_prefork apache_worker apache_event redis postgres; do
 	classes=
 	if [ -f "${name}_classes.json" ]; then
 		classes=$(jq -r '"; with Apache classes: \(.sizing.recommended_threads) (\(.sizing.wait_compute_ratio * 100 | round / 100))"' "${name}_classes.json")
+	fi
+	if [ -f "${name}_keepalive.json" ]; then
+		classes+=$(jq -r '"; keep-alive clients, \(.sizing.cores) CPU, Apache classes: \(.sizing.recommended_threads) (\(.sizing.wait_compute_ratio * 100 | round / 100))"' "${name}_keepalive.json")
 	fi
 	jq -r --arg name "$name" --arg rate "$(rate "$name")" --arg classes "$classes" '
 		def pct(a; b): if b > 0 then (a * 1000 / b | round / 10) else 0 end;

@@ -79,15 +79,24 @@ if [ "$(jq length <<<"$BACKENDS")" -ne 8 ]; then
 fi
 pass pg-eight-backends
 
-# Short sessions, one after the other, until the trace ends: those whose
-# backend is forked after the attach and exits before the end must be
-# reported as having come and gone.
-(for i in $(seq 60); do
+# Short sessions, one after the other, from the tracer's attach until the
+# trace ends: those whose backend is forked after the attach and exits
+# before the end must be reported as having come and gone. Not before the
+# attach: a backend that --children finds at start-up and that exits
+# before the baseline makes blockscope fail ("exited before tracing
+# began"), a start-up race reported to the lead, not what this checks.
+J=$TMP/postgres.json
+(for _ in $(seq 500); do
+	for p in $(pgrep -f -- "-o $J"); do
+		tracer_attached "$p" && break 2
+	done
+	sleep 0.02
+done
+for i in $(seq 60); do
 	[ -e "$D/trace-done" ] && break
 	client 10 psql -Atq -c 'select pg_sleep(0.2)' postgres
 done) >"$D/psql.out" 2>&1 &
 PSQL=$!
-J=$TMP/postgres.json
 trace postgres "$J" -d 4 -f --children -p "$PM"
 TRACED=$?
 touch "$D/trace-done"
@@ -107,21 +116,26 @@ jq_true pg-process-per-connection "$J" "targets: $(jq -c '[.targets[] | {pid, th
 jq_true pg-session-forked-during-trace-followed "$J" \
 	"no target came and went with parent $PM: $(jq -c '[.targets[] | select(.came) | {pid, parent, went, calls}]' "$J")" \
 	'any(.targets[]; .came and .went and .parent == $m and .calls > 0)' "${A[@]}"
-jq_true pg-postmaster-select "$J" "the postmaster blocked in: $(jq -c --argjson m "$PM" "$JQ_LIB"'threads_of($m)[0] | blocked_names' "$J")" \
-	'threads_of($m)[0] | (blocked_names - ["pselect6", "select", "epoll_wait"]) == [] and .blocked_ns > 0' "${A[@]}"
+# The postmaster waits in its server loop; forking a backend (clone) can
+# block too, rarely and briefly (1 of 13 clones, 0.9 ms, in one run).
+jq_true pg-postmaster-select "$J" "the postmaster blocked in: $(jq -c --argjson m "$PM" "$JQ_LIB"'threads_of($m)[0] | [.syscalls[] | select(.blocked_ns > 0) | {name, blocking, blocked_ns}]' "$J")" \
+	'threads_of($m)[0] | (blocked_names - ["pselect6", "select", "epoll_wait", "clone", "clone3"]) == []
+	 and .blocked_ns > 0 and (sc("pselect6").blocked_ns + sc("select").blocked_ns + sc("epoll_wait").blocked_ns) >= 0.99 * .blocked_ns' "${A[@]}"
 # The client socket: recvfrom never blocks, meets EAGAIN, then epoll_wait.
 jq_true pg-recv-nonblocking-eagain "$J" \
 	"recvfrom/epoll_wait in the backends: $(jq -c "${A[@]}" "$JQ_LIB$BK"' | {recvfrom: {calls: sum_sc(.; "recvfrom"; "calls"), blocking: sum_sc(.; "recvfrom"; "blocking"), eagain: sum_sc(.; "recvfrom"; "eagain")}, epoll_wait: {calls: sum_sc(.; "epoll_wait"; "calls"), blocking: sum_sc(.; "epoll_wait"; "blocking")}}' "$J")" \
 	"$BK | all(.[]; sc(\"recvfrom\").calls > 50 and sc(\"recvfrom\").blocking == 0 and sc(\"recvfrom\").eagain > 0
 		and sc(\"epoll_wait\").blocking > 0 and sc(\"epoll_wait\").calls >= 0.9 * sc(\"recvfrom\").eagain)" "${A[@]}"
-# The disk: the WAL flush at commit blocks; reads of data pages do not.
+# The disk: the WAL flush at commit blocks; reads of data pages do not
+# (10% at most, or one: at 1,300 tps a window may hold 5 preads, once with
+# one that blocked, or none at all: the data is in shared buffers).
 jq_true pg-commit-flush-blocks "$J" \
 	"fdatasync/fsync in the backends: $(jq -c "${A[@]}" "$JQ_LIB$BK"' | . as $k | ["fdatasync", "fsync"] | map({(.): {calls: sum_sc($k; .; "calls"), blocking: sum_sc($k; .; "blocking")}}) | add' "$J")" \
 	"$BK as \$k | (sum_sc(\$k; \"fdatasync\"; \"calls\") + sum_sc(\$k; \"fsync\"; \"calls\")) as \$c
 	 | \$c > 20 and (sum_sc(\$k; \"fdatasync\"; \"blocking\") + sum_sc(\$k; \"fsync\"; \"blocking\")) >= 0.9 * \$c" "${A[@]}"
 jq_true pg-data-reads-cached "$J" \
 	"pread64 in the backends: $(jq -c "${A[@]}" "$JQ_LIB$BK"' | {calls: sum_sc(.; "pread64"; "calls"), blocking: sum_sc(.; "pread64"; "blocking")}' "$J")" \
-	"$BK as \$k | sum_sc(\$k; \"pread64\"; \"calls\") > 0 and sum_sc(\$k; \"pread64\"; \"blocking\") <= 0.1 * sum_sc(\$k; \"pread64\"; \"calls\")" "${A[@]}"
+	"$BK as \$k | sum_sc(\$k; \"pread64\"; \"blocking\") <= ([1, 0.1 * sum_sc(\$k; \"pread64\"; \"calls\")] | max)" "${A[@]}"
 # Backends wait for each other: LWLocks (semaphores, futex).
 jq_true pg-lwlock-waits "$J" \
 	"futex in the backends: $(jq -c "${A[@]}" "$JQ_LIB$BK"' | {calls: sum_sc(.; "futex"; "calls"), blocking: sum_sc(.; "futex"; "blocking")}' "$J")" \
