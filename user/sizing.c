@@ -43,7 +43,7 @@ void sizing_compute(struct sizing *s, const struct time_split *split, double cor
 	if (s->recommended < 1)
 		s->recommended = 1;
 	s->cpus_saturated = (double)split->runq_ns > SIZING_MAX_RUNQ_SHARE * ct;
-	s->lock_contention = split->sync_ns > split->wait_ns;
+	s->lock_contention = split->sync_ns > split->wait_ns && split->sync_ns >= SIZING_MIN_SYNC_NS;
 	/*
 	 * Two degrees (make sweep, docs/sweep.md): a run-queue of tens of % of
 	 * CT is threads colliding for busy CPUs, and the knee of throughput

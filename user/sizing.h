@@ -12,8 +12,10 @@
 #define GROUP_NAME_LEN BLOCKSCOPE_COMM_LEN
 /* Below this much on-CPU time the ratio WT/CT is mostly noise. */
 #define SIZING_MIN_COMPUTE_NS (10ull * 1000 * 1000)
-/* Run-queue wait above this share of CT means the CPUs are saturated. */
+/* Run-queue wait above this share of CT: the CPUs are contended (above 1: saturated). */
 #define SIZING_MAX_RUNQ_SHARE 0.10
+/* Below this much futex wait, "more than for I/O" says nothing (an event loop has WT = 0). */
+#define SIZING_MIN_SYNC_NS (1ull * 1000 * 1000)
 
 /* Where the time of a set of threads went, by what it means for sizing. */
 struct time_split {

@@ -49,6 +49,13 @@ static void warnings(void **state)
 	sizing_compute(&s, &split, 2, 1.0);
 	assert_int_equal(s.nwarnings, 1);
 	assert_non_null(strstr(s.warnings[0], "lock contention"));
+	/* Microseconds of futex against no I/O wait at all is no contention. */
+	split.wait_ns = 0;
+	split.sync_ns = MS / 100;
+	sizing_compute(&s, &split, 2, 1.0);
+	assert_false(s.lock_contention);
+	assert_int_equal(s.nwarnings, 0);
+	split.wait_ns = 1000 * MS;
 	split.sync_ns = 0;
 	split.compute_ns = 2 * MS;
 	sizing_compute(&s, &split, 2, 1.0);
