@@ -73,25 +73,32 @@ held() {
 	fi
 }
 
+# swap_owner BS P1 P2: with blockscope BS attached, end P1, put an
+# unrelated process on its PID, end P2 a second later, and wait for BS;
+# sets REUSED (yes if the PID was taken) and RC (BS's exit status).
+swap_owner() {
+	local bs=$1 p1=$2 p2=$3
+	wait_attached "$bs"
+	kill "$p1"
+	wait "$p1" 2>/dev/null
+	REUSED=no
+	reuse "$p1" 8 && REUSED=yes
+	sleep 1
+	kill "$p2"
+	wait "$p2" 2>/dev/null
+	wait "$bs"
+	RC=$?
+}
+
 # 1. -p P1,P2: P1 exits, its PID is reused, P2 lives on, then exits.
 spawn sleep 60
 p1=${CHILD_PIDS[-1]}
 spawn sleep 60
 p2=${CHILD_PIDS[-1]}
 "$BLOCKSCOPE" -d 40 -j -o "$TMP/pids.json" -p "$p1,$p2" 2>"$TMP/pids.err" &
-bs=$!
-wait_attached $bs
-kill "$p1"
-wait "$p1" 2>/dev/null
-reused=no
-reuse "$p1" 8 && reused=yes
-sleep 1
-kill "$p2"
-wait "$p2" 2>/dev/null
-wait $bs
-rc=$?
-check pids_reused "at_pid could not take PID $p1" -- [ $reused = yes ]
-held pids_trace_not_held $rc "$p1"
+swap_owner $! "$p1" "$p2"
+check pids_reused "at_pid could not take PID $p1" -- [ $REUSED = yes ]
+held pids_trace_not_held $RC "$p1"
 jqs_check pids_first_owner_traced "$TMP/pids.json" \
 	".[0] | .stop_reason == \"every target exited\" and
 	 any(.targets[]; .pid == $p1 and .went and .threads == 1 and .comm == \"sleep\") and
@@ -110,15 +117,15 @@ wait_attached $bs
 kill "$p1"
 wait "$p1" 2>/dev/null
 sleep 1.3
-reused=no
-reuse "$p1" 8 && reused=yes
+REUSED=no
+reuse "$p1" 8 && REUSED=yes
 sleep 1
 kill "$p2"
 wait "$p2" 2>/dev/null
 wait $bs
-rc=$?
-check interval_reused "at_pid could not take PID $p1" -- [ $reused = yes ]
-held interval_trace_not_held $rc "$p1"
+RC=$?
+check interval_reused "at_pid could not take PID $p1" -- [ $REUSED = yes ]
+held interval_trace_not_held $RC "$p1"
 jqs_check interval_first_owner_traced "$TMP/interval.jsonl" \
 	"length >= 4 and (.[-1].stop_reason == \"every target exited\") and
 	 any(.[].targets[]; .pid == $p1 and .went)"
@@ -139,12 +146,12 @@ echo go >"$TMP/gate.follow"
 wait_file "$TMP/follow.pid"
 c=$(cat "$TMP/follow.pid")
 kill "$c"
-reused=no
-reuse "$c" 8 && reused=yes
+REUSED=no
+reuse "$c" 8 && REUSED=yes
 wait $bs
-rc=$?
-check follow_reused "at_pid could not take PID $c" -- [ $reused = yes ]
-held follow_trace_not_held $rc "$c"
+RC=$?
+check follow_reused "at_pid could not take PID $c" -- [ $REUSED = yes ]
+held follow_trace_not_held $RC "$c"
 jqs_check follow_first_owner_traced "$TMP/follow.json" \
 	".[0] | .stop_reason == \"every target exited\" and
 	 any(.targets[]; .pid == $c and .came and .went and .parent == $parent) and
@@ -166,12 +173,12 @@ done
 bs=$!
 wait_attached $bs
 kill "$c"
-reused=no
-reuse "$c" 8 && reused=yes
+REUSED=no
+reuse "$c" 8 && REUSED=yes
 wait $bs
-rc=$?
-check children_reused "at_pid could not take PID $c" -- [ $reused = yes ]
-held children_trace_not_held $rc "$c"
+RC=$?
+check children_reused "at_pid could not take PID $c" -- [ $REUSED = yes ]
+held children_trace_not_held $RC "$c"
 jqs_check children_first_owner_traced "$TMP/children.json" \
 	".[0] | .stop_reason == \"every target exited\" and
 	 any(.targets[]; .pid == $c and (.came | not) and .went and .comm == \"sleep\") and
@@ -192,19 +199,9 @@ for p in $p1 $p2; do
 	done
 done
 "$BLOCKSCOPE" -d 40 -j -o "$TMP/name.json" -n "$name" 2>"$TMP/name.err" &
-bs=$!
-wait_attached $bs
-kill "$p1"
-wait "$p1" 2>/dev/null
-reused=no
-reuse "$p1" 8 && reused=yes
-sleep 1
-kill "$p2"
-wait "$p2" 2>/dev/null
-wait $bs
-rc=$?
-check name_reused "at_pid could not take PID $p1" -- [ $reused = yes ]
-held name_trace_not_held $rc "$p1"
+swap_owner $! "$p1" "$p2"
+check name_reused "at_pid could not take PID $p1" -- [ $REUSED = yes ]
+held name_trace_not_held $RC "$p1"
 jqs_check name_first_owner_traced "$TMP/name.json" \
 	".[0] | .stop_reason == \"every target exited\" and
 	 any(.targets[]; .pid == $p1 and .went and .comm == \"$name\")"
@@ -226,14 +223,14 @@ wait_file "$TMP/related.pid"
 c=$(cat "$TMP/related.pid")
 kill "$c"
 wait $bs
-rc=$?
+RC=$?
 check related_reused "the traced tree's at_pid could not take PID $c: $(cat "$TMP/related.at_pid")" -- \
 	grep -qx "pid=$c" "$TMP/related.at_pid"
 state=$(newcomer_state "$c")
-if [ $rc -eq 0 ] && [ "$state" != running ]; then
+if [ $RC -eq 0 ] && [ "$state" != running ]; then
 	pass related_trace_held
 else
-	fail related_trace_held "blockscope exit $rc; the newcomer at PID $c was $state at its end"
+	fail related_trace_held "blockscope exit $RC; the newcomer at PID $c was $state at its end"
 fi
 jqs_check related_traced "$TMP/related.json" \
 	".[0] | .stop_reason == \"every target exited\" and
