@@ -95,7 +95,7 @@ $(BUILD)/targets/%: targets/%.c targets/common.c $(wildcard targets/*.h) | $(DEP
 
 progs: $(PROG_BINS)
 
-$(BUILD)/tests/progs/%: tests/progs/%.c | $(DEPS_STAMP)
+$(BUILD)/tests/progs/%: tests/progs/%.c $(wildcard tests/progs/*.h) | $(DEPS_STAMP)
 	$(call msg,PROG,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) -O2 -g -fno-omit-frame-pointer $(WARN) -pthread -o $@ $<

@@ -25,6 +25,7 @@
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+#include "go.h"
 
 static long long rounds = 100000;
 static int use_futex;
@@ -36,13 +37,6 @@ static double wait_max = 60;
 static int ping[2], pong[2];
 static _Atomic int word; /* futex mode: 0 = ping's turn, 1 = pong's turn */
 
-static long long now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 static void usage(FILE *f)
 {
@@ -134,32 +128,6 @@ static void *ponger(void *arg)
 	return NULL;
 }
 
-static int wait_for_go(void)
-{
-	long long deadline = now_ns() + (long long)(wait_max * 1e9);
-	sigset_t set;
-
-	printf("READY pid=%d\n", getpid());
-	fflush(stdout);
-	sigemptyset(&set);
-	sigaddset(&set, SIGUSR1);
-	while (now_ns() < deadline) {
-		if (wait_signal) {
-			struct timespec slice = { 0, 100000000 };
-
-			if (sigtimedwait(&set, NULL, &slice) == SIGUSR1)
-				return 0;
-		} else {
-			struct timespec tick = { 0, 1000000 };
-
-			if (access(wait_file, F_OK) == 0)
-				return 0;
-			nanosleep(&tick, NULL);
-		}
-	}
-	fprintf(stderr, "pingpong: no go within %.0f s\n", wait_max);
-	return -1;
-}
 
 static void parse(int argc, char **argv)
 {
@@ -225,7 +193,7 @@ int main(int argc, char **argv)
 	/* The thread exists before the go, so a tracer attached by PID sees it. */
 	if (pthread_create(&other, NULL, ponger, NULL))
 		die("pingpong: pthread_create");
-	if ((wait_signal || wait_file) && wait_for_go()) {
+	if ((wait_signal || wait_file) && wait_for_go("pingpong", wait_signal, wait_file, wait_max)) {
 		/* release the ponger so the process can end */
 		exit(3);
 	}

@@ -34,6 +34,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "go.h"
 
 enum mode { MODE_GETPPID, MODE_READ, MODE_READSEEK, MODE_RATE };
 
@@ -56,13 +57,6 @@ struct worker {
 	long long cpu_ns; /* the thread's CPU time in its loop, user + system */
 };
 
-static long long now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 /* Unlike wall time, this leaves out time spent waiting for a CPU held by
  * another process, which makes it the steadier figure on a busy machine. */
@@ -97,34 +91,6 @@ static void usage(FILE *f)
 		"  --help            show this help\n");
 }
 
-/* Waits for SIGUSR1 (blocked since main) or for the file; bounded. */
-static int wait_for_go(void)
-{
-	long long deadline = now_ns() + (long long)(wait_max * 1e9);
-	sigset_t set;
-
-	printf("READY pid=%d\n", getpid());
-	fflush(stdout);
-	sigemptyset(&set);
-	sigaddset(&set, SIGUSR1);
-	while (now_ns() < deadline) {
-		if (wait_signal) {
-			struct timespec slice = { 0, 100000000 };
-
-			/* EINTR too: a ptrace attach (strace -p) interrupts the wait. */
-			if (sigtimedwait(&set, NULL, &slice) == SIGUSR1)
-				return 0;
-		} else {
-			struct timespec tick = { 0, 1000000 };
-
-			if (access(wait_file, F_OK) == 0)
-				return 0;
-			nanosleep(&tick, NULL);
-		}
-	}
-	fprintf(stderr, "storm: no go within %.0f s\n", wait_max);
-	return -1;
-}
 
 static void one_call(void)
 {
@@ -299,7 +265,7 @@ int main(int argc, char **argv)
 	if (!w)
 		return 1;
 	if (nthreads == 1) {
-		if ((wait_signal || wait_file) && wait_for_go())
+		if ((wait_signal || wait_file) && wait_for_go("storm", wait_signal, wait_file, wait_max))
 			return 3;
 		run(&w[0]);
 	} else {
@@ -309,7 +275,7 @@ int main(int argc, char **argv)
 				fprintf(stderr, "storm: cannot create thread %d\n", i);
 				return 1;
 			}
-		if ((wait_signal || wait_file) && wait_for_go())
+		if ((wait_signal || wait_file) && wait_for_go("storm", wait_signal, wait_file, wait_max))
 			_exit(3); /* the threads wait at the barrier forever */
 		pthread_barrier_wait(&start_line);
 		for (i = 0; i < nthreads; i++)
