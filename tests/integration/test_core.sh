@@ -129,10 +129,12 @@ jq_check dd_reads_nonblocking "$TMP/dd.json" \
 #     records. storm is attached by PID before its loop starts, so the
 #     window holds its 100000 1-byte reads of /dev/zero and nothing of its
 #     start-up (whose library reads vary from run to run).
-storm_traced() { # OUT MODE FLAGS...: 100000 storm loops under blockscope with FLAGS
-	local out=$1 mode=$2 spid bs
+storm_traced() { # OUT "STORM ARGS" FLAGS...: a storm under blockscope with FLAGS, from its go
+	local out=$1 spid bs
+	local -a args
+	read -r -a args <<<"$2"
 	shift 2
-	"$PROGS/storm" --mode "$mode" --calls 100000 --wait-signal >"$out.storm" 2>/dev/null &
+	"$PROGS/storm" "${args[@]}" --wait-signal >"$out.storm" 2>/dev/null &
 	spid=$!
 	CHILD_PIDS+=("$spid")
 	wait_ready "$out.storm"
@@ -142,8 +144,8 @@ storm_traced() { # OUT MODE FLAGS...: 100000 storm loops under blockscope with F
 	kill -USR1 "$spid"
 	wait "$bs"
 }
-storm_traced "$TMP/rd-agg.json" read
-storm_traced "$TMP/rd-stream.json" read --stream-all
+storm_traced "$TMP/rd-agg.json" "--mode read --calls 100000"
+storm_traced "$TMP/rd-stream.json" "--mode read --calls 100000" --stream-all
 same=$(jq -n --slurpfile a "$TMP/rd-agg.json" --slurpfile s "$TMP/rd-stream.json" '
 	def pick: [.syscalls[] | select(.name=="read") | {calls, blocking, nonblocking, eagain, errors}];
 	($a[0] | pick) == ($s[0] | pick) and ($a[0] | pick) == [{calls: 100000, blocking: 0,
@@ -155,7 +157,7 @@ jq_check stream_all_sends_each_call "$TMP/rd-stream.json" '.events.received >= 1
 jq_check kernel_counts_histogram "$TMP/rd-agg.json" \
 	'.syscalls[] | select(.name=="read") | (.hist_log2_us | add) == 100000 and .total_ns > 0 and .max_ns > 0'
 # read (0) and lseek (8) share a set of slots: in turn, they must not evict each other.
-storm_traced "$TMP/rs-agg.json" readseek
+storm_traced "$TMP/rs-agg.json" "--mode readseek --calls 100000"
 jq_check kernel_slots_two_way "$TMP/rs-agg.json" \
 	'([.syscalls[] | select(.name=="read" or .name=="lseek") | .calls] == [100000, 100000]) and .events.received < 100'
 
@@ -163,16 +165,8 @@ jq_check kernel_slots_two_way "$TMP/rs-agg.json" \
 #     (the snapshot reads its running totals) and add up exactly to what the
 #     program made: storm paces getppid() with sleeps, so the thread never
 #     dies or changes syscall mid-run.
-"$PROGS/storm" --mode rate --rate 4000 --seconds 2 --wait-signal >"$TMP/storm.out" 2>/dev/null &
-spid=$!
-CHILD_PIDS+=("$spid")
-wait_ready "$TMP/storm.out"
-"$BLOCKSCOPE" -j -i 0.5 -p "$spid" -o "$TMP/agg-int.json" 2>"$TMP/agg-int.err" &
-bs=$!
-wait_attached "$bs"
-kill -USR1 "$spid"
-wait "$bs"
-made=$(sed -n 's/.* calls=\([0-9]*\) .*/\1/p' "$TMP/storm.out")
+storm_traced "$TMP/agg-int.json" "--mode rate --rate 4000 --seconds 2" -i 0.5
+made=$(sed -n 's/.* calls=\([0-9]*\) .*/\1/p' "$TMP/agg-int.json.storm")
 seen=$(jq -s '[.[] | .syscalls[] | select(.name=="getppid") | .calls] | add' "$TMP/agg-int.json")
 busy=$(jq -s '[.[] | .syscalls[] | select(.name=="getppid") | .calls] | map(select(. > 0)) | length' "$TMP/agg-int.json")
 check kernel_counts_add_up_over_intervals "storm made $made getppid calls, intervals saw $seen" -- \

@@ -12,8 +12,10 @@ AT_PID=$PROGS/at_pid
 
 # reuse PID SECONDS: once PID is free (reaped), an unrelated process takes it
 # for SECONDS. It names itself "pidreuse"; 2 threads and a child, all busy.
+# Sets REUSED to yes once the PID is taken, no if it never was.
 reuse() {
 	local pid=$1
+	REUSED=no
 	for _ in $(seq 100); do
 		[ -e "/proc/$pid" ] || break
 		sleep 0.05
@@ -21,7 +23,7 @@ reuse() {
 	"$AT_PID" "$pid" "$2" >"$TMP/at_pid.$pid" 2>&1 &
 	CHILD_PIDS+=($!)
 	for _ in $(seq 50); do
-		[ "$(cat "/proc/$pid/comm" 2>/dev/null)" = pidreuse ] && return 0
+		[ "$(cat "/proc/$pid/comm" 2>/dev/null)" = pidreuse ] && { REUSED=yes; return 0; }
 		sleep 0.05
 	done
 	echo "  PID $pid was not reused: $(cat "$TMP/at_pid.$pid")"
@@ -81,8 +83,7 @@ swap_owner() {
 	wait_attached "$bs"
 	kill "$p1"
 	wait "$p1" 2>/dev/null
-	REUSED=no
-	reuse "$p1" 8 && REUSED=yes
+	reuse "$p1" 8
 	sleep 1
 	kill "$p2"
 	wait "$p2" 2>/dev/null
@@ -117,8 +118,7 @@ wait_attached $bs
 kill "$p1"
 wait "$p1" 2>/dev/null
 sleep 1.3
-REUSED=no
-reuse "$p1" 8 && REUSED=yes
+reuse "$p1" 8
 sleep 1
 kill "$p2"
 wait "$p2" 2>/dev/null
@@ -146,8 +146,7 @@ echo go >"$TMP/gate.follow"
 wait_file "$TMP/follow.pid"
 c=$(cat "$TMP/follow.pid")
 kill "$c"
-REUSED=no
-reuse "$c" 8 && REUSED=yes
+reuse "$c" 8
 wait $bs
 RC=$?
 check follow_reused "at_pid could not take PID $c" -- [ $REUSED = yes ]
@@ -173,8 +172,7 @@ done
 bs=$!
 wait_attached $bs
 kill "$c"
-REUSED=no
-reuse "$c" 8 && REUSED=yes
+reuse "$c" 8
 wait $bs
 RC=$?
 check children_reused "at_pid could not take PID $c" -- [ $REUSED = yes ]
