@@ -60,14 +60,19 @@ start_target() {
 # tracepoints attached (8 BPF links among its fds), then a little more for
 # its signal handlers; a fixed sleep is too short on a busy machine.
 wait_attached() {
-	local i n
+	local i
 	for ((i = 0; i < 300; i++)); do
 		kill -0 "$1" 2>/dev/null || return 1
-		n=$(ls -l "/proc/$1/fd" 2>/dev/null | grep -c 'anon_inode:bpf_link')
-		[ "$n" -ge 8 ] && { sleep 0.3; return 0; }
+		tracer_attached "$1" && { sleep 0.3; return 0; }
 		sleep 0.1
 	done
 	return 1
+}
+
+# tracer_attached PID: blockscope PID holds its 8 tracepoint links (its
+# window opens right after, with the baseline).
+tracer_attached() {
+	[ "$(ls -l "/proc/$1/fd" 2>/dev/null | grep -c 'anon_inode:bpf_link')" -ge 8 ]
 }
 
 # wait_ready FILE: wait (at most 30 s) for a "READY" line in FILE.

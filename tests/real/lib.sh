@@ -426,12 +426,6 @@ sched_delta() {
 	     END { printf "%.0f %.0f %.0f\n", o, r, t1 - t0 }' "$1" "$2"
 }
 
-# tracer_attached PID: blockscope PID holds its 8 tracepoint links (its
-# window opens right after, with the baseline).
-tracer_attached() {
-	[ "$(grep -l '^link_type:' /proc/"$1"/fdinfo/* 2>/dev/null | wc -l)" -ge 8 ]
-}
-
 # trace_counted NAME OUT PID BLOCKSCOPE-ARGS...: trace (above), with the
 # kernel's own account of PID and its descendants read from the moment
 # blockscope has attached (not before: loading its programs takes CPU time
