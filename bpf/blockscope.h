@@ -28,6 +28,13 @@ enum call_flags {
 	CALL_BEGAN_BEFORE = 1 << 0, /* entered before tracing started */
 	CALL_IN_PROGRESS = 1 << 1,  /* still inside the call when tracing stopped */
 	CALL_NO_RETURN = 1 << 2,    /* the thread died inside it (exit, exit_group) */
+	/*
+	 * Not timed at entry (--time-sample): never switched out, so its
+	 * duration is unknown (0 here); counts and return are exact.
+	 */
+	CALL_UNTIMED = 1 << 3,
+	/* Not timed at entry, but it switched out: timed from its first switch-out. */
+	CALL_TIMED_FROM_SWITCH = 1 << 4,
 };
 
 /* struct thread_record.flags */
@@ -189,6 +196,7 @@ struct agg_counts {
 	__u64 calls; /* 0: the slot is empty */
 	__u64 eagain;
 	__u64 errors;
+	__u64 timed; /* calls timed (--time-sample): total, max and hist are theirs */
 	__u64 total_ns;
 	__u64 runq_ns;
 	__u64 max_ns;

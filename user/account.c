@@ -221,12 +221,19 @@ static void add_complete(struct account *a, struct thread_stats *t, const struct
 		s->eagain++;
 	else if (is_error_return(c->ret))
 		s->errors++;
-	s->total_ns += c->duration_ns;
 	s->blocked_ns += c->blocked_ns;
 	s->runq_ns += c->runq_ns;
-	if (c->duration_ns > s->max_ns)
-		s->max_ns = c->duration_ns;
-	s->hist[hist_slot(c->duration_ns)]++;
+	if (!(c->hdr.flags & CALL_UNTIMED)) {
+		s->timed_calls++;
+		if (!blocking) {
+			s->nonblocking_timed_calls++;
+			s->nonblocking_timed_ns += c->duration_ns;
+		}
+		s->total_ns += c->duration_ns;
+		if (c->duration_ns > s->max_ns)
+			s->max_ns = c->duration_ns;
+		s->hist[hist_slot(c->duration_ns)]++;
+	}
 
 	ts = thread_syscall_of(t, c->nr);
 	ts->calls++;
@@ -254,10 +261,26 @@ static void add_complete(struct account *a, struct thread_stats *t, const struct
 	}
 }
 
+uint64_t syscall_time_ns(const struct syscall_stats *s)
+{
+	uint64_t untimed = s->calls > s->timed_calls ? s->calls - s->timed_calls : 0;
+
+	if (!untimed || !s->nonblocking_timed_calls)
+		return s->total_ns;
+	return s->total_ns + (uint64_t)((double)untimed * (double)s->nonblocking_timed_ns /
+					(double)s->nonblocking_timed_calls);
+}
+
+bool syscall_time_estimated(const struct syscall_stats *s)
+{
+	return s->calls > s->timed_calls;
+}
+
 /* Adds the parts of an interrupted call into the call that completes it. */
 static void merge_calls(struct call_record *into, const struct call_record *from)
 {
 	into->nr = from->nr;
+	into->hdr.flags |= from->hdr.flags & CALL_UNTIMED;
 	into->enter_ns = from->enter_ns;
 	into->duration_ns += from->duration_ns;
 	into->blocked_ns += from->blocked_ns;
@@ -288,6 +311,8 @@ static void add_aggregated(struct account *a, struct thread_stats *t, const stru
 	struct thread_syscall *ts;
 	uint64_t calls = less(now->calls, taken ? taken->calls : 0);
 	uint64_t eagain = less(now->eagain, taken ? taken->eagain : 0);
+	uint64_t timed = less(now->timed, taken ? taken->timed : 0);
+	uint64_t timed_ns = less(now->total_ns, taken ? taken->total_ns : 0);
 	int i;
 
 	if (!calls)
@@ -297,7 +322,10 @@ static void add_aggregated(struct account *a, struct thread_stats *t, const stru
 	s->nonblocking += calls;
 	s->eagain += eagain;
 	s->errors += less(now->errors, taken ? taken->errors : 0);
-	s->total_ns += less(now->total_ns, taken ? taken->total_ns : 0);
+	s->timed_calls += timed;
+	s->nonblocking_timed_calls += timed;
+	s->nonblocking_timed_ns += timed_ns;
+	s->total_ns += timed_ns;
 	s->runq_ns += less(now->runq_ns, taken ? taken->runq_ns : 0);
 	if (now->max_ns > s->max_ns)
 		s->max_ns = now->max_ns;

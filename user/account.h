@@ -21,6 +21,14 @@ struct syscall_stats {
 	uint64_t eagain;
 	uint64_t errors;
 	uint64_t restarts; /* times a signal interrupted and restarted it */
+	/*
+	 * Calls whose duration was measured (--time-sample): total_ns, max_ns
+	 * and hist are theirs. Untimed calls never blocked; syscall_time_ns()
+	 * adds them at the mean of the timed non-blocking ones.
+	 */
+	uint64_t timed_calls;
+	uint64_t nonblocking_timed_calls;
+	uint64_t nonblocking_timed_ns;
 	uint64_t total_ns;
 	uint64_t blocked_ns;
 	uint64_t runq_ns;
@@ -170,6 +178,11 @@ struct account {
 	uint64_t lost; /* records the kernel could not deliver */
 	uint64_t storage_misses;
 };
+
+/* Time in a syscall's complete calls: measured, plus an estimate for the untimed. */
+uint64_t syscall_time_ns(const struct syscall_stats *s);
+/* Whether syscall_time_ns() holds an estimate. */
+bool syscall_time_estimated(const struct syscall_stats *s);
 
 int account_init(struct account *a, const struct class_overrides *ov);
 void account_free(struct account *a);

@@ -69,6 +69,7 @@ int tracer_open(struct tracer *t, const struct tracer_config *cfg, record_fn fn,
 	t->skel->rodata->emit_sched_events = cfg->sched_events;
 	t->skel->rodata->collect_stacks = cfg->stacks;
 	t->skel->rodata->aggregate_nonblocking = !cfg->stream_all;
+	t->skel->rodata->time_sample_mask = cfg->time_sample ? cfg->time_sample - 1 : 0;
 	/* A stack map reserves its memory up front: keep it tiny unless used. */
 	if (!cfg->stacks)
 		bpf_map__set_max_entries(t->skel->maps.stacks, 1);

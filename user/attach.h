@@ -38,6 +38,7 @@ struct tracer_config {
 	bool sched_events; /* --timeline: a record per switch and wakeup */
 	unsigned stacks;   /* --stacks: 1 user stacks, 2 also kernel stacks */
 	bool stream_all;   /* no counting of non-blocking calls in the kernel */
+	unsigned time_sample; /* one in K calls timed, a power of 2; 0 or 1: every call */
 };
 
 int tracer_open(struct tracer *t, const struct tracer_config *cfg, record_fn fn, void *ctx,

@@ -329,6 +329,7 @@ int main(int argc, char **argv)
 	cfg.verbose = o.verbose;
 	cfg.ring_kb = o.ring_kb;
 	cfg.stream_all = o.stream_all;
+	cfg.time_sample = o.time_sample;
 	why_setup(&sites, &o, &acct, &cfg);
 	if (tracer_open(&tracer, &cfg, consume_record, &acct, err, sizeof(err))) {
 		error_line("%s", err);

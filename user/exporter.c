@@ -214,7 +214,7 @@ int exporter_update(struct exporter *e, const struct account *a, uint64_t events
 	int nr, g;
 
 	for (nr = 0; nr < SYSCALL_OTHER; nr++)
-		e->syscall_ns[nr] += a->syscalls[nr].total_ns + a->syscalls[nr].partial_ns;
+		e->syscall_ns[nr] += syscall_time_ns(&a->syscalls[nr]) + a->syscalls[nr].partial_ns;
 	choose_labels(e);
 	for (g = 0; g <= EXPORTER_MAX_GROUPS; g++)
 		memset(&e->groups[g].ring[slot], 0, sizeof(struct time_split));

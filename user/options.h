@@ -22,6 +22,7 @@ struct options {
 	bool follow;
 	unsigned ring_kb; /* ring buffer size; 0: the default */
 	bool stream_all; /* every call to user space, none counted in the kernel */
+	unsigned time_sample; /* --time-sample: one in K calls timed; 1: every call */
 	bool top; /* live view */
 	bool stacks;	      /* --stacks: call sites of blocking calls */
 	bool kernel_stacks;   /* and their kernel stacks */

@@ -23,7 +23,7 @@ static const struct account *sort_account;
 
 static uint64_t syscall_time(const struct syscall_stats *s)
 {
-	return s->total_ns + s->partial_ns;
+	return syscall_time_ns(s) + s->partial_ns;
 }
 
 static int by_time_desc(const void *x, const void *y)
@@ -91,7 +91,7 @@ static void print_syscalls(FILE *out, const struct report *r)
 	int order[SYSCALL_MAX_NR + 1];
 	size_t n = report_syscall_order(a, order), i;
 	char b1[32], b2[32], b3[32], nb[32];
-	bool any_partial = false;
+	bool any_partial = false, any_estimated = false;
 
 	fprintf(out, "\nSYSCALLS (blocking: the thread switched out voluntarily inside the call)\n");
 	fprintf(out, "%-18s %9s %9s %9s %8s %7s %11s %11s %11s\n", "syscall", "calls", "blocking",
@@ -104,14 +104,28 @@ static void print_syscalls(FILE *out, const struct report *r)
 			any_partial = true;
 		if (!s->calls)
 			continue;
+		b1[0] = '~';
+		format_ns(syscall_time_ns(s), b1 + 1, sizeof(b1) - 1);
+		if (syscall_time_estimated(s))
+			any_estimated = true;
 		fprintf(out, "%-18s %9llu %8.1f%% %9llu %8llu %7llu %11s %11s %11s\n",
 			name_of(order[i], nb, sizeof(nb)), (unsigned long long)s->calls, pct,
 			(unsigned long long)s->nonblocking, (unsigned long long)s->eagain,
-			(unsigned long long)s->errors, format_ns(s->total_ns, b1, sizeof(b1)),
+			(unsigned long long)s->errors, syscall_time_estimated(s) ? b1 : b1 + 1,
 			format_ns(s->blocked_ns, b2, sizeof(b2)), format_ns(s->max_ns, b3, sizeof(b3)));
-		if (r->opts->histogram)
+		if (r->opts->histogram) {
+			if (syscall_time_estimated(s))
+				fprintf(out, "      (the %llu timed calls)\n",
+					(unsigned long long)s->timed_calls);
 			print_histogram(out, s);
+		}
 	}
+	if (any_estimated)
+		fprintf(out,
+			"~ estimated: one in %u calls of a syscall that never blocked in its thread is "
+			"timed (--time-sample); max and histograms are of the timed calls. Counts, "
+			"blocking and blocked time are exact.\n",
+			r->opts->time_sample);
 	if (!any_partial)
 		return;
 	fprintf(out, "\nCALLS CUT BY THE TRACING WINDOW (begun before it or unfinished at its end; "

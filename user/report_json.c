@@ -39,7 +39,10 @@ static json_object *syscall_json(const struct syscall_stats *s, int nr)
 	add_int(o, "eagain", s->eagain);
 	add_int(o, "errors", s->errors);
 	add_int(o, "restarts", s->restarts);
-	add_int(o, "total_ns", s->total_ns);
+	/* With --time-sample, total_ns includes an estimate for the untimed calls. */
+	add_int(o, "total_ns", syscall_time_ns(s));
+	add_int(o, "timed_calls", s->timed_calls);
+	add_int(o, "timed_ns", s->total_ns);
 	add_int(o, "blocked_ns", s->blocked_ns);
 	add_int(o, "runq_ns", s->runq_ns);
 	add_int(o, "max_ns", s->max_ns);
@@ -162,6 +165,8 @@ int report_json(FILE *out, const struct report *r)
 	if (r->interval)
 		add_int(root, "interval", (uint64_t)r->interval);
 	add_str(root, "stop_reason", r->stop_reason);
+	/* One in time_sample calls of never-blocking syscalls timed: see timed_calls. */
+	add_int(root, "time_sample", r->opts->time_sample);
 
 	arr = json_object_new_array();
 	for (i = 0; i < a->nprocesses; i++) {

@@ -154,8 +154,26 @@ check kernel_counts_equal_streamed "aggregated and streamed reports differ: $(jq
 	[ "$same" = true ]
 jq_check kernel_counts_fewer_records "$TMP/rd-agg.json" '.events.received < 100 and .events.kernel_counted_calls >= 100000'
 jq_check stream_all_sends_each_call "$TMP/rd-stream.json" '.events.received >= 100000 and .events.kernel_counted_calls == 0'
-jq_check kernel_counts_histogram "$TMP/rd-agg.json" \
-	'.syscalls[] | select(.name=="read") | (.hist_log2_us | add) == 100000 and .total_ns > 0 and .max_ns > 0'
+# --time-sample 1: every call counted in the kernel is timed too.
+storm_traced "$TMP/rd-timed.json" "--mode read --calls 100000" --time-sample 1
+jq_check kernel_counts_histogram "$TMP/rd-timed.json" \
+	'.time_sample == 1 and (.syscalls[] | select(.name=="read") | .calls == 100000 and
+	 .timed_calls == 100000 and .total_ns == .timed_ns and (.hist_log2_us | add) == 100000 and
+	 .total_ns > 0 and .max_ns > 0)'
+# By default one read in 16 is timed, at random (6250 expected; 6 sigma is
+# 460), and the report's time adds the others at the mean of the timed ones.
+jq_check time_sample_one_in_16 "$TMP/rd-agg.json" \
+	'.time_sample == 16 and (.syscalls[] | select(.name=="read") | .timed_calls >= 5790 and
+	 .timed_calls <= 6710 and (.hist_log2_us | add) == .timed_calls and .timed_ns > 0 and
+	 (.total_ns - .timed_ns * 100000 / .timed_calls | fabs) < 1000)'
+# A syscall that has slept in a thread is timed at every call from then on.
+storm_traced "$TMP/pipe-timed.json" "--mode pipe --calls 20000"
+jq_check time_sample_slept_syscall_always_timed "$TMP/pipe-timed.json" \
+	'[.syscalls[] | select(.name=="read" or .name=="write") | {name, calls, blocking, timed_calls}] |
+	 (.[] | select(.name=="read") | .calls == 20001 and .blocking == 1 and .timed_calls == 20001) and
+	 (.[] | select(.name=="write") | .calls >= 20001 and .timed_calls >= 900 and .timed_calls <= 1600)'
+jq_check stream_all_times_each_call "$TMP/rd-stream.json" \
+	'.time_sample == 1 and (.syscalls[] | select(.name=="read") | .timed_calls == 100000)'
 # read (0) and lseek (8) share a set of slots: in turn, they must not evict each other.
 storm_traced "$TMP/rs-agg.json" "--mode readseek --calls 100000"
 jq_check kernel_slots_two_way "$TMP/rs-agg.json" \

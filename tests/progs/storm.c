@@ -7,6 +7,9 @@
  *   --mode readseek  N pairs of read() and lseek() on /dev/zero: two syscalls
  *                    (0 and 8) that share a set of blockscope's kernel slots
  *   --mode rate      getppid() paced at R calls/s (over all threads) for S s
+ *   --mode pipe      one read() of a pipe that sleeps until a byte comes 20 ms
+ *                    later, then N pairs of 1-byte write() and read() on the
+ *                    pipe, which never sleep: read is a syscall that has slept
  *
  * The timed loop is clocked by the program itself (CLOCK_MONOTONIC, a vDSO
  * call: no syscall of its own), so the start-up of the process and of a
@@ -36,7 +39,7 @@
 #include <unistd.h>
 #include "go.h"
 
-enum mode { MODE_GETPPID, MODE_READ, MODE_READSEEK, MODE_RATE };
+enum mode { MODE_GETPPID, MODE_READ, MODE_READSEEK, MODE_RATE, MODE_PIPE };
 
 static enum mode mode = MODE_GETPPID;
 static long long calls = 1000000;
@@ -80,7 +83,8 @@ static void usage(FILE *f)
 		"Options:\n"
 		"  --mode M          getppid (default), read (1-byte reads of /dev/zero),\n"
 		"                    readseek (read and lseek of /dev/zero, in turn),\n"
-		"                    or rate (getppid paced at --rate for --seconds)\n"
+		"                    rate (getppid paced at --rate for --seconds), or pipe\n"
+		"                    (a read of a pipe that sleeps, then N write+read pairs)\n"
 		"  --calls N         calls per thread in getppid/read mode (default 1000000)\n"
 		"  --rate R          rate mode: R calls/s over all threads\n"
 		"  --seconds S       rate mode: run for S seconds (default 1)\n"
@@ -120,6 +124,46 @@ static void run_count(struct worker *w)
 	w->elapsed_ns = now_ns() - t0;
 	w->cpu_ns = thread_cpu_ns() - c0;
 	w->done = calls;
+}
+
+static void *feed_later(void *arg)
+{
+	usleep(20000);
+	if (write(*(int *)arg, "x", 1) != 1)
+		perror("storm: write pipe");
+	return NULL;
+}
+
+/* A read that sleeps once, then reads of the same syscall that never do. */
+static void run_pipe(struct worker *w)
+{
+	long long i, t0, c0;
+	pthread_t feeder;
+	int fds[2];
+	char c;
+
+	if (pipe(fds) || pthread_create(&feeder, NULL, feed_later, &fds[1])) {
+		perror("storm: pipe");
+		exit(1);
+	}
+	if (read(fds[0], &c, 1) != 1) {
+		perror("storm: read pipe");
+		exit(1);
+	}
+	pthread_join(feeder, NULL);
+	t0 = now_ns();
+	c0 = thread_cpu_ns();
+	for (i = 0; i < calls; i++) {
+		if (write(fds[1], "x", 1) != 1 || read(fds[0], &c, 1) != 1) {
+			perror("storm: pipe");
+			exit(1);
+		}
+	}
+	w->elapsed_ns = now_ns() - t0;
+	w->cpu_ns = thread_cpu_ns() - c0;
+	w->done = calls;
+	close(fds[0]);
+	close(fds[1]);
 }
 
 /*
@@ -168,6 +212,8 @@ static void *run(void *arg)
 		pthread_barrier_wait(&start_line);
 	if (mode == MODE_RATE)
 		run_rate(arg);
+	else if (mode == MODE_PIPE)
+		run_pipe(arg);
 	else
 		run_count(arg);
 	return NULL;
@@ -200,6 +246,8 @@ static void parse(int argc, char **argv)
 				mode = MODE_READSEEK;
 			else if (!strcmp(optarg, "rate"))
 				mode = MODE_RATE;
+			else if (!strcmp(optarg, "pipe"))
+				mode = MODE_PIPE;
 			else {
 				fprintf(stderr, "storm: unknown mode '%s'\n", optarg);
 				exit(2);
@@ -293,7 +341,7 @@ int main(int argc, char **argv)
 	printf("STORM mode=%s threads=%d calls=%lld elapsed_ns=%lld ns_per_call=%.1f "
 	       "cpu_ns_per_call=%.1f rate=%.0f target_rate=%.0f\n",
 	       mode == MODE_READ ? "read" : mode == MODE_READSEEK ? "readseek" :
-	       mode == MODE_RATE ? "rate" : "getppid", nthreads, total,
+	       mode == MODE_RATE ? "rate" : mode == MODE_PIPE ? "pipe" : "getppid", nthreads, total,
 	       elapsed, (double)elapsed * nthreads / (double)total, (double)cpu / (double)total,
 	       (double)total * 1e9 / (double)elapsed, rate);
 	free(w);

@@ -109,6 +109,61 @@ static void aggregated_calls_count(void **state)
 	assert_int_equal(account_record(&a, &r, sizeof(r) - 1), -1);
 }
 
+/*
+ * --time-sample: untimed calls count in full, and their time is estimated at
+ * the mean of the timed non-blocking calls of the syscall, never at that of
+ * blocking ones; max and histogram are of the timed calls only.
+ */
+static void untimed_calls_estimated_from_timed(void **state)
+{
+	/* 1600 calls in a thread's slot, 100 of them timed at 500 ns each. */
+	struct agg_record r = make_agg(43, "read", 0, 1600, 500, 0, AGG_ENDED, 10);
+	/* A streamed retry that read no clock, and a blocking call. */
+	struct call_record untimed = make_call(43, "read", 1, 0, 0, 0);
+	struct call_record blocking = make_call(43, "read", 1, 2000000, 1900000, 1);
+	const struct syscall_stats *s = stats("read");
+
+	(void)state;
+	r.c.timed = 100;
+	r.c.total_ns = 100 * 500;
+	r.c.hist[0] = 100;
+	untimed.hdr.flags = CALL_UNTIMED;
+	account_agg(&a, &r);
+	assert_int_equal(account_record(&a, &untimed, sizeof(untimed)), 0);
+	assert_int_equal(account_record(&a, &blocking, sizeof(blocking)), 0);
+	assert_int_equal(s->calls, 1602);
+	assert_int_equal(s->nonblocking, 1601);
+	assert_int_equal(s->blocking, 1);
+	assert_int_equal(s->timed_calls, 101);
+	assert_int_equal(s->total_ns, 100 * 500 + 2000000);
+	assert_int_equal(s->max_ns, 2000000);
+	assert_int_equal(s->hist[0], 100);
+	assert_true(syscall_time_estimated(s));
+	/* 1501 untimed at 500 ns, not at (50000 + 2000000) / 101. */
+	assert_int_equal(syscall_time_ns(s), 100 * 500 + 2000000 + 1501 * 500);
+	assert_int_equal(a.kernel_counted_calls, 1600);
+}
+
+/* Every call timed, or none of them non-blocking: nothing to estimate. */
+static void nothing_estimated_when_all_timed(void **state)
+{
+	struct agg_record r = make_agg(44, "write", 0, 50, 700, 0, AGG_ENDED, 10);
+	struct call_record untimed = make_call(44, "close", 0, 0, 0, 0);
+	const struct syscall_stats *close_stats = stats("close");
+
+	(void)state;
+	untimed.hdr.flags = CALL_UNTIMED;
+	account_agg(&a, &r);
+	assert_false(syscall_time_estimated(stats("write")));
+	assert_int_equal(syscall_time_ns(stats("write")), 50 * 700);
+	/* The only close was untimed: counted, flagged, and no time made up. */
+	assert_int_equal(account_record(&a, &untimed, sizeof(untimed)), 0);
+	assert_int_equal(close_stats->calls, 1);
+	assert_true(syscall_time_estimated(close_stats));
+	assert_int_equal(syscall_time_ns(close_stats), 0);
+	assert_int_equal(close_stats->hist[0], 0);
+}
+
 /* A running total then the end of the same generation: counted once. */
 static void snapshot_then_end_counts_once(void **state)
 {
@@ -489,6 +544,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(histogram_slots, setup, teardown),
 		cmocka_unit_test_setup_teardown(kernel_and_collector_slots_agree, setup, teardown),
 		cmocka_unit_test_setup_teardown(aggregated_calls_count, setup, teardown),
+		cmocka_unit_test_setup_teardown(untimed_calls_estimated_from_timed, setup, teardown),
+		cmocka_unit_test_setup_teardown(nothing_estimated_when_all_timed, setup, teardown),
 		cmocka_unit_test_setup_teardown(snapshot_then_end_counts_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(end_arriving_after_the_next_snapshot, setup, teardown),
 		cmocka_unit_test_setup_teardown(running_totals_across_intervals, setup, teardown),

@@ -63,6 +63,7 @@ static inline struct agg_record make_agg(uint32_t tid, const char *name, uint32_
 	r.c.slot = (uint32_t)(r.c.nr % (AGG_SLOTS / 2)) * 2;
 	r.c.gen = gen;
 	r.c.calls = calls;
+	r.c.timed = calls; /* tests of --time-sample set fewer */
 	r.c.eagain = eagain;
 	r.c.total_ns = calls * each_ns;
 	r.c.max_ns = each_ns;
