@@ -87,6 +87,7 @@ expect_error negative_pid 2 "invalid PID '-5'" "$BLOCKSCOPE" -p -5
 expect_error zero_cores 2 "invalid core count '0'" "$BLOCKSCOPE" -c 0 -p 1
 expect_error tiny_interval 2 "invalid interval '0.01'" "$BLOCKSCOPE" -i 0.01 -p 1
 expect_error bad_ring 2 "invalid ring size '5'" "$BLOCKSCOPE" --ring-size 5 -p 1
+expect_error bad_time_sample 2 "invalid --time-sample '3'" "$BLOCKSCOPE" --time-sample 3 -p 1
 expect_error pid_and_command 2 "not both" "$BLOCKSCOPE" -p 1 -- true
 expect_error unknown_name 1 "no process named 'no-such-proc'" "$BLOCKSCOPE" -n no-such-proc
 expect_error bad_output 1 "cannot write '/nonexistent/x.json'" "$BLOCKSCOPE" -o /nonexistent/x.json -p 1
