@@ -179,6 +179,25 @@ static int publish_empty(struct exporter *ex, struct serve *srv)
  * word on every thread, then sizing and the report. Misses are counted
  * in the kernel from the start, so each report gets its share of them.
  */
+/* How busy the target's CPUs were since the last call (-1 if unknown); starts the next window. */
+static double window_cpu_busy(struct report *report)
+{
+	uint64_t busy, total;
+	double share = -1;
+
+	if (proc_cpu_jiffies(report->cpu_pid, &busy, &total)) {
+		report->cpu_marked = false;
+		return -1;
+	}
+	if (report->cpu_marked && total > report->cpu_total_mark && busy >= report->cpu_busy_mark)
+		share = (double)(busy - report->cpu_busy_mark) /
+			(double)(total - report->cpu_total_mark);
+	report->cpu_busy_mark = busy;
+	report->cpu_total_mark = total;
+	report->cpu_marked = true;
+	return share > 1 ? 1 : share;
+}
+
 static int write_report(struct tracer *tracer, struct report *report, enum stop_reason why,
 			FILE *out, char *err, size_t errlen)
 {
@@ -207,8 +226,9 @@ static int write_report(struct tracer *tracer, struct report *report, enum stop_
 	report->tgid_before = tgid;
 	report->stop_reason = final ? stop_reason_text(why, stop_signal) : "interval";
 	acct->lost = report->lost;
-	if (sizing_by_group(acct, report->cores, o->utilization, &report->total, &report->groups,
-			    &report->ngroups)) {
+	report->cpu_busy = window_cpu_busy(report);
+	if (sizing_by_group(acct, report->cores, o->utilization, report->cpu_busy, &report->total,
+			    &report->groups, &report->ngroups)) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
@@ -378,6 +398,9 @@ int main(int argc, char **argv)
 	/* The window opens with the baseline, so no thread's is longer than the trace. */
 	t0 = monotonic_ns();
 	why_start(&sites, t0);
+	/* And so does the count of how busy the target's CPUs are. */
+	report.cpu_pid = o.npids ? o.pids[0] : 0;
+	window_cpu_busy(&report);
 	if (tracer_snapshot(&tracer, SNAPSHOT_BASELINE, err, sizeof(err))) {
 		error_line("%s", err);
 		goto out;

@@ -26,6 +26,17 @@ int proc_for_each_named(const char *name, void (*fn)(pid_t pid, void *arg), void
  * cpu.max quota. Fractional when the quota is. 0 if unknown.
  */
 double proc_usable_cpus(pid_t pid);
+
+#define PROC_MAX_CPUS 1024
+/*
+ * Jiffies of the CPUs in use[] (NULL: every CPU) from /proc/stat's text:
+ * *total of all time but guest time, *busy of all but idle and iowait
+ * (steal counts as busy: the CPU was not ours to run on). Returns -1 if no
+ * such CPU line is found.
+ */
+int parse_cpu_jiffies(const char *stat_text, const bool *use, uint64_t *busy, uint64_t *total);
+/* The same for the CPUs that pid may run on (every CPU if pid is 0 or gone). */
+int proc_cpu_jiffies(pid_t pid, uint64_t *busy, uint64_t *total);
 /* Parses the contents of a cgroup v2 cpu.max file; 0 when unlimited. */
 double parse_cpu_max(const char *text);
 /* The CPUs of a cgroup v1 cpu.cfs_quota_us / cpu.cfs_period_us pair; 0 when unlimited. */

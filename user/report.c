@@ -216,6 +216,9 @@ static void print_sizing(FILE *out, const struct report *r)
 	fprintf(out, "\nN = %g CPUs (%s), U = %.2f. WT: blocked in I/O, sleeps and page faults; "
 		     "idle: waiting for new work (epoll_wait, accept, ...); sync: futex.\n",
 		r->cores, r->cores_source, r->total.utilization);
+	if (r->cpu_busy >= 0)
+		fprintf(out, "The CPUs it may run on were %.0f%% busy (all work on them, /proc/stat).\n",
+			100 * r->cpu_busy);
 	for (i = 0; i < r->ngroups; i++) {
 		const struct sizing *s = &r->groups[i];
 
@@ -229,6 +232,13 @@ static void print_sizing(FILE *out, const struct report *r)
 	for (i = 0; i < r->ngroups; i++)
 		print_warnings(out, r->groups[i].group, &r->groups[i]);
 	print_warnings(out, "all threads", &r->total);
+	if (r->total.runq_on_idle_cpus)
+		fprintf(out,
+			"  note: run-queue wait is %.0f%% of CPU time, but on CPUs %.0f%% busy: the "
+			"latency of each wakeup, not a shortage of CPUs; more threads would not "
+			"shorten it\n",
+			100.0 * (double)r->total.split.runq_ns / (double)r->total.split.compute_ns,
+			100 * r->cpu_busy);
 }
 
 static void print_process_table(FILE *out, const struct report *r)

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include "account.h"
 #include "options.h"
+#include <sys/types.h>
 #include "sizing.h"
 #include "stacks.h"
 
@@ -27,6 +28,11 @@ struct report {
 	int interval; /* --interval: its number, from 1; 0 otherwise */
 	struct stacks *stacks; /* --stacks: resolved call sites, or NULL */
 	uint64_t lost_before, lost_calls_before, storage_before, tgid_before; /* misses already reported */
+	/* How busy the target's CPUs were in the window (/proc/stat), or -1. */
+	double cpu_busy;
+	pid_t cpu_pid; /* whose CPU affinity says which CPUs; 0: all */
+	bool cpu_marked;
+	uint64_t cpu_busy_mark, cpu_total_mark; /* jiffies at the window's start */
 };
 
 /* Syscall numbers with any activity, most total time first; returns count. */

@@ -148,6 +148,8 @@ static void add_sizing_keys(json_object *o, const struct sizing *s)
 	add_int(o, "runq_ns", s->split.runq_ns);
 	add_double(o, "wait_compute_ratio", s->wait_compute_ratio);
 	add_int(o, "recommended_threads", (uint64_t)s->recommended);
+	/* Run-queue wait above the warning's share, on CPUs too idle for contention. */
+	json_object_object_add(o, "runq_on_idle_cpus", json_object_new_boolean(s->runq_on_idle_cpus));
 	for (i = 0; i < s->nwarnings; i++)
 		json_object_array_add(w, json_object_new_string(s->warnings[i]));
 	json_object_object_add(o, "warnings", w);
@@ -220,6 +222,9 @@ int report_json(FILE *out, const struct report *r)
 	sizing = json_object_new_object();
 	add_sizing_keys(sizing, &r->total);
 	add_str(sizing, "cores_source", r->cores_source);
+	/* How busy the CPUs it may run on were; null if /proc/stat could not say. */
+	json_object_object_add(sizing, "cpu_busy",
+			       r->cpu_busy >= 0 ? json_object_new_double(r->cpu_busy) : NULL);
 	arr = json_object_new_array();
 	for (i = 0; i < r->ngroups; i++) {
 		o = json_object_new_object();

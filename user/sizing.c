@@ -30,6 +30,7 @@ void sizing_compute(struct sizing *s, const struct time_split *split, double cor
 	s->wait_compute_ratio = ct > 0 ? wt / ct : 0;
 	s->recommended = 0;
 	s->too_little_cpu = s->cpus_saturated = s->lock_contention = false;
+	s->runq_on_idle_cpus = false;
 	if (split->compute_ns < SIZING_MIN_COMPUTE_NS) {
 		s->too_little_cpu = true;
 		warn(s,
@@ -43,6 +44,15 @@ void sizing_compute(struct sizing *s, const struct time_split *split, double cor
 	if (s->recommended < 1)
 		s->recommended = 1;
 	s->cpus_saturated = (double)split->runq_ns > SIZING_MAX_RUNQ_SHARE * ct;
+	/*
+	 * A server that wakes often and computes little waits a few us per
+	 * wakeup even on idle CPUs: against a small CT that is a large share,
+	 * and more threads would not shorten it.
+	 */
+	s->runq_on_idle_cpus = s->cpus_saturated && split->cpu_busy_known &&
+			       split->cpu_busy < SIZING_MIN_BUSY;
+	if (s->runq_on_idle_cpus)
+		s->cpus_saturated = false;
 	s->lock_contention = split->sync_ns > split->wait_ns && split->sync_ns >= SIZING_MIN_SYNC_NS;
 	/*
 	 * Two degrees (make sweep, docs/sweep.md): a run-queue of tens of % of
@@ -84,7 +94,7 @@ static int by_compute_desc(const void *x, const void *y)
 }
 
 int sizing_by_group(const struct account *a, double cores, double utilization,
-		    struct sizing *total, struct sizing **groups, size_t *ngroups)
+		    double cpu_busy, struct sizing *total, struct sizing **groups, size_t *ngroups)
 {
 	struct time_split all = { 0 }, *splits;
 	struct sizing *out;
@@ -110,8 +120,13 @@ int sizing_by_group(const struct account *a, double cores, double utilization,
 		split_add_thread(&splits[j], t);
 		split_add_thread(&all, t);
 	}
-	for (j = 0; j < n; j++)
+	all.cpu_busy_known = cpu_busy >= 0;
+	all.cpu_busy = cpu_busy;
+	for (j = 0; j < n; j++) {
+		splits[j].cpu_busy_known = all.cpu_busy_known;
+		splits[j].cpu_busy = cpu_busy;
 		sizing_compute(&out[j], &splits[j], cores, utilization);
+	}
 	free(splits);
 	qsort(out, n, sizeof(*out), by_compute_desc);
 	memset(total, 0, sizeof(*total));

@@ -14,6 +14,11 @@
 #define SIZING_MIN_COMPUTE_NS (10ull * 1000 * 1000)
 /* Run-queue wait above this share of CT: the CPUs are contended (above 1: saturated). */
 #define SIZING_MAX_RUNQ_SHARE 0.10
+/*
+ * Below this busy share of the target's CPUs, run-queue wait is wakeup
+ * latency, not a shortage of CPUs: no contention warning.
+ */
+#define SIZING_MIN_BUSY 0.5
 /* Below this much futex wait, "more than for I/O" says nothing (an event loop has WT = 0). */
 #define SIZING_MIN_SYNC_NS (1ull * 1000 * 1000)
 
@@ -25,6 +30,9 @@ struct time_split {
 	uint64_t idle_ns;    /* blocked waiting for new work */
 	uint64_t sync_ns;    /* blocked waiting for other threads (futex) */
 	uint64_t runq_ns;    /* runnable, waiting for a CPU */
+	/* How busy the CPUs the target may use were (0..1), from /proc/stat. */
+	bool cpu_busy_known;
+	double cpu_busy;
 };
 
 struct sizing {
@@ -38,6 +46,8 @@ struct sizing {
 	char warnings[SIZING_MAX_WARNINGS][SIZING_WARNING_LEN];
 	/* Which rules gave the warnings above, for machines (the metrics). */
 	bool too_little_cpu, cpus_saturated, lock_contention;
+	/* Run-queue wait above the share, but on CPUs mostly idle: latency, no warning. */
+	bool runq_on_idle_cpus;
 };
 
 /* N x U x (1 + WT/CT), rounded up, with the warnings that qualify it. */
@@ -48,9 +58,10 @@ void split_add_thread(struct time_split *split, const struct thread_stats *t);
 
 /*
  * Sizes the whole target into *total and each thread group into a new array
- * (*groups, *ngroups; free() it), largest CT first.
+ * (*groups, *ngroups; free() it), largest CT first. cpu_busy: how busy the
+ * target's CPUs were in the window (0..1), or negative if not known.
  */
 int sizing_by_group(const struct account *a, double cores, double utilization,
-		    struct sizing *total, struct sizing **groups, size_t *ngroups);
+		    double cpu_busy, struct sizing *total, struct sizing **groups, size_t *ngroups);
 
 #endif

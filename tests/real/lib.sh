@@ -426,13 +426,30 @@ sched_delta() {
 	     END { printf "%.0f %.0f %.0f\n", o, r, t1 - t0 }' "$1" "$2"
 }
 
+# cpu_jiffies PID: "BUSY TOTAL", the jiffies of the CPUs PID may run on
+# (/proc/stat; idle and iowait are not busy, steal is).
+cpu_jiffies() {
+	local cpus
+	cpus=$(taskset -pc "$1" 2>/dev/null | sed 's/.*: //')
+	awk -v list="$cpus" '
+		BEGIN { n = split(list, part, ",")
+			for (i = 1; i <= n; i++)
+				if (split(part[i], r, "-") == 2) { for (c = r[1]; c <= r[2]; c++) use[c] = 1 }
+				else use[part[i]] = 1 }
+		/^cpu[0-9]/ { c = substr($1, 4); if (list != "" && !(c in use)) next
+			      t = 0; for (i = 2; i <= 9; i++) t += $i
+			      total += t; busy += t - $5 - $6 }
+		END { printf "%d %d\n", busy, total }' /proc/stat
+}
+
 # trace_counted NAME OUT PID BLOCKSCOPE-ARGS...: trace (above), with the
 # kernel's own account of PID and its descendants read from the moment
 # blockscope has attached (not before: loading its programs takes CPU time
 # from the target) to the moment it has exited: sets ON, RQ and ELAPSED
-# (sched_delta). Returns what trace returns.
+# (sched_delta), and CPU_BUSY, how busy the CPUs PID may run on were
+# (cpu_jiffies). Returns what trace returns.
 trace_counted() {
-	local name=$1 out=$2 pid=$3 bg bs rc
+	local name=$1 out=$2 pid=$3 bg bs rc b0 t0 b1 t1
 	shift 3
 	bounded 120 "$BLOCKSCOPE" -j -o "$out" "$@" 2>"$out.err" &
 	bg=$!
@@ -444,17 +461,23 @@ trace_counted() {
 		sleep 0.02
 	done
 	sched_read "$TMP/sched.0" "$pid" $(descendants "$pid")
+	read -r b0 t0 < <(cpu_jiffies "$pid")
 	wait "$bg"
 	rc=$?
 	sched_read "$TMP/sched.1" "$pid" $(descendants "$pid")
+	read -r b1 t1 < <(cpu_jiffies "$pid")
 	read -r ON RQ ELAPSED < <(sched_delta "$TMP/sched.0" "$TMP/sched.1")
+	CPU_BUSY=$(awk -v b="$((b1 - b0))" -v t="$((t1 - t0))" 'BEGIN { printf "%.3f", (t > 0 ? b / t : 0) }')
 	traced "$name" "$out" "$rc" "$@"
 }
 
 # saturation_agrees NAME FILE ONCPU_NS RUNQ_NS: blockscope's "CPUs
-# saturated" warning (its rule: run-queue time above 10% of CPU time)
-# fires when the kernel's share, as the suite read it from schedstat around
-# the trace, is above 20%, and not when it is below 5%. Not the shares
+# saturated" warning (its rule: run-queue time above 10% of CPU time, on
+# CPUs at least half busy) fires when the kernel's share, as the suite read
+# it from schedstat around the trace, is above 20% and the CPUs were at
+# least 60% busy (CPU_BUSY, from /proc/stat around the trace); and not when
+# the share is below 5% or the CPUs below 40% busy. blockscope's own
+# sizing.cpu_busy must be within 0.15 of the suite's. Not the shares
 # themselves: the two windows are a few tens of ms apart, and on a shared
 # machine run-queue time comes in bursts (one run: 144% by the suite's
 # reads, 700% in blockscope's window); the agreement suite of make test
@@ -467,8 +490,13 @@ saturation_agrees() {
 	jq_true "$name" "$file" \
 		"kernel: run-queue $((rq / 1000000)) ms, on-CPU $((on / 1000000)) ms ($RUNQ_SHARE%); blockscope: $(jq -c '.sizing | {runq_ns, compute_ns, warnings}' "$file")" \
 		'any(.sizing.warnings[]; test("run-queue wait is [0-9]+% of CPU time: the CPUs are (contended|saturated)")) as $warned
-		 | if $k > 0.2 then $warned elif $k < 0.05 then ($warned | not) else true end' \
-		--argjson k "$k"
+		 | if $k > 0.2 and $busy >= 0.6 then $warned elif $k < 0.05 or $busy < 0.4 then ($warned | not)
+		   else true end' \
+		--argjson k "$k" --argjson busy "$CPU_BUSY"
+	jq_true "$name-cpu-busy" "$file" \
+		"the suite read ${CPU_BUSY} of the CPUs busy; blockscope: $(jq -c '.sizing.cpu_busy' "$file")" \
+		'.sizing.cpu_busy != null and ((.sizing.cpu_busy - $busy) | fabs) < 0.15' \
+		--argjson busy "$CPU_BUSY"
 }
 
 # apache_keepalive MPM DIRECTIVES CLASSES...: part 2 of the Apache worker

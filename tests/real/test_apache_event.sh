@@ -130,6 +130,6 @@ jq_true event-keepalive-sizing "$JK" "sizing: $(jq -c '.sizing | del(.groups)' "
 	 and .sizing.recommended_threads <= 2 * .sizing.cores' --argjson c "$KEEPALIVE_CONNS"
 saturation_agrees event-keepalive-saturation "$JK" "$ON" "$RQ"
 
-EXTRA="rps=$AB_RPS recommended_with_classes=$(jqv "$JC" .sizing.recommended_threads) keepalive_rps=$RPS keepalive_runq=${RUNQ_SHARE}%"
+EXTRA="rps=$AB_RPS recommended_with_classes=$(jqv "$JC" .sizing.recommended_threads) keepalive_rps=$RPS keepalive_runq=${RUNQ_SHARE}% keepalive_cpu_busy=${CPU_BUSY}"
 summary apache_event "$J" "$EXTRA keepalive_cores=$(jqv "$JK" .sizing.cores) keepalive_wt_ct=$(jqv "$JK" '.sizing.wait_compute_ratio * 100 | round / 100') keepalive_recommended=$(jqv "$JK" .sizing.recommended_threads)"
 finish

@@ -145,6 +145,6 @@ saturation_agrees worker-keepalive-saturation "$JK" "$ON" "$RQ"
 
 # ab's rate and the kernel's run-queue share, then the same for part 2 and
 # its sizing (N, WT/CT, the recommendation).
-EXTRA="rps=$AB_RPS runq=${SATURATED_SHARE}% keepalive_rps=$RPS keepalive_runq=${RUNQ_SHARE}%"
+EXTRA="rps=$AB_RPS runq=${SATURATED_SHARE}% keepalive_rps=$RPS keepalive_runq=${RUNQ_SHARE}% keepalive_cpu_busy=${CPU_BUSY}"
 summary apache_worker "$J" "$EXTRA keepalive_cores=$(jqv "$JK" .sizing.cores) keepalive_wt_ct=$(jqv "$JK" '.sizing.wait_compute_ratio | round') keepalive_recommended=$(jqv "$JK" .sizing.recommended_threads)"
 finish

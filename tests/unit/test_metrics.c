@@ -382,12 +382,12 @@ static void sliding_window(void **state)
 static void warnings_match_sizing(void **state)
 {
 	const struct time_split splits[] = {
-		{ 4, 1000 * MS, 1000 * MS, 0, 0, 200 * MS },	    /* run-queue 20% */
-		{ 4, 1000 * MS, 1000 * MS, 0, 1500 * MS, 50 * MS }, /* futex above I/O */
-		{ 4, 2 * MS, 1000 * MS, 0, 0, 0 },		    /* too little CPU */
-		{ 4, 0, 1000 * MS, 0, 0, 0 },			    /* nothing on CPU */
-		{ 4, 2 * MS, 0, 0, 1 * MS, 1 * MS },		    /* all three */
-		{ 4, 1000 * MS, 3000 * MS, 0, 0, 0 },		    /* none */
+		{ 4, 1000 * MS, 1000 * MS, 0, 0, 200 * MS, false, 0 },	    /* run-queue 20% */
+		{ 4, 1000 * MS, 1000 * MS, 0, 1500 * MS, 50 * MS, false, 0 }, /* futex above I/O */
+		{ 4, 2 * MS, 1000 * MS, 0, 0, 0, false, 0 },		    /* too little CPU */
+		{ 4, 0, 1000 * MS, 0, 0, 0, false, 0 },			    /* nothing on CPU */
+		{ 4, 2 * MS, 0, 0, 1 * MS, 1 * MS, false, 0 },		    /* all three */
+		{ 4, 1000 * MS, 3000 * MS, 0, 0, 0, false, 0 },		    /* none */
 	};
 	size_t i;
 

@@ -19,6 +19,32 @@ static void cpu_lists(void **state)
 	assert_int_equal(parse_cpu_list("1 2"), -1);
 }
 
+static void cpu_jiffies(void **state)
+{
+	/* user nice system idle iowait irq softirq steal guest guest_nice */
+	const char *stat = "cpu  300 0 100 1000 10 0 0 0 0 0\n"
+			   "cpu0 100 0 50 400 10 0 0 0 0 0\n"
+			   "cpu1 200 0 50 600 0 0 0 40 7 0\n"
+			   "intr 12345 1 2 3\n"
+			   "cpu7 5 0 5 5 0 0 0 0 0 0\n";
+	bool use[PROC_MAX_CPUS] = { false };
+	uint64_t busy, total;
+
+	(void)state;
+	assert_int_equal(parse_cpu_jiffies(stat, NULL, &busy, &total), 0);
+	/* The summing "cpu" line is not a CPU; steal is busy; guest is in user already. */
+	assert_int_equal(total, 560 + 890 + 15);
+	assert_int_equal(busy, 150 + 290 + 10);
+	use[1] = true;
+	assert_int_equal(parse_cpu_jiffies(stat, use, &busy, &total), 0);
+	assert_int_equal(total, 890);
+	assert_int_equal(busy, 290);
+	use[1] = false;
+	use[3] = true; /* not in the file */
+	assert_int_equal(parse_cpu_jiffies(stat, use, &busy, &total), -1);
+	assert_int_equal(parse_cpu_jiffies("", NULL, &busy, &total), -1);
+}
+
 static void cfs_quotas(void **state)
 {
 	(void)state;
@@ -79,6 +105,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(cpu_lists),
+		cmocka_unit_test(cpu_jiffies),
 		cmocka_unit_test(cfs_quotas),
 		cmocka_unit_test(listen_addresses),
 	};

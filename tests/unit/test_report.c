@@ -49,7 +49,9 @@ static void fill(struct account *a, struct report *r, struct options *o)
 	r->cores_source = "--cores";
 	r->stop_reason = "duration reached";
 	r->lost = 7;
-	assert_int_equal(sizing_by_group(a, 2, 1, &r->total, &r->groups, &r->ngroups), 0);
+	r->cpu_busy = 0.25;
+	assert_int_equal(sizing_by_group(a, 2, 1, r->cpu_busy, &r->total, &r->groups, &r->ngroups),
+			 0);
 }
 
 static json_object *get(json_object *o, const char *key)
@@ -109,6 +111,8 @@ static void json_contract(void **state)
 	assert_true(json_object_get_double(get(sz, "wait_compute_ratio")) > 2.89);
 	assert_int_equal(json_object_get_int(get(sz, "recommended_threads")), 8); /* ceil(2 x 3.9) */
 	assert_int_equal(json_object_array_length(get(sz, "warnings")), 0);
+	assert_true(json_object_get_double(get(sz, "cpu_busy")) == 0.25);
+	assert_false(json_object_get_boolean(get(sz, "runq_on_idle_cpus")));
 	g = json_object_array_get_idx(get(sz, "groups"), 0);
 	assert_string_equal(json_object_get_string(get(g, "group")), "worker-");
 	assert_int_equal(json_object_get_int(get(g, "threads")), 1);

@@ -43,7 +43,21 @@ static void warnings(void **state)
 	sizing_compute(&s, &split, 2, 1.0);
 	assert_int_equal(s.nwarnings, 1);
 	assert_non_null(strstr(s.warnings[0], "saturated, more threads will only queue"));
+	/* The same wait on CPUs 20% busy is wakeup latency: no warning. */
 	split.runq_ns = 200 * MS;
+	split.cpu_busy_known = true;
+	split.cpu_busy = 0.2;
+	sizing_compute(&s, &split, 2, 1.0);
+	assert_int_equal(s.nwarnings, 0);
+	assert_false(s.cpus_saturated);
+	assert_true(s.runq_on_idle_cpus);
+	/* On busy CPUs it is contention again. */
+	split.cpu_busy = 0.9;
+	sizing_compute(&s, &split, 2, 1.0);
+	assert_true(s.cpus_saturated);
+	assert_false(s.runq_on_idle_cpus);
+	assert_non_null(strstr(s.warnings[0], "contended"));
+	split.cpu_busy_known = false;
 	split.runq_ns = 50 * MS;
 	split.sync_ns = 1500 * MS;
 	sizing_compute(&s, &split, 2, 1.0);
@@ -113,7 +127,7 @@ static void groups_from_account(void **state)
 	add_thread(&a, 2, "worker-0", 250 * MS, 750 * MS, 10 * MS, 0);
 	add_thread(&a, 3, "worker-1", 250 * MS, 750 * MS, 10 * MS, 0);
 	add_thread(&a, 4, "worker-12", 250 * MS, 750 * MS, 10 * MS, 0);
-	assert_int_equal(sizing_by_group(&a, 2, 1.0, &total, &groups, &n), 0);
+	assert_int_equal(sizing_by_group(&a, 2, 1.0, -1, &total, &groups, &n), 0);
 	assert_int_equal(n, 2);
 	assert_string_equal(groups[0].group, "worker-"); /* most CT first */
 	assert_int_equal(groups[0].split.threads, 3);
