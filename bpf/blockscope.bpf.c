@@ -78,6 +78,8 @@ struct thread_state {
 	__u64 rng;	    /* xorshift state: which calls are timed */
 	/* Syscalls (below 512) that have slept in this thread: always timed. */
 	__u64 slept_nrs[SLEPT_NR_WORDS];
+	/* Syscalls timed at least once in this thread: the first call of each is. */
+	__u64 timed_nrs[SLEPT_NR_WORDS];
 	__u64 sleep_start_ns;
 	__u64 blocked_ns;
 	__u64 blocked_outside_ns;
@@ -428,16 +430,23 @@ static __always_inline struct thread_state *state_or_adopt(struct task_struct *t
 
 /*
  * Whether this call reads the clock at entry: always for a syscall that has
- * slept in this thread and for the retry of an interrupted call, else one in
- * time_mask + 1 at random (a counter would alias with a loop's own period).
+ * slept in this thread, for its first call there and for the retry of an
+ * interrupted call; else one in time_mask + 1 at random (a counter would
+ * alias with a loop's own period).
  */
 static __always_inline bool time_this_call(struct thread_state *ts, long nr)
 {
-	__u64 x = ts->rng;
+	__u32 word = (nr >> 6) & (SLEPT_NR_WORDS - 1);
+	__u64 bit = 1ULL << (nr & 63), x = ts->rng;
 
 	if ((__u64)nr >= SLEPT_NR_WORDS * 64 || ts->restart_pending ||
-	    (ts->slept_nrs[(nr >> 6) & (SLEPT_NR_WORDS - 1)] & (1ULL << (nr & 63))))
+	    (ts->slept_nrs[word] & bit))
 		return true;
+	/* A syscall's first call in the thread, so even a rare one has a time to go by. */
+	if (!(ts->timed_nrs[word] & bit)) {
+		ts->timed_nrs[word] |= bit;
+		return true;
+	}
 	x ^= x << 13;
 	x ^= x >> 7;
 	x ^= x << 17;

@@ -106,6 +106,8 @@ static void print_syscalls(FILE *out, const struct report *r)
 			continue;
 		b1[0] = '~';
 		format_ns(syscall_time_ns(s), b1 + 1, sizeof(b1) - 1);
+		if (!s->timed_calls) /* none of its calls timed: nothing to estimate from */
+			snprintf(b1, sizeof(b1), "~?");
 		if (syscall_time_estimated(s))
 			any_estimated = true;
 		fprintf(out, "%-18s %9llu %8.1f%% %9llu %8llu %7llu %11s %11s %11s\n",
@@ -123,8 +125,8 @@ static void print_syscalls(FILE *out, const struct report *r)
 	if (any_estimated)
 		fprintf(out,
 			"~ estimated: one in %u calls of a syscall that never blocked in its thread is "
-			"timed (--time-sample); max and histograms are of the timed calls. Counts, "
-			"blocking and blocked time are exact.\n",
+			"timed (--time-sample; ~? none was); max and histograms are of the timed calls. "
+			"Counts, blocking and blocked time are exact.\n",
 			r->opts->time_sample);
 	if (!any_partial)
 		return;

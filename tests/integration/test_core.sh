@@ -166,6 +166,9 @@ jq_check time_sample_one_in_16 "$TMP/rd-agg.json" \
 	'.time_sample == 16 and (.syscalls[] | select(.name=="read") | .timed_calls >= 5790 and
 	 .timed_calls <= 6710 and (.hist_log2_us | add) == .timed_calls and .timed_ns > 0 and
 	 (.total_ns - .timed_ns * 100000 / .timed_calls | fabs) < 1000)'
+# The first call of each syscall in a thread is timed: no syscall is left without a time.
+jq_check time_sample_first_call_timed "$TMP/rd-agg.json" \
+	'[.syscalls[] | select(.calls > 0 and .timed_calls == 0)] | length == 0'
 # A syscall that has slept in a thread is timed at every call from then on.
 storm_traced "$TMP/pipe-timed.json" "--mode pipe --calls 20000"
 jq_check time_sample_slept_syscall_always_timed "$TMP/pipe-timed.json" \
