@@ -137,14 +137,19 @@ static void add_cgroup_member(pid_t pid, void *arg)
  * for /metrics, and the account starts the next second from zero.
  */
 static int refresh_metrics(struct tracer *tracer, struct account *acct, struct exporter *ex,
-			   struct serve *srv, uint64_t *records, char *err, size_t errlen)
+			   struct cpu_mark *cpu, struct serve *srv, uint64_t *records, char *err,
+			   size_t errlen)
 {
 	char *text = NULL, *om = NULL;
 	size_t len = 0, omlen = 0;
+	uint64_t busy, total;
 
 	if (close_window(tracer, acct, false, err, errlen))
 		return -1;
 	*records += acct->records;
+	if (cpu_mark_advance(cpu, &busy, &total))
+		busy = total = 0; /* unknown this second */
+	exporter_cpu(ex, busy, total);
 	if (exporter_update(ex, acct, tracer_misses(tracer, MISS_RINGBUF)) ||
 	    exporter_render(ex, METRICS_PROMETHEUS, &text, &len) ||
 	    exporter_render(ex, METRICS_OPENMETRICS, &om, &omlen)) {
@@ -180,22 +185,13 @@ static int publish_empty(struct exporter *ex, struct serve *srv)
  * in the kernel from the start, so each report gets its share of them.
  */
 /* How busy the target's CPUs were since the last call (-1 if unknown); starts the next window. */
-static double window_cpu_busy(struct report *report)
+static double window_cpu_busy(struct cpu_mark *cpu)
 {
 	uint64_t busy, total;
-	double share = -1;
 
-	if (proc_cpu_jiffies(report->cpu_pid, &busy, &total)) {
-		report->cpu_marked = false;
+	if (cpu_mark_advance(cpu, &busy, &total) || !total)
 		return -1;
-	}
-	if (report->cpu_marked && total > report->cpu_total_mark && busy >= report->cpu_busy_mark)
-		share = (double)(busy - report->cpu_busy_mark) /
-			(double)(total - report->cpu_total_mark);
-	report->cpu_busy_mark = busy;
-	report->cpu_total_mark = total;
-	report->cpu_marked = true;
-	return share > 1 ? 1 : share;
+	return busy >= total ? 1 : (double)busy / (double)total;
 }
 
 static int write_report(struct tracer *tracer, struct report *report, enum stop_reason why,
@@ -226,7 +222,7 @@ static int write_report(struct tracer *tracer, struct report *report, enum stop_
 	report->tgid_before = tgid;
 	report->stop_reason = final ? stop_reason_text(why, stop_signal) : "interval";
 	acct->lost = report->lost;
-	report->cpu_busy = window_cpu_busy(report);
+	report->cpu_busy = window_cpu_busy(&report->cpu);
 	if (sizing_by_group(acct, report->cores, o->utilization, report->cpu_busy, &report->total,
 			    &report->groups, &report->ngroups)) {
 		snprintf(err, errlen, "out of memory");
@@ -399,8 +395,8 @@ int main(int argc, char **argv)
 	t0 = monotonic_ns();
 	why_start(&sites, t0);
 	/* And so does the count of how busy the target's CPUs are. */
-	report.cpu_pid = o.npids ? o.pids[0] : 0;
-	window_cpu_busy(&report);
+	report.cpu.pid = o.npids ? o.pids[0] : 0;
+	window_cpu_busy(&report.cpu);
 	if (tracer_snapshot(&tracer, SNAPSHOT_BASELINE, err, sizeof(err))) {
 		error_line("%s", err);
 		goto out;
@@ -498,8 +494,8 @@ int main(int argc, char **argv)
 			}
 			if (why != STOP_INTERVAL)
 				break;
-			if (refresh_metrics(&tracer, &acct, &ex, srv, &served_records, err,
-					    sizeof(err))) {
+			if (refresh_metrics(&tracer, &acct, &ex, &report.cpu, srv, &served_records,
+					    err, sizeof(err))) {
 				error_line("%s", err);
 				goto out;
 			}

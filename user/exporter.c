@@ -21,8 +21,22 @@ int exporter_init(struct exporter *e, int window_s, double cores, double utiliza
 			return -1;
 		}
 	}
+	e->cpu_busy_ring = calloc((size_t)e->window_s, sizeof(uint64_t));
+	e->cpu_total_ring = calloc((size_t)e->window_s, sizeof(uint64_t));
+	if (!e->cpu_busy_ring || !e->cpu_total_ring) {
+		exporter_free(e);
+		return -1;
+	}
 	snprintf(e->groups[EXPORTER_MAX_GROUPS].name, GROUP_NAME_LEN, "%s", EXPORTER_OTHER_GROUP);
 	return 0;
+}
+
+void exporter_cpu(struct exporter *e, uint64_t busy, uint64_t total)
+{
+	size_t slot = (size_t)(e->intervals % (uint64_t)e->window_s);
+
+	e->cpu_busy_ring[slot] = busy;
+	e->cpu_total_ring[slot] = total;
 }
 
 void exporter_free(struct exporter *e)
@@ -35,6 +49,9 @@ void exporter_free(struct exporter *e)
 		e->groups[i].ring = NULL;
 		e->groups[i].syscalls = NULL;
 	}
+	free(e->cpu_busy_ring);
+	free(e->cpu_total_ring);
+	e->cpu_busy_ring = e->cpu_total_ring = NULL;
 }
 
 /* The group of a thread, taking a label of its own while there are some left. */
@@ -294,7 +311,8 @@ int exporter_render(const struct exporter *e, enum metrics_format f, char **text
 	struct metrics_data d = {0};
 	char(*names)[24] = NULL;
 	size_t nsys = 0, cap = 0, i, j;
-	int ng = 0, rc = -1;
+	int ng = 0, rc = -1, w;
+	uint64_t cpu_busy = 0, cpu_total = 0;
 
 	for (i = 0; i < (size_t)e->ngroups; i++)
 		order[ng++] = &e->groups[i];
@@ -308,11 +326,18 @@ int exporter_render(const struct exporter *e, enum metrics_format f, char **text
 	if (!sys || !names)
 		goto out;
 	memset(groups, 0, sizeof(groups));
+	for (w = 0; w < e->window_s; w++) {
+		cpu_busy += e->cpu_busy_ring[w];
+		cpu_total += e->cpu_total_ring[w];
+	}
 	for (i = 0; i < (size_t)ng; i++) {
 		const struct exporter_group *g = order[i];
 		struct metrics_group *m = &groups[i];
 		struct named_syscall ns[SYSCALL_MAX_NR + 2];
 		struct time_split sum = {0};
+
+		sum.cpu_busy_known = cpu_total > 0;
+		sum.cpu_busy = cpu_total ? (double)cpu_busy / (double)cpu_total : 0;
 		size_t n = 0;
 		int k;
 

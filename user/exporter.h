@@ -61,6 +61,8 @@ struct exporter {
 	bool other_group_used;
 	struct exporter_process processes[EXPORTER_MAX_PROCESSES];
 	int nprocesses;
+	/* Jiffies of the target's CPUs, busy and in all, per second of the window. */
+	uint64_t *cpu_busy_ring, *cpu_total_ring;
 };
 
 int exporter_init(struct exporter *e, int window_s, double cores, double utilization);
@@ -72,6 +74,13 @@ void exporter_free(struct exporter *e);
  * count of lost records. Returns 0, or -1 when out of memory.
  */
 int exporter_update(struct exporter *e, const struct account *a, uint64_t events_lost_total);
+
+/*
+ * How busy the target's CPUs were in the second exporter_update will add
+ * next (jiffies from /proc/stat; total 0: unknown). The sizing gauges read
+ * it over the window, as the report does (SIZING_MIN_BUSY).
+ */
+void exporter_cpu(struct exporter *e, uint64_t busy, uint64_t total);
 
 /* The sizing warnings that hold for a split: what sizing_compute() warns of, as flags. */
 void exporter_warnings(const struct time_split *split, bool flags[WARN_COUNT]);

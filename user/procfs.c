@@ -556,3 +556,19 @@ int proc_cpu_jiffies(pid_t pid, uint64_t *busy, uint64_t *total)
 	text[len] = '\0';
 	return parse_cpu_jiffies(text, use, busy, total);
 }
+
+int cpu_mark_advance(struct cpu_mark *m, uint64_t *busy, uint64_t *total)
+{
+	uint64_t b, t;
+	bool was = m->marked;
+
+	m->marked = false;
+	if (proc_cpu_jiffies(m->pid, &b, &t))
+		return -1;
+	*busy = was && b >= m->busy ? b - m->busy : 0;
+	*total = was && t >= m->total ? t - m->total : 0;
+	m->busy = b;
+	m->total = t;
+	m->marked = true;
+	return was ? 0 : -1;
+}

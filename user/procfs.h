@@ -37,6 +37,18 @@ double proc_usable_cpus(pid_t pid);
 int parse_cpu_jiffies(const char *stat_text, const bool *use, uint64_t *busy, uint64_t *total);
 /* The same for the CPUs that pid may run on (every CPU if pid is 0 or gone). */
 int proc_cpu_jiffies(pid_t pid, uint64_t *busy, uint64_t *total);
+
+/* Where the last window of a target's CPU time ended. */
+struct cpu_mark {
+	pid_t pid; /* whose CPU affinity says which CPUs; 0: all */
+	bool marked;
+	uint64_t busy, total; /* jiffies at the mark */
+};
+/*
+ * The jiffies busy and in all on those CPUs since the last mark, which
+ * moves to now. Returns -1 on the first call or when /proc/stat fails.
+ */
+int cpu_mark_advance(struct cpu_mark *m, uint64_t *busy, uint64_t *total);
 /* Parses the contents of a cgroup v2 cpu.max file; 0 when unlimited. */
 double parse_cpu_max(const char *text);
 /* The CPUs of a cgroup v1 cpu.cfs_quota_us / cpu.cfs_period_us pair; 0 when unlimited. */

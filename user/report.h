@@ -7,6 +7,7 @@
 #include "account.h"
 #include "options.h"
 #include <sys/types.h>
+#include "procfs.h"
 #include "sizing.h"
 #include "stacks.h"
 
@@ -30,9 +31,7 @@ struct report {
 	uint64_t lost_before, lost_calls_before, storage_before, tgid_before; /* misses already reported */
 	/* How busy the target's CPUs were in the window (/proc/stat), or -1. */
 	double cpu_busy;
-	pid_t cpu_pid; /* whose CPU affinity says which CPUs; 0: all */
-	bool cpu_marked;
-	uint64_t cpu_busy_mark, cpu_total_mark; /* jiffies at the window's start */
+	struct cpu_mark cpu; /* the window's start, in those CPUs' jiffies */
 };
 
 /* Syscall numbers with any activity, most total time first; returns count. */
