@@ -48,7 +48,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	r.cores = 2;
 	r.cores_source = "fuzz";
 	r.stop_reason = "fuzz";
-	if (sizing_by_group(&a, 2, 1, &r.total, &r.groups, &r.ngroups) == 0) {
+	o.time_sample = 16;
+	/* Unknown, idle and busy CPUs in turn, for the run-queue rule. */
+	r.cpu_busy = size % 3 == 0 ? -1 : (double)(size % 101) / 100;
+	if (sizing_by_group(&a, 2, 1, r.cpu_busy, &r.total, &r.groups, &r.ngroups) == 0) {
 		report_text(devnull, &r);
 		report_json(devnull, &r);
 		free(r.groups);
