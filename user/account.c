@@ -94,6 +94,12 @@ static struct thread_stats *new_thread(struct account *a, uint32_t tid, uint32_t
 	memset(t, 0, sizeof(*t));
 	t->tid = tid;
 	t->tgid = tgid;
+	/* The live process on that PID now: after a reuse, not the one that went. */
+	for (s = a->nprocesses; s > 0; s--)
+		if (a->processes[s - 1].tgid == tgid && !a->processes[s - 1].went) {
+			t->process_seq = a->processes[s - 1].seq;
+			break;
+		}
 	s = index_probe(a, tid);
 	a->index[s] = (uint32_t)(++a->nthreads);
 	return t;
@@ -129,6 +135,7 @@ struct process_stats *account_process(struct account *a, uint32_t tgid)
 	p = &a->processes[a->nprocesses++];
 	memset(p, 0, sizeof(*p));
 	p->tgid = tgid;
+	p->seq = ++a->process_seqs;
 	return p;
 }
 
@@ -513,6 +520,7 @@ static void retire_exited(struct account *a)
 		group_name(dead.comm, group, sizeof(group));
 		for (j = 0; j < kept; j++)
 			if (a->threads[j].tid == 0 && a->threads[j].tgid == dead.tgid &&
+			    a->threads[j].process_seq == dead.process_seq &&
 			    strcmp(a->threads[j].comm, group) == 0)
 				break;
 		if (j == kept) {
@@ -521,6 +529,7 @@ static void retire_exited(struct account *a)
 
 			memset(g, 0, sizeof(*g));
 			g->tgid = dead.tgid;
+			g->process_seq = dead.process_seq;
 			g->exited = g->born = true;
 			g->have_base = g->have_end = true;
 			memcpy(g->comm, group, sizeof(g->comm));
@@ -608,6 +617,9 @@ void account_fork(struct account *a, const struct fork_record *r)
 		if (p) {
 			p->came = p->followed = true;
 			p->parent_tgid = r->parent_tgid;
+			/* Its first thread was made just above, maybe before this entry. */
+			if (t)
+				t->process_seq = p->seq;
 			memcpy(p->comm, r->comm, sizeof(p->comm));
 			p->comm[sizeof(p->comm) - 1] = '\0';
 		}
@@ -772,7 +784,8 @@ uint64_t thread_wait_ns(const struct thread_stats *t)
 	return t->class_blocked_ns[CLASS_WAIT] + t->blocked_outside_ns;
 }
 
-void process_totals(const struct account *a, uint32_t tgid, struct process_totals *out)
+void process_totals(const struct account *a, const struct process_stats *p,
+		    struct process_totals *out)
 {
 	size_t i;
 
@@ -780,7 +793,8 @@ void process_totals(const struct account *a, uint32_t tgid, struct process_total
 	for (i = 0; i < a->nthreads; i++) {
 		const struct thread_stats *t = &a->threads[i];
 
-		if (t->tgid != tgid)
+		/* A thread seen before any entry of its PID existed goes with each. */
+		if (t->tgid != p->tgid || (t->process_seq && t->process_seq != p->seq))
 			continue;
 		out->threads++;
 		out->oncpu_ns += thread_oncpu_ns(t);

@@ -103,6 +103,8 @@ struct thread_stats {
 	uint32_t tid; /* 0 for an aggregate of retired threads */
 	uint32_t retired; /* threads folded into this aggregate entry */
 	uint32_t tgid;
+	/* The seq of its process's entry when it was first seen (0: none then). */
+	uint32_t process_seq;
 	char comm[BLOCKSCOPE_COMM_LEN];
 	bool born;	   /* created while we traced it */
 	bool exited;	   /* died while we traced it */
@@ -139,6 +141,7 @@ struct thread_stats {
 
 struct process_stats {
 	uint32_t tgid;
+	uint32_t seq; /* which process on that PID: one that reuses it gets a later seq */
 	uint32_t parent_tgid;
 	char comm[BLOCKSCOPE_COMM_LEN];
 	bool came; /* forked while we traced (in this interval) */
@@ -163,6 +166,7 @@ struct account {
 	size_t index_cap;
 	struct process_stats *processes;
 	size_t nprocesses, processes_cap;
+	uint32_t process_seqs; /* the last seq given */
 	size_t nexited; /* exited threads still kept one by one */
 	uint64_t retired_threads;
 	/* --stacks: each finished call, once accounted. */
@@ -231,7 +235,9 @@ struct process_totals {
 	uint64_t oncpu_ns, runq_ns, blocked_ns, wait_ns, idle_ns, sync_ns;
 	uint64_t calls, blocking_calls, eagain_calls;
 };
-void process_totals(const struct account *a, uint32_t tgid, struct process_totals *out);
+/* The totals of p's threads: those of its PID, less those of an earlier process on it. */
+void process_totals(const struct account *a, const struct process_stats *p,
+		    struct process_totals *out);
 
 /* Adds one waker's share into a small table (by tgid and comm); the last slot takes the rest. */
 void waker_add(struct waker_stat *table, int *n, int cap, uint32_t tgid, const char *comm,

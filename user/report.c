@@ -255,7 +255,7 @@ static void print_process_table(FILE *out, const struct report *r)
 		const struct process_stats *p = &a->processes[i];
 		struct process_totals pt;
 
-		process_totals(a, p->tgid, &pt);
+		process_totals(a, p, &pt);
 		fprintf(out, "%8u %-16s %7d %11s %11s %11s %9llu %9llu %8llu\n", p->tgid, p->comm,
 			pt.threads, format_ns(pt.oncpu_ns, b1, sizeof(b1)),
 			format_ns(pt.blocked_ns, b2, sizeof(b2)), format_ns(pt.runq_ns, b3, sizeof(b3)),

@@ -175,7 +175,7 @@ int report_json(FILE *out, const struct report *r)
 		const struct process_stats *p = &a->processes[i];
 		struct process_totals pt;
 
-		process_totals(a, p->tgid, &pt);
+		process_totals(a, p, &pt);
 		o = json_object_new_object();
 		add_int(o, "pid", p->tgid);
 		add_str(o, "comm", p->comm);

@@ -42,12 +42,31 @@ jq_check two_instances_b "$TMP/b.json" \
 	"all(.threads[]; .pid == $b) and (.syscalls[] | select(.name==\"read\") | .eagain == 300000 and .blocking == 0)"
 
 # 3. A ring buffer too small: loss is counted and said, in text and JSON.
-#    Every call sent one by one (--stream-all) overflows it; so, with the
-#    non-blocking calls counted in the kernel, do ping-pong's blocking calls.
-"$BLOCKSCOPE" --stream-all --ring-size 4 -j -o "$TMP/loss.json" -- "$PROGS/nonblock_poll" 300000 2>"$TMP/loss.err"
+#    Every call sent one by one (--stream-all) overflows it when the
+#    collector falls behind. A collector with a CPU of its own can keep up
+#    with one poller, so it is made to fall behind: stopped for 200 ms while
+#    the poller runs. With the non-blocking calls counted in the kernel,
+#    ping-pong's blocking calls overflow it too.
+losing_run() { # OUT-PREFIX BLOCKSCOPE-FLAGS...: nonblock_poll under a collector that stalls
+	local out=$1 bs i
+	shift
+	"$BLOCKSCOPE" --stream-all --ring-size 4 "$@" -- "$PROGS/nonblock_poll" 1000000 \
+		>"$out.stdout" 2>"$out.err" &
+	bs=$!
+	for ((i = 0; i < 200; i++)); do
+		pgrep -P "$bs" -x nonblock_poll >/dev/null && break
+		sleep 0.02
+	done
+	sleep 0.05
+	kill -STOP "$bs"
+	sleep 0.2
+	kill -CONT "$bs"
+	wait "$bs"
+}
+losing_run "$TMP/loss" -j -o "$TMP/loss.json"
 jq_check loss_counted_json "$TMP/loss.json" '.events.lost > 0'
 check loss_warned_stderr "no warning on stderr" -- grep -q "records were lost" "$TMP/loss.err"
-"$BLOCKSCOPE" --stream-all --ring-size 4 -o "$TMP/loss.txt" -- "$PROGS/nonblock_poll" 300000 2>/dev/null
+losing_run "$TMP/loss-text" -o "$TMP/loss.txt"
 check loss_warned_text "no WARNING in the text report" -- grep -q "WARNING: incomplete data: [1-9]" "$TMP/loss.txt"
 "$BLOCKSCOPE" --ring-size 4 -j -o "$TMP/loss-pp.json" -- "$PROGS/pingpong" --rounds 100000 >/dev/null 2>"$TMP/loss-pp.err"
 jq_check loss_counted_blocking_calls "$TMP/loss-pp.json" '.events.lost > 0'

@@ -236,5 +236,11 @@ jqs_check related_traced "$TMP/related.json" \
 	 ([.threads[] | select(.pid == $c and .comm == \"pidreuse\" and .calls > 0)] | length) >= 3 and
 	 getppid > 1000 and
 	 any(.targets[]; .parent == $c and .came and .went)"
+# Each of the two processes on PID $c counts its own threads: the one that
+# ran sleep one, the reuser at least three (the sums went by PID, and both
+# entries showed the sum of the two).
+jqs_check related_entries_apart "$TMP/related.json" \
+	".[0] | [.targets[] | select(.pid == $c) | .threads] | sort | length == 2 and
+	 .[0] == 1 and .[1] >= 3"
 
 finish

@@ -416,6 +416,54 @@ static void processes_come_and_go(void **state)
 	assert_string_equal(a.processes[0].comm, "child");
 }
 
+static void fork_record(uint32_t pid, const char *comm)
+{
+	struct fork_record f = { 0 };
+
+	f.hdr.type = RECORD_FORK;
+	f.hdr.tid = f.hdr.tgid = pid;
+	f.parent_tid = f.parent_tgid = 500;
+	strcpy(f.comm, comm);
+	assert_int_equal(account_record(&a, &f, sizeof(f)), 0);
+}
+
+static void calls_then_exit(uint32_t pid, int calls)
+{
+	struct process_exit_record e = { 0 };
+	struct thread_record r = make_thread(pid, "x", 1000, 0, THREAD_EXITED);
+	int i;
+
+	for (i = 0; i < calls; i++) {
+		struct call_record c = make_call(pid, "read", 1, 1000, 0, 0);
+
+		assert_int_equal(account_record(&a, &c, sizeof(c)), 0);
+	}
+	assert_int_equal(account_record(&a, &r, sizeof(r)), 0);
+	e.hdr.type = RECORD_PROCESS_EXIT;
+	e.hdr.tid = e.hdr.tgid = pid;
+	assert_int_equal(account_record(&a, &e, sizeof(e)), 0);
+}
+
+/* A PID reused inside the traced tree: two entries, each with its own threads' totals. */
+static void reused_pid_keeps_processes_apart(void **state)
+{
+	struct process_totals first, second;
+
+	(void)state;
+	fork_record(501, "first");
+	calls_then_exit(501, 3);
+	fork_record(501, "second");
+	calls_then_exit(501, 5);
+	assert_int_equal(a.nprocesses, 2);
+	assert_true(a.processes[0].seq != a.processes[1].seq);
+	process_totals(&a, &a.processes[0], &first);
+	process_totals(&a, &a.processes[1], &second);
+	assert_int_equal(first.threads, 1);
+	assert_int_equal(first.calls, 3);
+	assert_int_equal(second.threads, 1);
+	assert_int_equal(second.calls, 5);
+}
+
 static void dead_threads_fold_into_groups(void **state)
 {
 	struct thread_counters zero = { 0 };
@@ -560,6 +608,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(malformed_records_counted, setup, teardown),
 		cmocka_unit_test_setup_teardown(many_threads, setup, teardown),
 		cmocka_unit_test_setup_teardown(processes_come_and_go, setup, teardown),
+		cmocka_unit_test_setup_teardown(reused_pid_keeps_processes_apart, setup, teardown),
 		cmocka_unit_test_setup_teardown(dead_threads_fold_into_groups, setup, teardown),
 		cmocka_unit_test_setup_teardown(nothing_counts_twice_after_the_final_snapshot, setup,
 						teardown),
