@@ -215,6 +215,18 @@ static int parse_number(const char *arg, double *out)
 	return end == arg || *end || errno || !isfinite(*out) ? -1 : 0;
 }
 
+/* A power of 2 from lo to hi, into *out; -1 if arg is anything else. */
+static int parse_power_of_2(const char *arg, unsigned lo, unsigned hi, unsigned *out)
+{
+	double v;
+
+	if (parse_number(arg, &v) || v < lo || v > hi || v != (double)(unsigned)v ||
+	    ((unsigned)v & ((unsigned)v - 1)))
+		return -1;
+	*out = (unsigned)v;
+	return 0;
+}
+
 static error_t parse_opt(int key, char *arg, struct argp_state *state)
 {
 	struct options *o = state->input;
@@ -261,19 +273,15 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		o->follow = true;
 		break;
 	case OPT_RING:
-		if (parse_number(arg, &v) || v < 4 || v > 1048576 || v != (double)(unsigned)v ||
-		    ((unsigned)v & ((unsigned)v - 1)))
+		if (parse_power_of_2(arg, 4, 1048576, &o->ring_kb))
 			argp_error(state, "invalid ring size '%s': a power of 2 KiB, 4 to 1048576", arg);
-		o->ring_kb = (unsigned)v;
 		break;
 	case OPT_STREAM_ALL:
 		o->stream_all = true;
 		break;
 	case OPT_TIME_SAMPLE:
-		if (parse_number(arg, &v) || v < 1 || v > 65536 || v != (double)(unsigned)v ||
-		    ((unsigned)v & ((unsigned)v - 1)))
+		if (parse_power_of_2(arg, 1, 65536, &o->time_sample))
 			argp_error(state, "invalid --time-sample '%s': a power of 2, 1 to 65536", arg);
-		o->time_sample = (unsigned)v;
 		break;
 	case OPT_STACKS:
 		o->stacks = true;
