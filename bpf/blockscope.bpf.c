@@ -428,6 +428,17 @@ static __always_inline struct thread_state *state_or_adopt(struct task_struct *t
 	return ts;
 }
 
+/* Where syscall nr (below SLEPT_NR_WORDS * 64) sits in slept_nrs and timed_nrs. */
+static __always_inline __u32 nr_word(__u64 nr)
+{
+	return (nr >> 6) & (SLEPT_NR_WORDS - 1);
+}
+
+static __always_inline __u64 nr_bit(__u64 nr)
+{
+	return 1ULL << (nr & 63);
+}
+
 /*
  * Whether this call reads the clock at entry: always for a syscall that has
  * slept in this thread, for its first call there and for the retry of an
@@ -436,8 +447,8 @@ static __always_inline struct thread_state *state_or_adopt(struct task_struct *t
  */
 static __always_inline bool time_this_call(struct thread_state *ts, long nr)
 {
-	__u32 word = (nr >> 6) & (SLEPT_NR_WORDS - 1);
-	__u64 bit = 1ULL << (nr & 63), x = ts->rng;
+	__u32 word = nr_word(nr);
+	__u64 bit = nr_bit(nr), x = ts->rng;
 
 	if ((__u64)nr >= SLEPT_NR_WORDS * 64 || ts->restart_pending ||
 	    (ts->slept_nrs[word] & bit))
@@ -585,7 +596,7 @@ int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_stru
 
 				/* It sleeps: time each of its calls from now on. */
 				if (nr < SLEPT_NR_WORDS * 64)
-					ts->slept_nrs[(nr >> 6) & (SLEPT_NR_WORDS - 1)] |= 1ULL << (nr & 63);
+					ts->slept_nrs[nr_word(nr)] |= nr_bit(nr);
 				if (!ts->call_voluntary++) {
 					/* Its first sleep: forget the last call's waker. */
 					ts->waker_tid = ts->waker_tgid = 0;
