@@ -132,6 +132,16 @@ static void add_cgroup_member(pid_t pid, void *arg)
 		add_target(arg, pid);
 }
 
+/* How busy the target's CPUs were since the last call (-1 if unknown); starts the next window. */
+static double window_cpu_busy(struct cpu_mark *cpu)
+{
+	uint64_t busy, total;
+
+	if (cpu_mark_advance(cpu, &busy, &total) || !total)
+		return -1;
+	return busy >= total ? 1 : (double)busy / (double)total;
+}
+
 /*
  * --serve: one second of the account into the exporter's totals, a new page
  * for /metrics, and the account starts the next second from zero.
@@ -147,8 +157,7 @@ static int refresh_metrics(struct tracer *tracer, struct account *acct, struct e
 	if (close_window(tracer, acct, false, err, errlen))
 		return -1;
 	*records += acct->records;
-	if (cpu_mark_advance(cpu, &busy, &total))
-		busy = total = 0; /* unknown this second */
+	cpu_mark_advance(cpu, &busy, &total); /* both 0: unknown this second */
 	exporter_cpu(ex, busy, total);
 	if (exporter_update(ex, acct, tracer_misses(tracer, MISS_RINGBUF)) ||
 	    exporter_render(ex, METRICS_PROMETHEUS, &text, &len) ||
@@ -184,16 +193,6 @@ static int publish_empty(struct exporter *ex, struct serve *srv)
  * word on every thread, then sizing and the report. Misses are counted
  * in the kernel from the start, so each report gets its share of them.
  */
-/* How busy the target's CPUs were since the last call (-1 if unknown); starts the next window. */
-static double window_cpu_busy(struct cpu_mark *cpu)
-{
-	uint64_t busy, total;
-
-	if (cpu_mark_advance(cpu, &busy, &total) || !total)
-		return -1;
-	return busy >= total ? 1 : (double)busy / (double)total;
-}
-
 static int write_report(struct tracer *tracer, struct report *report, enum stop_reason why,
 			FILE *out, char *err, size_t errlen)
 {

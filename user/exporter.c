@@ -335,11 +335,11 @@ int exporter_render(const struct exporter *e, enum metrics_format f, char **text
 		struct metrics_group *m = &groups[i];
 		struct named_syscall ns[SYSCALL_MAX_NR + 2];
 		struct time_split sum = {0};
+		size_t n = 0;
+		int k;
 
 		sum.cpu_busy_known = cpu_total > 0;
 		sum.cpu_busy = cpu_total ? (double)cpu_busy / (double)cpu_total : 0;
-		size_t n = 0;
-		int k;
 
 		m->group = g->name;
 		m->oncpu_ns = g->oncpu_ns;

@@ -563,6 +563,7 @@ int cpu_mark_advance(struct cpu_mark *m, uint64_t *busy, uint64_t *total)
 	bool was = m->marked;
 
 	m->marked = false;
+	*busy = *total = 0;
 	if (proc_cpu_jiffies(m->pid, &b, &t))
 		return -1;
 	*busy = was && b >= m->busy ? b - m->busy : 0;

@@ -46,7 +46,8 @@ struct cpu_mark {
 };
 /*
  * The jiffies busy and in all on those CPUs since the last mark, which
- * moves to now. Returns -1 on the first call or when /proc/stat fails.
+ * moves to now. Returns -1, with both 0, on the first call or when
+ * /proc/stat fails.
  */
 int cpu_mark_advance(struct cpu_mark *m, uint64_t *busy, uint64_t *total);
 /* Parses the contents of a cgroup v2 cpu.max file; 0 when unlimited. */

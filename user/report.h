@@ -6,7 +6,6 @@
 #include <stdint.h>
 #include "account.h"
 #include "options.h"
-#include <sys/types.h>
 #include "procfs.h"
 #include "sizing.h"
 #include "stacks.h"

@@ -22,6 +22,7 @@ void sizing_compute(struct sizing *s, const struct time_split *split, double cor
 		    double utilization)
 {
 	double ct = (double)split->compute_ns, wt = (double)split->wait_ns;
+	bool runq_high;
 
 	s->cores = cores;
 	s->utilization = utilization;
@@ -43,16 +44,15 @@ void sizing_compute(struct sizing *s, const struct time_split *split, double cor
 	s->recommended = (long)ceil(cores * utilization * (1 + s->wait_compute_ratio) - 1e-9);
 	if (s->recommended < 1)
 		s->recommended = 1;
-	s->cpus_saturated = (double)split->runq_ns > SIZING_MAX_RUNQ_SHARE * ct;
+	runq_high = (double)split->runq_ns > SIZING_MAX_RUNQ_SHARE * ct;
 	/*
 	 * A server that wakes often and computes little waits a few us per
 	 * wakeup even on idle CPUs: against a small CT that is a large share,
 	 * and more threads would not shorten it.
 	 */
-	s->runq_on_idle_cpus = s->cpus_saturated && split->cpu_busy_known &&
+	s->runq_on_idle_cpus = runq_high && split->cpu_busy_known &&
 			       split->cpu_busy < SIZING_MIN_BUSY;
-	if (s->runq_on_idle_cpus)
-		s->cpus_saturated = false;
+	s->cpus_saturated = runq_high && !s->runq_on_idle_cpus;
 	s->lock_contention = split->sync_ns > split->wait_ns && split->sync_ns >= SIZING_MIN_SYNC_NS;
 	/*
 	 * Two degrees (make sweep, docs/sweep.md): a run-queue of tens of % of
