@@ -660,6 +660,14 @@ print_ns_table() {
 	echo "  (issue's reference, another machine: 167 ns untraced, 310–320 ns with the hooks on and the caller filtered out)"
 }
 
+# server_row LABEL HOW [SUFFIX]: a traced server row, its requests/s and
+# its share of the untraced run before each.
+server_row() {
+	local s
+	s=$(stats ${RPS[$2]:-}); echo "  $1: ${s:-n/a} requests/s (median min max)${3:-}"
+	s=$(stats ${RPS_RATIO[$2]:-}); echo "              ${s:-n/a} % of the untraced run just before (median min max)"
+}
+
 print_others() {
 	local s
 	echo
@@ -670,14 +678,10 @@ print_others() {
 	echo "epoll_server + backend, loadgen 4 connections, --cpu-us 0 --wait-us 0, ${SERVER_S}s a run, $SERVER_REPS runs,"
 	echo "$SERVER_LAYOUT:"
 	s=$(stats ${RPS[untraced]:-}); echo "  untraced:   ${s:-n/a} requests/s (median min max)"
-	s=$(stats ${RPS[blockscope]:-}); echo "  blockscope: ${s:-n/a} requests/s (median min max); records lost: ${RPS_LOST[*]:-n/a}"
-	s=$(stats ${RPS_RATIO[blockscope]:-}); echo "              ${s:-n/a} % of the untraced run just before (median min max)"
-	s=$(stats ${RPS[blockscope_time_all]:-}); echo "  blockscope --time-sample 1: ${s:-n/a} requests/s (median min max)"
-	s=$(stats ${RPS_RATIO[blockscope_time_all]:-}); echo "              ${s:-n/a} % of the untraced run just before (median min max)"
-	s=$(stats ${RPS[blockscope_other_pid]:-}); echo "  blockscope tracing another pid (the hooks' floor): ${s:-n/a} requests/s (median min max)"
-	s=$(stats ${RPS_RATIO[blockscope_other_pid]:-}); echo "              ${s:-n/a} % of the untraced run just before (median min max)"
-	s=$(stats ${RPS[bpftrace_other_pid]:-}); echo "  bpftrace hooks for another pid (floor ref.): ${s:-n/a} requests/s (median min max)"
-	s=$(stats ${RPS_RATIO[bpftrace_other_pid]:-}); echo "              ${s:-n/a} % of the untraced run just before (median min max)"
+	server_row "blockscope" blockscope "; records lost: ${RPS_LOST[*]:-n/a}"
+	server_row "blockscope --time-sample 1" blockscope_time_all
+	server_row "blockscope tracing another pid (the hooks' floor)" blockscope_other_pid
+	server_row "bpftrace hooks for another pid (floor ref.)" bpftrace_other_pid
 	s=$(stats ${RPS[strace]:-}); echo "  strace -f:  ${s:-n/a} requests/s (median min max)"
 	echo
 	echo "Syscalls/s traced without loss (storm paced in $RAMP_THREADS threads, ${RAMP_S}s a step, under blockscope;"

@@ -10,6 +10,31 @@
 source "$(dirname "$0")/../lib.sh"
 AT_PID=$PROGS/at_pid
 
+# wait_comm PID NAME: true once PID's comm is NAME (within 2.5 s).
+wait_comm() {
+	for _ in $(seq 50); do
+		[ "$(cat "/proc/$1/comm" 2>/dev/null)" = "$2" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# follow_gated NAME SCRIPT: a bash that runs SCRIPT once "blockscope -f" has
+# attached to it (to $TMP/NAME.json), SCRIPT writing its first child's PID to
+# $TMP/NAME.pid. Sets parent, bs (blockscope) and c (that child).
+follow_gated() {
+	mkfifo "$TMP/gate.$1"
+	bash -c "read -r _ <'$TMP/gate.$1'; $2" &
+	parent=$!
+	CHILD_PIDS+=($parent)
+	"$BLOCKSCOPE" -d 40 -j -f -o "$TMP/$1.json" -p "$parent" 2>"$TMP/$1.err" &
+	bs=$!
+	wait_attached $bs
+	echo go >"$TMP/gate.$1"
+	wait_file "$TMP/$1.pid"
+	c=$(cat "$TMP/$1.pid")
+}
+
 # reuse PID SECONDS: once PID is free (reaped), an unrelated process takes it
 # for SECONDS. It names itself "pidreuse"; 2 threads and a child, all busy.
 # Sets REUSED to yes once the PID is taken, no if it never was.
@@ -22,10 +47,7 @@ reuse() {
 	done
 	"$AT_PID" "$pid" "$2" >"$TMP/at_pid.$pid" 2>&1 &
 	CHILD_PIDS+=($!)
-	for _ in $(seq 50); do
-		[ "$(cat "/proc/$pid/comm" 2>/dev/null)" = pidreuse ] && { REUSED=yes; return 0; }
-		sleep 0.05
-	done
+	wait_comm "$pid" pidreuse && { REUSED=yes; return 0; }
 	echo "  PID $pid was not reused: $(cat "$TMP/at_pid.$pid")"
 	return 1
 }
@@ -135,16 +157,7 @@ jqs_check interval_not_mixed "$TMP/interval.jsonl" \
 # 3. -f: a followed child exits and its PID is reused; its parent lives on.
 #    Were the PID still in the kernel's traced set, the newcomer's threads
 #    and child would be taken in as the traced process's.
-mkfifo "$TMP/gate.follow"
-bash -c "read -r _ <'$TMP/gate.follow'; sleep 60 & echo \$! >'$TMP/follow.pid'; wait; sleep 2" &
-parent=$!
-CHILD_PIDS+=($parent)
-"$BLOCKSCOPE" -d 40 -j -f -o "$TMP/follow.json" -p "$parent" 2>"$TMP/follow.err" &
-bs=$!
-wait_attached $bs
-echo go >"$TMP/gate.follow"
-wait_file "$TMP/follow.pid"
-c=$(cat "$TMP/follow.pid")
+follow_gated follow "sleep 60 & echo \$! >'$TMP/follow.pid'; wait; sleep 2"
 kill "$c"
 reuse "$c" 8
 wait $bs
@@ -164,10 +177,7 @@ parent=$!
 CHILD_PIDS+=($parent)
 wait_file "$TMP/children.pid"
 c=$(cat "$TMP/children.pid")
-for _ in $(seq 50); do
-	[ "$(cat "/proc/$c/comm" 2>/dev/null)" = sleep ] && break
-	sleep 0.05
-done
+wait_comm "$c" sleep
 "$BLOCKSCOPE" -d 40 -j --children -o "$TMP/children.json" -p "$parent" 2>"$TMP/children.err" &
 bs=$!
 wait_attached $bs
@@ -191,10 +201,7 @@ p1=${CHILD_PIDS[-1]}
 spawn "$TMP/$name" 60
 p2=${CHILD_PIDS[-1]}
 for p in $p1 $p2; do
-	for _ in $(seq 50); do
-		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = "$name" ] && break
-		sleep 0.05
-	done
+	wait_comm "$p" "$name"
 done
 "$BLOCKSCOPE" -d 40 -j -o "$TMP/name.json" -n "$name" 2>"$TMP/name.err" &
 swap_owner $! "$p1" "$p2"
@@ -208,17 +215,8 @@ jqs_check name_not_mixed "$TMP/name.json" ".[0] | dead1($p1) and nomix($p1) and 
 # 6. The control: with -f, a PID reused by a process that a traced process
 #    forked is traced, as a second entry under that PID; and, being the last
 #    one left, it keeps the trace going until it exits.
-mkfifo "$TMP/gate.related"
-bash -c "read -r _ <'$TMP/gate.related'; sleep 60 & c=\$!; echo \$c >'$TMP/related.pid'; wait
-	'$AT_PID' \$c 3 detach >'$TMP/related.at_pid' 2>&1" &
-parent=$!
-CHILD_PIDS+=($parent)
-"$BLOCKSCOPE" -d 40 -j -f -o "$TMP/related.json" -p "$parent" 2>"$TMP/related.err" &
-bs=$!
-wait_attached $bs
-echo go >"$TMP/gate.related"
-wait_file "$TMP/related.pid"
-c=$(cat "$TMP/related.pid")
+follow_gated related "sleep 60 & c=\$!; echo \$c >'$TMP/related.pid'; wait
+	'$AT_PID' \$c 3 detach >'$TMP/related.at_pid' 2>&1"
 kill "$c"
 wait $bs
 RC=$?

@@ -357,40 +357,38 @@ static void pool_interval(uint64_t cpu_ms, uint64_t wait_ms)
 	pool_interval_runq(cpu_ms, wait_ms, 0);
 }
 
+/*
+ * The runqueue_saturated gauge after n seconds of a pool with run-queue 20%
+ * of CT, on CPUs busy busy jiffies of total each second.
+ */
+static long long runq_gauge_after(int n, uint64_t busy, uint64_t total)
+{
+	char *text = NULL;
+	size_t len;
+	long long v;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		exporter_cpu(&e, busy, total);
+		pool_interval_runq(100, 300, 20);
+	}
+	assert_int_equal(exporter_render(&e, METRICS_PROMETHEUS, &text, &len), 0);
+	v = value_of(text, "blockscope_sizing_warning{group=\"worker-\",reason=\"runqueue_saturated\"}");
+	free(text);
+	return v;
+}
+
 /* The run-queue gauge asks how busy the CPUs were over the window, as the report does. */
 static void runqueue_warning_reads_cpu_busy(void **state)
 {
-	const char *gauge = "blockscope_sizing_warning{group=\"worker-\",reason=\"runqueue_saturated\"}";
-	char *text = NULL;
-	size_t len;
-	int i;
-
 	(void)state;
-	/* Run-queue 20% of CT on CPUs 10% busy: wakeup latency, no warning (two windows:
-	 * the first second also holds what an earlier test left in the static counters). */
-	for (i = 0; i < 10; i++) {
-		exporter_cpu(&e, 20, 200);
-		pool_interval_runq(100, 300, 20);
-	}
-	assert_int_equal(exporter_render(&e, METRICS_PROMETHEUS, &text, &len), 0);
-	assert_int_equal(value_of(text, gauge), 0);
-	free(text);
+	/* On CPUs 10% busy: wakeup latency, no warning (two windows: the first second
+	 * also holds what an earlier test left in the static counters). */
+	assert_int_equal(runq_gauge_after(10, 20, 200), 0);
 	/* The same on CPUs 90% busy, over a whole window: contention. */
-	for (i = 0; i < 5; i++) {
-		exporter_cpu(&e, 180, 200);
-		pool_interval_runq(100, 300, 20);
-	}
-	assert_int_equal(exporter_render(&e, METRICS_PROMETHEUS, &text, &len), 0);
-	assert_int_equal(value_of(text, gauge), 1);
-	free(text);
+	assert_int_equal(runq_gauge_after(5, 180, 200), 1);
 	/* Not known (no /proc/stat): the run-queue share alone decides, as before. */
-	for (i = 0; i < 5; i++) {
-		exporter_cpu(&e, 0, 0);
-		pool_interval_runq(100, 300, 20);
-	}
-	assert_int_equal(exporter_render(&e, METRICS_PROMETHEUS, &text, &len), 0);
-	assert_int_equal(value_of(text, gauge), 1);
-	free(text);
+	assert_int_equal(runq_gauge_after(5, 0, 0), 1);
 }
 
 static void sliding_window(void **state)
