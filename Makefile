@@ -4,7 +4,9 @@
 .SUFFIXES:
 
 BUILD ?= build
-ARCH := x86
+# The kernel's name for the architecture: where its vmlinux header lives.
+ARCH ?= $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/' -e 's/ppc64le/powerpc/' \
+	-e 's/s390x/s390/' -e 's/riscv64/riscv/' -e 's/loongarch64/loongarch/')
 CLANG ?= clang
 BPFTOOL ?= bpftool
 CC ?= cc
@@ -21,8 +23,11 @@ SKEL := $(BUILD)/blockscope.skel.h
 SYSCALL_TABLE := $(BUILD)/syscall_table.h
 DEPS_STAMP := build/.deps-installed
 
-USER_SRCS := $(wildcard user/*.c)
+# user/ by layer: cli, modes, tracing, model, stages, output, util (see README).
+USER_DIRS := $(sort $(dir $(wildcard user/*/*.c)))
+USER_SRCS := $(wildcard user/*.c user/*/*.c)
 USER_OBJS := $(patsubst user/%.c,$(BUILD)/obj/%.o,$(USER_SRCS))
+USER_INC := -Iuser $(patsubst %/,-I%,$(USER_DIRS)) -Ibpf -I$(BUILD)
 # Everything but main(): what the unit tests link against.
 LIB_OBJS := $(filter-out $(BUILD)/obj/blockscope.o,$(USER_OBJS))
 
@@ -76,10 +81,13 @@ $(SYSCALL_TABLE): scripts/gen-syscall-names.sh | $(DEPS_STAMP)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)scripts/gen-syscall-names.sh > $@
 
-$(BUILD)/obj/%.o: user/%.c $(wildcard user/*.h) bpf/blockscope.h $(SKEL) $(SYSCALL_TABLE)
+# -MMD -MP: each object knows the headers it read (build/obj/**/*.d).
+$(BUILD)/obj/%.o: user/%.c $(SKEL) $(SYSCALL_TABLE)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(CFLAGS) $(WARN) $(EXTRA_CFLAGS) -Iuser -Ibpf -I$(BUILD) -c $< -o $@
+	$(Q)$(CC) $(CFLAGS) $(WARN) $(EXTRA_CFLAGS) -MMD -MP $(USER_INC) -c $< -o $@
+
+-include $(USER_OBJS:.o=.d)
 
 $(BUILD)/blockscope: $(USER_OBJS)
 	$(call msg,BINARY,$@)
@@ -105,7 +113,7 @@ unit: $(UNIT_BINS)
 $(BUILD)/tests/unit/%: tests/unit/%.c $(LIB_OBJS)
 	$(call msg,UNIT,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(CFLAGS) $(WARN) $(EXTRA_CFLAGS) -Iuser -Ibpf -I$(BUILD) $^ \
+	$(Q)$(CC) $(CFLAGS) $(WARN) $(EXTRA_CFLAGS) $(USER_INC) $^ \
 		-lcmocka $(LIBS) $(EXTRA_LDFLAGS) -o $@
 
 # The whole test suite: unit tests, the same under ASan+UBSan, integration
@@ -150,7 +158,7 @@ fuzz: | $(DEPS_STAMP)
 
 $(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_OBJS)
 	$(call msg,FUZZER,$@)
-	$(Q)$(CC) -g -O1 -fsanitize=fuzzer,address,undefined $(WARN) -Iuser -Ibpf -I$(BUILD) $^ \
+	$(Q)$(CC) -g -O1 -fsanitize=fuzzer,address,undefined $(WARN) $(USER_INC) $^ \
 		$(LIBS) -o $@
 
 # Overhead and capacity side by side with strace, perf, bpftrace, syscount.
@@ -159,7 +167,7 @@ bench: all progs
 	$(Q)scripts/bench.sh $(BUILD)
 
 format:
-	clang-format -i bpf/*.c bpf/*.h user/*.c user/*.h targets/*.c targets/*.h tests/unit/*.c tests/progs/*.c
+	clang-format -i bpf/*.c bpf/*.h user/*.c user/*/*.c user/*/*.h targets/*.c targets/*.h tests/unit/*.c tests/progs/*.c
 
 clean:
 	$(call msg,CLEAN,$(BUILD))

@@ -9,7 +9,7 @@
 #include <string.h>
 #include "classify.h"
 #include "options.h"
-#include "procfs.h"
+#include "cgroup.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

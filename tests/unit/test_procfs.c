@@ -2,7 +2,8 @@
 /* The cgroup readers' parsers: CPU lists, v1 quotas; and --serve's address parser. */
 #include "unit.h"
 #include "options.h"
-#include "procfs.h"
+#include "cgroup.h"
+#include "cpustat.h"
 
 static void cpu_lists(void **state)
 {

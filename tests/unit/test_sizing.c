@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include "unit.h"
 #include "sizing.h"
-#include "procfs.h"
+#include "cgroup.h"
 
 #define MS 1000000ull
 

@@ -6,17 +6,10 @@
 #include <sys/wait.h>
 #include <time.h>
 #include "consume.h"
+#include "util.h"
 
 /* Records wait in the ring at most this long: wakeups are batched. */
 #define POLL_MS 50
-
-uint64_t monotonic_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 int consume_record(void *ctx, const void *data, size_t size)
 {
@@ -133,7 +126,7 @@ enum stop_reason consume_until_stop(struct session *s)
 	}
 }
 
-const char *stop_reason_text(enum stop_reason r, int signal)
+const char *consume_stop_text(enum stop_reason r, int signal)
 {
 	switch (r) {
 	case STOP_SIGNAL:

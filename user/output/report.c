@@ -5,19 +5,7 @@
 #include "report.h"
 #include "syscalls.h"
 #include "verify.h"
-
-const char *format_ns(uint64_t ns, char *buf, size_t len)
-{
-	if (ns < 1000)
-		snprintf(buf, len, "%llu ns", (unsigned long long)ns);
-	else if (ns < 1000000)
-		snprintf(buf, len, "%.1f us", (double)ns / 1e3);
-	else if (ns < 1000000000)
-		snprintf(buf, len, "%.2f ms", (double)ns / 1e6);
-	else
-		snprintf(buf, len, "%.2f s", (double)ns / 1e9);
-	return buf;
-}
+#include "wakers.h"
 
 static const struct account *sort_account;
 
@@ -264,36 +252,6 @@ static void print_process_table(FILE *out, const struct report *r)
 	}
 }
 
-int group_wakers(const struct account *a, const char *group, struct waker_stat *out, int cap)
-{
-	char name[BLOCKSCOPE_COMM_LEN];
-	int n = 0, i;
-	size_t t;
-
-	for (t = 0; t < a->nthreads; t++) {
-		const struct thread_stats *th = &a->threads[t];
-
-		group_name(th->comm, name, sizeof(name));
-		if (strcmp(name, group) != 0)
-			continue;
-		for (i = 0; i < th->nwakers; i++)
-			waker_add(out, &n, cap, th->wakers[i].tgid, th->wakers[i].comm,
-				  th->wakers[i].wakeups, th->wakers[i].blocked_ns);
-	}
-	return n;
-}
-
-const char *waker_label(const struct waker_stat *w, char *buf, size_t len)
-{
-	if (w->tgid == 0)
-		snprintf(buf, len, "interrupt/idle");
-	else if (w->tgid == UINT32_MAX)
-		snprintf(buf, len, "(others)");
-	else
-		snprintf(buf, len, "%s[%u]", w->comm, w->tgid);
-	return buf;
-}
-
 static void print_wakers(FILE *out, const struct report *r)
 {
 	struct waker_stat w[8];
@@ -303,7 +261,7 @@ static void print_wakers(FILE *out, const struct report *r)
 
 	fprintf(out, "\nWHO WAKES EACH GROUP (blocking calls, by the waking process)\n");
 	for (g = 0; g < r->ngroups; g++) {
-		n = group_wakers(r->acct, r->groups[g].group, w, 8);
+		n = wakers_of_group(r->acct, r->groups[g].group, w, 8);
 		if (!n)
 			continue;
 		fprintf(out, "  %-18s", r->groups[g].group[0] ? r->groups[g].group : "(unnamed)");

@@ -12,7 +12,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include "attach.h"
+#include "tracer.h"
 #include "blockscope.skel.h"
 
 #define BTF_PATH "/sys/kernel/btf/vmlinux"
@@ -224,6 +224,14 @@ uint64_t tracer_misses(struct tracer *t, enum miss_counter which)
 			sum += values[i];
 	free(values);
 	return sum;
+}
+
+void tracer_read_misses(struct tracer *t, struct tracer_misses *m)
+{
+	m->lost = tracer_misses(t, MISS_RINGBUF);
+	m->lost_calls = tracer_misses(t, MISS_AGG_CALLS);
+	m->storage = tracer_misses(t, MISS_STORAGE);
+	m->tgid = tracer_misses(t, MISS_TGID_MAP);
 }
 
 int tracer_stacks_fd(struct tracer *t)

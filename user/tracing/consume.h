@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include "account.h"
-#include "attach.h"
+#include "tracer.h"
 
 /* Why tracing stopped. */
 enum stop_reason {
@@ -41,7 +41,6 @@ struct session {
 int consume_record(void *ctx, const void *data, size_t size);
 /* Takes records until a stop condition holds; returns the reason. */
 enum stop_reason consume_until_stop(struct session *s);
-const char *stop_reason_text(enum stop_reason r, int signal);
-uint64_t monotonic_ns(void);
+const char *consume_stop_text(enum stop_reason r, int signal);
 
 #endif

@@ -27,14 +27,16 @@ void why_setup(struct why *w, const struct options *o, struct account *a,
 	stacks_init(&w->stacks);
 	timeline_init(&w->timeline, w->timeline_on ? TIMELINE_MAX_EVENTS : 0);
 	if (w->stacks_on) {
+		struct account_observer calls = { .on_call = on_call, .ctx = &w->stacks };
+
 		cfg->stacks = o->kernel_stacks ? 2 : 1;
-		a->on_call = on_call;
-		a->call_ctx = &w->stacks;
+		account_observe(a, &calls);
 	}
 	if (w->timeline_on) {
+		struct account_observer sched = { .on_sched = on_sched, .ctx = &w->timeline };
+
 		cfg->sched_events = true;
-		a->on_sched = on_sched;
-		a->sched_ctx = &w->timeline;
+		account_observe(a, &sched);
 	}
 }
 

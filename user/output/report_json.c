@@ -4,6 +4,7 @@
 #include "report.h"
 #include "syscalls.h"
 #include "verify.h"
+#include "wakers.h"
 
 static void add_int(json_object *o, const char *key, uint64_t v)
 {
@@ -240,7 +241,7 @@ int report_json(FILE *out, const struct report *r)
 	for (i = 0; i < r->ngroups; i++) {
 		struct waker_stat w[8];
 		char label[48];
-		int k, nw = group_wakers(a, r->groups[i].group, w, 8);
+		int k, nw = wakers_of_group(a, r->groups[i].group, w, 8);
 
 		for (k = 0; k < nw; k++) {
 			o = json_object_new_object();

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
-/* Reading the kernel's own per-process facts out of /proc and cgroupfs. */
+/* cgroups: the CPUs a process or a cgroup may use (cpuset, cpu.max, v1 quotas), --cgroup targets. */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
@@ -12,161 +12,8 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <unistd.h>
+#include "cgroup.h"
 #include "procfs.h"
-
-static FILE *open_task_file(pid_t pid, pid_t tid, const char *name)
-{
-	char path[96];
-
-	if (tid > 0)
-		snprintf(path, sizeof(path), "/proc/%d/task/%d/%s", pid, tid, name);
-	else
-		snprintf(path, sizeof(path), "/proc/%d/%s", pid, name);
-	return fopen(path, "re");
-}
-
-int proc_thread_counters(pid_t pid, pid_t tid, struct thread_counters *c)
-{
-	unsigned long long oncpu, runq, n;
-	char line[256];
-	int found = 0;
-	FILE *f;
-
-	f = open_task_file(pid, tid, "schedstat");
-	if (!f)
-		return -1;
-	if (fscanf(f, "%llu %llu", &oncpu, &runq) != 2) {
-		fclose(f);
-		return -1;
-	}
-	fclose(f);
-	c->oncpu_ns = oncpu;
-	c->run_delay_ns = runq;
-	f = open_task_file(pid, tid, "status");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "voluntary_ctxt_switches: %llu", &n) == 1) {
-			c->nvcsw = n;
-			found++;
-		} else if (sscanf(line, "nonvoluntary_ctxt_switches: %llu", &n) == 1) {
-			c->nivcsw = n;
-			found++;
-		}
-	}
-	fclose(f);
-	return found == 2 ? 0 : -1;
-}
-
-pid_t proc_tgid_of(pid_t pid)
-{
-	char line[256];
-	FILE *f;
-	int tgid = -1;
-
-	if (pid <= 0)
-		return -1;
-	f = open_task_file(pid, 0, "status");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "Tgid: %d", &tgid) == 1)
-			break;
-	fclose(f);
-	return tgid;
-}
-
-int proc_comm(pid_t pid, pid_t tid, char *out, size_t len)
-{
-	FILE *f = open_task_file(pid, tid, "comm");
-
-	if (!f || !fgets(out, (int)len, f)) {
-		if (f)
-			fclose(f);
-		snprintf(out, len, "?");
-		return -1;
-	}
-	fclose(f);
-	out[strcspn(out, "\n")] = '\0';
-	return 0;
-}
-
-int proc_for_each_thread(pid_t pid, void (*fn)(pid_t pid, pid_t tid, void *arg), void *arg)
-{
-	char path[64];
-	struct dirent *d;
-	int n = 0;
-	DIR *dir;
-
-	snprintf(path, sizeof(path), "/proc/%d/task", pid);
-	dir = opendir(path);
-	if (!dir)
-		return -1;
-	while ((d = readdir(dir))) {
-		int tid = atoi(d->d_name);
-
-		if (tid > 0) {
-			fn(pid, tid, arg);
-			n++;
-		}
-	}
-	closedir(dir);
-	return n;
-}
-
-int proc_for_each_child(pid_t pid, void (*fn)(pid_t child, void *arg), void *arg)
-{
-	struct dirent *d;
-	char path[64];
-	int n = 0;
-	DIR *dir = opendir("/proc");
-
-	if (!dir)
-		return -1;
-	while ((d = readdir(dir))) {
-		int child = atoi(d->d_name), ppid = -1;
-		char line[256];
-		FILE *f;
-
-		if (child <= 0)
-			continue;
-		snprintf(path, sizeof(path), "/proc/%d/status", child);
-		f = fopen(path, "re");
-		if (!f)
-			continue;
-		while (fgets(line, sizeof(line), f))
-			if (sscanf(line, "PPid: %d", &ppid) == 1)
-				break;
-		fclose(f);
-		if (ppid == pid) {
-			fn(child, arg);
-			n++;
-		}
-	}
-	closedir(dir);
-	return n;
-}
-
-int proc_for_each_named(const char *name, void (*fn)(pid_t pid, void *arg), void *arg)
-{
-	struct dirent *d;
-	char comm[64];
-	int n = 0;
-	DIR *dir = opendir("/proc");
-
-	if (!dir)
-		return -1;
-	while ((d = readdir(dir))) {
-		int pid = atoi(d->d_name);
-
-		if (pid > 0 && proc_comm(pid, 0, comm, sizeof(comm)) == 0 && strcmp(comm, name) == 0) {
-			fn(pid, arg);
-			n++;
-		}
-	}
-	closedir(dir);
-	return n;
-}
 
 double parse_cpu_max(const char *text)
 {
@@ -292,7 +139,7 @@ static int pid_cgroup_dir(pid_t pid, const char *controller, char *dir, size_t l
 
 	if (cgroup_mount(controller, mnt, sizeof(mnt), root, sizeof(root)))
 		return -1;
-	f = open_task_file(pid, 0, "cgroup");
+	f = proc_open(pid, 0, "cgroup");
 	if (!f)
 		return -1;
 	while (!rel && fgets(line, sizeof(line), f)) {
@@ -506,70 +353,4 @@ double proc_usable_cpus(pid_t pid)
 	if (quota > 0 && quota < cpus)
 		cpus = quota;
 	return cpus;
-}
-
-int parse_cpu_jiffies(const char *stat_text, const bool *use, uint64_t *busy, uint64_t *total)
-{
-	const char *line = stat_text;
-	int found = 0;
-
-	*busy = *total = 0;
-	while (line && *line) {
-		unsigned long long v[8] = { 0 };
-		int cpu, n;
-
-		/* "cpuN ...", not the "cpu  ..." line that sums them all */
-		n = strncmp(line, "cpu", 3) || line[3] < '0' || line[3] > '9' ? 0 :
-		    sscanf(line, "cpu%d %llu %llu %llu %llu %llu %llu %llu %llu", &cpu, &v[0], &v[1],
-			   &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]);
-		/* user nice system idle iowait irq softirq steal */
-		if (n >= 5 && cpu >= 0 && cpu < PROC_MAX_CPUS && (!use || use[cpu])) {
-			uint64_t all = v[0] + v[1] + v[2] + v[3] + v[4] + v[5] + v[6] + v[7];
-
-			*total += all;
-			*busy += all - v[3] - v[4];
-			found = 1;
-		}
-		line = strchr(line, '\n');
-		if (line)
-			line++;
-	}
-	return found ? 0 : -1;
-}
-
-int proc_cpu_jiffies(pid_t pid, uint64_t *busy, uint64_t *total)
-{
-	static char text[256 * 1024];
-	bool use[PROC_MAX_CPUS];
-	cpu_set_t set;
-	size_t len;
-	FILE *f;
-	int i, all = !pid || sched_getaffinity(pid, sizeof(set), &set);
-
-	for (i = 0; i < PROC_MAX_CPUS; i++)
-		use[i] = all || (i < CPU_SETSIZE && CPU_ISSET(i, &set));
-	f = fopen("/proc/stat", "re");
-	if (!f)
-		return -1;
-	len = fread(text, 1, sizeof(text) - 1, f);
-	fclose(f);
-	text[len] = '\0';
-	return parse_cpu_jiffies(text, use, busy, total);
-}
-
-int cpu_mark_advance(struct cpu_mark *m, uint64_t *busy, uint64_t *total)
-{
-	uint64_t b, t;
-	bool was = m->marked;
-
-	m->marked = false;
-	*busy = *total = 0;
-	if (proc_cpu_jiffies(m->pid, &b, &t))
-		return -1;
-	*busy = was && b >= m->busy ? b - m->busy : 0;
-	*total = was && t >= m->total ? t - m->total : 0;
-	m->busy = b;
-	m->total = t;
-	m->marked = true;
-	return was ? 0 : -1;
 }

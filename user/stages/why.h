@@ -4,7 +4,7 @@
 
 #include <stdbool.h>
 #include "account.h"
-#include "attach.h"
+#include "tracer.h"
 #include "options.h"
 #include "stacks.h"
 #include "timeline.h"

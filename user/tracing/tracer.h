@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
-#ifndef ATTACH_H
-#define ATTACH_H
+#ifndef TRACER_H
+#define TRACER_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -26,10 +26,7 @@ struct tracer {
 	void *ctx;
 };
 
-/*
- * Checks what the programs need (root, BTF), loads and attaches them.
- * On failure, returns -1 with a one-line reason in err.
- */
+/* What the programs are loaded for: set before tracer_open(). */
 struct tracer_config {
 	bool follow;	  /* trace processes forked by traced ones */
 	bool verbose;	  /* libbpf's own messages */
@@ -41,6 +38,18 @@ struct tracer_config {
 	unsigned time_sample; /* one in K calls timed, a power of 2; 0 or 1: every call */
 };
 
+/* The kernel side's miss counters, each since the programs were loaded. */
+struct tracer_misses {
+	uint64_t lost;	     /* records the ring buffer had no room for */
+	uint64_t lost_calls; /* non-blocking calls inside those records */
+	uint64_t storage;    /* threads whose state could not be made */
+	uint64_t tgid;	     /* followed children that did not fit the traced set */
+};
+
+/*
+ * Checks what the programs need (root, BTF), loads and attaches them.
+ * On failure, returns -1 with a one-line reason in err.
+ */
 int tracer_open(struct tracer *t, const struct tracer_config *cfg, record_fn fn, void *ctx,
 		char *err, size_t errlen);
 /* Adds a process to the traced set. from_birth: its counters start at zero. */
@@ -52,8 +61,10 @@ int tracer_poll(struct tracer *t, int timeout_ms);
 /* Takes everything still in the ring buffer. */
 int tracer_drain(struct tracer *t);
 uint64_t tracer_misses(struct tracer *t, enum miss_counter which);
+void tracer_read_misses(struct tracer *t, struct tracer_misses *m);
 /* The map of stacks that call records point into (--stacks). */
 int tracer_stacks_fd(struct tracer *t);
+/* Detaches and unloads; a zeroed tracer (never opened) is fine too. */
 void tracer_close(struct tracer *t);
 
 #endif

@@ -6,9 +6,9 @@
 #include <stdint.h>
 #include "account.h"
 #include "options.h"
-#include "procfs.h"
 #include "sizing.h"
 #include "stacks.h"
+#include "util.h"
 
 /* Everything a report says, gathered once so text and JSON agree. */
 struct report {
@@ -27,21 +27,13 @@ struct report {
 	const char *stop_reason;
 	int interval; /* --interval: its number, from 1; 0 otherwise */
 	struct stacks *stacks; /* --stacks: resolved call sites, or NULL */
-	uint64_t lost_before, lost_calls_before, storage_before, tgid_before; /* misses already reported */
 	/* How busy the target's CPUs were in the window (/proc/stat), or -1. */
 	double cpu_busy;
-	struct cpu_mark cpu; /* the window's start, in those CPUs' jiffies */
 };
 
 /* Syscall numbers with any activity, most total time first; returns count. */
 size_t report_syscall_order(const struct account *a, int *order);
-/* "1.25 ms"-style rendering of a duration. */
-const char *format_ns(uint64_t ns, char *buf, size_t len);
 
-/* Who woke the threads of a group (name with digits out) from blocking calls. */
-int group_wakers(const struct account *a, const char *group, struct waker_stat *out, int cap);
-/* "backend[1234]", or "interrupt/idle" for wakeups from pid 0. */
-const char *waker_label(const struct waker_stat *w, char *buf, size_t len);
 
 void report_text(FILE *out, const struct report *r);
 int report_json(FILE *out, const struct report *r);

@@ -151,6 +151,19 @@ struct process_stats {
 };
 
 /*
+ * A stage that wants the records as the account takes them: each finished
+ * call once accounted (with its thread), each scheduling record (--timeline).
+ * Either hook may be NULL.
+ */
+struct account_observer {
+	void (*on_call)(void *ctx, const struct call_record *c, const struct thread_stats *t);
+	void (*on_sched)(void *ctx, const struct sched_record *r);
+	void *ctx;
+};
+
+#define ACCOUNT_MAX_OBSERVERS 8
+
+/*
  * Past this many dead threads kept one by one, dead threads are folded into
  * one entry per thread group, so a thread-churning target keeps memory flat.
  */
@@ -169,18 +182,13 @@ struct account {
 	uint32_t process_seqs; /* the last seq given */
 	size_t nexited; /* exited threads still kept one by one */
 	uint64_t retired_threads;
-	/* --stacks: each finished call, once accounted. */
-	void (*on_call)(void *ctx, const struct call_record *c, const struct thread_stats *t);
-	void *call_ctx;
-	/* --timeline: where scheduling records go (else they are only counted). */
-	void (*on_sched)(void *ctx, const struct sched_record *r);
-	void *sched_ctx;
+	/* The stages that take records as they are accounted (--stacks, --timeline, ...). */
+	struct account_observer observers[ACCOUNT_MAX_OBSERVERS];
+	int nobservers;
 	uint64_t late_calls; /* ended after the final snapshot: not counted twice */
 	uint64_t kernel_counted_calls; /* non-blocking calls that came counted, not one by one */
 	uint64_t records;
 	uint64_t malformed;
-	uint64_t lost; /* records the kernel could not deliver */
-	uint64_t storage_misses;
 };
 
 /* Time in a syscall's complete calls: measured, plus an estimate for the untimed. */
@@ -189,7 +197,10 @@ uint64_t syscall_time_ns(const struct syscall_stats *s);
 bool syscall_time_estimated(const struct syscall_stats *s);
 
 int account_init(struct account *a, const struct class_overrides *ov);
+/* Frees what a holds; a zeroed account (never initialised) is fine too. */
 void account_free(struct account *a);
+/* Adds a stage to the observers; -1 when there are ACCOUNT_MAX_OBSERVERS already. */
+int account_observe(struct account *a, const struct account_observer *o);
 
 /* Finds the live entry of tid, or makes one. NULL only when out of memory. */
 struct thread_stats *account_thread(struct account *a, uint32_t tid, uint32_t tgid);
@@ -238,9 +249,5 @@ struct process_totals {
 /* The totals of p's threads: those of its PID, less those of an earlier process on it. */
 void process_totals(const struct account *a, const struct process_stats *p,
 		    struct process_totals *out);
-
-/* Adds one waker's share into a small table (by tgid and comm); the last slot takes the rest. */
-void waker_add(struct waker_stat *table, int *n, int cap, uint32_t tgid, const char *comm,
-	       uint64_t wakeups, uint64_t blocked_ns);
 
 #endif

@@ -1,13 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /* --verify: blockscope's per-thread numbers beside the kernel's own. */
 #include <string.h>
+#include "util.h"
 #include "verify.h"
-#include "report.h"
-
-static uint64_t delta(uint64_t end, uint64_t base)
-{
-	return end > base ? end - base : 0;
-}
 
 static bool within(int64_t diff, uint64_t ref, double share)
 {
@@ -22,10 +17,10 @@ void verify_thread(const struct thread_stats *t, struct verify_result *v)
 	v->checkable = t->have_base && t->have_end;
 	if (!v->checkable)
 		return;
-	v->kernel_oncpu_ns = delta(t->end.oncpu_ns, t->base.oncpu_ns);
-	v->kernel_runq_ns = delta(t->end.run_delay_ns, t->base.run_delay_ns);
-	v->kernel_voluntary = delta(t->end.nvcsw, t->base.nvcsw);
-	v->kernel_involuntary = delta(t->end.nivcsw, t->base.nivcsw);
+	v->kernel_oncpu_ns = sub_clamped(t->end.oncpu_ns, t->base.oncpu_ns);
+	v->kernel_runq_ns = sub_clamped(t->end.run_delay_ns, t->base.run_delay_ns);
+	v->kernel_voluntary = sub_clamped(t->end.nvcsw, t->base.nvcsw);
+	v->kernel_involuntary = sub_clamped(t->end.nivcsw, t->base.nivcsw);
 	v->oncpu_diff_ns = (int64_t)thread_oncpu_ns(t) - (int64_t)v->kernel_oncpu_ns;
 	v->runq_diff_ns = (int64_t)thread_runq_ns(t) - (int64_t)v->kernel_runq_ns;
 	v->tp_oncpu_diff_ns = (int64_t)t->tp_oncpu_ns - (int64_t)v->kernel_oncpu_ns;
@@ -36,15 +31,6 @@ void verify_thread(const struct thread_stats *t, struct verify_result *v)
 		within(v->runq_diff_ns, v->kernel_runq_ns, VERIFY_RUNQ_SHARE) &&
 		v->voluntary_diff <= VERIFY_SWITCHES && v->voluntary_diff >= -VERIFY_SWITCHES &&
 		v->involuntary_diff <= VERIFY_SWITCHES && v->involuntary_diff >= -VERIFY_SWITCHES;
-}
-
-static const char *signed_ns(int64_t ns, char *buf, size_t len)
-{
-	char tmp[24];
-
-	format_ns((uint64_t)(ns < 0 ? -ns : ns), tmp, sizeof(tmp));
-	snprintf(buf, len, "%s%s", ns < 0 ? "-" : "+", tmp);
-	return buf;
 }
 
 int verify_print(FILE *out, const struct account *a)

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+#ifndef RUN_H
+#define RUN_H
+
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include "account.h"
+#include "cgroup.h"
+#include "consume.h"
+#include "cpustat.h"
+#include "launch.h"
+#include "options.h"
+#include "report.h"
+#include "serve.h"
+#include "tracer.h"
+#include "why.h"
+
+/*
+ * One run of blockscope, from the options to the last report: what every
+ * mode shares. Zeroed, it is safe to close at any step.
+ */
+struct run {
+	struct options *opts;
+	volatile sig_atomic_t *stop_signal;
+	FILE *out;			/* the report: stdout or -o FILE */
+	struct cgroup_target cgroup;	/* --cgroup */
+	struct serve *serve;		/* --serve: listening from the start */
+	char url[400];
+	struct account acct;
+	struct tracer tracer;
+	struct why why;			/* --stacks, --timeline */
+	struct launch launch;		/* -- COMMAND */
+	bool launched;			/* its gate is open: it is ours to reap, not to kill */
+	struct session session;
+	struct report report;
+	struct cpu_mark cpu;		/* the window's start, in the target's CPUs' jiffies */
+	struct tracer_misses reported;	/* misses already in a report */
+	uint64_t t0;			/* when the window opened */
+};
+
+/*
+ * Checks that need no kernel, so bad input fails before anything is loaded:
+ * the report file, the cgroup, the targets, the listening address.
+ */
+int run_prepare(struct run *r, struct options *o, volatile sig_atomic_t *stop_signal, char *err,
+		size_t errlen);
+/* Loads and attaches the BPF programs, with the account and stages they feed. */
+int run_attach(struct run *r, char *err, size_t errlen);
+/*
+ * Puts the targets in the traced set (starting -- COMMAND held at its gate),
+ * takes every thread's baseline, finds N, then lets a launched command go.
+ */
+int run_start(struct run *r, char *err, size_t errlen);
+/* Frees everything, in the reverse order; -1 with err if the report file failed. */
+int run_close(struct run *r, char *err, size_t errlen);
+
+#endif

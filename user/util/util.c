@@ -1,0 +1,35 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* Small helpers every layer uses: the clock and the rendering of durations. */
+#include <stdio.h>
+#include <time.h>
+#include "util.h"
+
+uint64_t monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+const char *format_ns(uint64_t ns, char *buf, size_t len)
+{
+	if (ns < 1000)
+		snprintf(buf, len, "%llu ns", (unsigned long long)ns);
+	else if (ns < 1000000)
+		snprintf(buf, len, "%.1f us", (double)ns / 1e3);
+	else if (ns < 1000000000)
+		snprintf(buf, len, "%.2f ms", (double)ns / 1e6);
+	else
+		snprintf(buf, len, "%.2f s", (double)ns / 1e9);
+	return buf;
+}
+
+const char *signed_ns(int64_t ns, char *buf, size_t len)
+{
+	char tmp[24];
+
+	format_ns(ns < 0 ? -(uint64_t)ns : (uint64_t)ns, tmp, sizeof(tmp));
+	snprintf(buf, len, "%s%s", ns < 0 ? "-" : "+", tmp);
+	return buf;
+}

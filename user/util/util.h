@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+#ifndef UTIL_H
+#define UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* CLOCK_MONOTONIC in ns: the clock bpf_ktime_get_ns() reads, so both sides agree. */
+uint64_t monotonic_ns(void);
+
+/*
+ * a - b, or 0 when b is ahead: counters read at two moments may be a little
+ * out of step (a snapshot taken while the thread was counting).
+ */
+static inline uint64_t sub_clamped(uint64_t a, uint64_t b)
+{
+	return a > b ? a - b : 0;
+}
+
+/* "1.25 ms"-style rendering of a duration. */
+const char *format_ns(uint64_t ns, char *buf, size_t len);
+/* The same with its sign: "+1.25 ms", "-3 ns". */
+const char *signed_ns(int64_t ns, char *buf, size_t len);
+
+#endif
