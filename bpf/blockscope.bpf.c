@@ -11,7 +11,6 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
-#include <bpf/bpf_core_read.h>
 #include "blockscope.h"
 
 #define TASK_RUNNING 0
@@ -210,8 +209,8 @@ static __always_inline void fill_call(struct call_record *rec, struct task_struc
 {
 	rec->hdr.type = RECORD_CALL;
 	rec->hdr.flags = ts->call_flags;
-	rec->hdr.tid = BPF_CORE_READ(task, pid);
-	rec->hdr.tgid = BPF_CORE_READ(task, tgid);
+	rec->hdr.tid = task->pid;
+	rec->hdr.tgid = task->tgid;
 	rec->nr = ts->nr;
 	rec->enter_ns = ts->enter_ns;
 	/* A call may begin on another CPU just after a snapshot read the clock. */
@@ -247,13 +246,13 @@ static __always_inline void fill_thread(struct thread_record *rec, struct task_s
 {
 	rec->hdr.type = RECORD_THREAD;
 	rec->hdr.flags = flags;
-	rec->hdr.tid = BPF_CORE_READ(task, pid);
-	rec->hdr.tgid = BPF_CORE_READ(task, tgid);
-	BPF_CORE_READ_STR_INTO(&rec->comm, task, comm);
-	rec->oncpu_ns = BPF_CORE_READ(task, se.sum_exec_runtime);
-	rec->run_delay_ns = BPF_CORE_READ(task, sched_info.run_delay);
-	rec->nvcsw = BPF_CORE_READ(task, nvcsw);
-	rec->nivcsw = BPF_CORE_READ(task, nivcsw);
+	rec->hdr.tid = task->pid;
+	rec->hdr.tgid = task->tgid;
+	bpf_probe_read_kernel_str(rec->comm, sizeof(rec->comm), task->comm);
+	rec->oncpu_ns = task->se.sum_exec_runtime;
+	rec->run_delay_ns = task->sched_info.run_delay;
+	rec->nvcsw = task->nvcsw;
+	rec->nivcsw = task->nivcsw;
 	rec->blocked_ns = ts->blocked_ns;
 	rec->blocked_outside_ns = ts->blocked_outside_ns;
 	rec->voluntary = ts->voluntary;
@@ -388,16 +387,16 @@ static __always_inline void emit_fork(struct task_struct *task, struct task_stru
 		return;
 	rec->hdr.type = RECORD_FORK;
 	rec->hdr.flags = flags;
-	rec->hdr.tid = BPF_CORE_READ(task, pid);
-	rec->hdr.tgid = BPF_CORE_READ(task, tgid);
-	rec->parent_tid = parent ? BPF_CORE_READ(parent, pid) : 0;
-	rec->parent_tgid = parent ? BPF_CORE_READ(parent, tgid) : 0;
-	BPF_CORE_READ_STR_INTO(&rec->comm, task, comm);
+	rec->hdr.tid = task->pid;
+	rec->hdr.tgid = task->tgid;
+	rec->parent_tid = parent ? parent->pid : 0;
+	rec->parent_tgid = parent ? parent->tgid : 0;
+	bpf_probe_read_kernel_str(rec->comm, sizeof(rec->comm), task->comm);
 	rec->ts_ns = now;
-	rec->oncpu_ns = BPF_CORE_READ(task, se.sum_exec_runtime);
-	rec->run_delay_ns = BPF_CORE_READ(task, sched_info.run_delay);
-	rec->nvcsw = BPF_CORE_READ(task, nvcsw);
-	rec->nivcsw = BPF_CORE_READ(task, nivcsw);
+	rec->oncpu_ns = task->se.sum_exec_runtime;
+	rec->run_delay_ns = task->sched_info.run_delay;
+	rec->nvcsw = task->nvcsw;
+	rec->nivcsw = task->nivcsw;
 	submit(rec);
 }
 
@@ -416,7 +415,7 @@ static __always_inline struct thread_state *state_or_adopt(struct task_struct *t
 	if (ts || !target_cgroup_id || bpf_get_current_cgroup_id() != target_cgroup_id)
 		return ts;
 	now = bpf_ktime_get_ns();
-	tgid = BPF_CORE_READ(task, tgid);
+	tgid = task->tgid;
 	if (bpf_map_update_elem(&traced_tgids, &tgid, &entry, BPF_NOEXIST) &&
 	    !bpf_map_lookup_elem(&traced_tgids, &tgid)) {
 		count_miss(MISS_TGID_MAP);
@@ -516,7 +515,7 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 			return 0;
 		}
 		/* Entered before we attached: its time so far is since then. */
-		start_call(task, ts, BPF_CORE_READ(regs, orig_ax), ts->first_ns, CALL_BEGAN_BEFORE);
+		start_call(task, ts, regs->orig_ax, ts->first_ns, CALL_BEGAN_BEFORE);
 	}
 	/*
 	 * Blocking calls go one by one, with who woke them and where; so do
@@ -559,94 +558,120 @@ static __always_inline void emit_sched(struct task_struct *task, struct thread_s
 		return;
 	rec->hdr.type = RECORD_SCHED;
 	rec->hdr.flags = event;
-	rec->hdr.tid = BPF_CORE_READ(task, pid);
-	rec->hdr.tgid = BPF_CORE_READ(task, tgid);
+	rec->hdr.tid = task->pid;
+	rec->hdr.tgid = task->tgid;
 	rec->ts_ns = now;
 	rec->nr = ts->in_call ? ts->nr : -1;
-	rec->oncpu_total_ns = BPF_CORE_READ(task, se.sum_exec_runtime);
+	rec->oncpu_total_ns = task->se.sum_exec_runtime;
 	rec->waker_tid = waker_tid;
 	rec->pad = 0;
 	submit(rec);
+}
+
+/* prev goes to sleep, by the kernel's rule behind voluntary_ctxt_switches. */
+static __always_inline void sleep_begins(void *ctx, struct task_struct *prev,
+					 struct thread_state *ts, __u64 now)
+{
+	ts->voluntary++;
+	if (ts->in_call) {
+		__u64 nr = ts->nr;
+
+		/* It sleeps: time each of its calls from now on. */
+		if (nr < SLEPT_NR_WORDS * 64)
+			ts->slept_nrs[nr_word(nr)] |= nr_bit(nr);
+		if (!ts->call_voluntary++) {
+			/* Its first sleep: forget the last call's waker. */
+			ts->waker_tid = ts->waker_tgid = 0;
+			ts->waker_comm[0] = 0;
+			ts->kernel_stack_id = -1;
+		}
+		/* Where in the kernel it goes to sleep. */
+		if (ts->kernel_stacks)
+			ts->kernel_stack_id = bpf_get_stackid(ctx, &stacks, 0);
+	}
+	ts->sleeping = 1;
+	ts->sleep_start_ns = now;
+	emit_sched(prev, ts, SCHED_OUT_BLOCKED, now, 0);
+}
+
+/* prev leaves its CPU still runnable: preempted, or yielding. */
+static __always_inline void preempted(struct task_struct *prev, struct thread_state *ts,
+				      __u64 now)
+{
+	ts->involuntary++;
+	if (ts->in_call)
+		ts->call_involuntary++;
+	ts->runnable_since_ns = now;
+	emit_sched(prev, ts, SCHED_OUT_PREEMPTED, now, 0);
+}
+
+static __always_inline void switch_out(void *ctx, struct task_struct *prev,
+				       struct thread_state *ts, bool preempt,
+				       unsigned int prev_state, __u64 now)
+{
+	if (ts->oncpu_since_ns)
+		ts->tp_oncpu_ns += now - ts->oncpu_since_ns;
+	ts->oncpu_since_ns = 0;
+	if (ts->in_call) {
+		first_switch_in_call(prev, ts);
+		/* Untimed at entry: from here on it is (see CALL_TIMED_FROM_SWITCH). */
+		if (!ts->enter_ns)
+			ts->enter_ns = now;
+	}
+	if (!preempt && prev_state != TASK_RUNNING)
+		sleep_begins(ctx, prev, ts, now);
+	else
+		preempted(prev, ts, now);
+}
+
+/* Its last switch-out: the kernel's counters are final now. */
+static __always_inline void thread_died(struct task_struct *prev, struct thread_state *ts,
+					__u64 now)
+{
+	struct thread_record *rec;
+	int i;
+
+	for (i = 0; i < AGG_SLOTS; i++)
+		if (ts->agg[i].calls)
+			flush_agg(prev, &ts->agg[i], now);
+	rec = reserve(sizeof(*rec));
+	ts->sleeping = 0;
+	if (rec) {
+		fill_thread(rec, prev, ts, now, THREAD_EXITED);
+		submit(rec);
+	}
+	bpf_task_storage_delete(&threads, prev);
+}
+
+static __always_inline void switch_in(struct task_struct *next, struct thread_state *ts,
+				      __u64 now)
+{
+	/* Back on a CPU without a wakeup (a signal cut the sleep short). */
+	if (ts->sleeping)
+		end_sleep(ts, now);
+	if (ts->runnable_since_ns)
+		ts->tp_runq_ns += now - ts->runnable_since_ns;
+	ts->runnable_since_ns = 0;
+	ts->oncpu_since_ns = now;
+	emit_sched(next, ts, SCHED_IN, now, 0);
 }
 
 SEC("tp_btf/sched_switch")
 int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_struct *next,
 	     unsigned int prev_state)
 {
-	struct thread_state *ts;
+	struct thread_state *ts = state_of(prev);
 	__u64 now = 0;
 
-	ts = state_of(prev);
 	if (ts) {
 		now = bpf_ktime_get_ns();
-		if (ts->oncpu_since_ns)
-			ts->tp_oncpu_ns += now - ts->oncpu_since_ns;
-		ts->oncpu_since_ns = 0;
-		if (ts->in_call) {
-			first_switch_in_call(prev, ts);
-			/* Untimed at entry: from here on it is (see CALL_TIMED_FROM_SWITCH). */
-			if (!ts->enter_ns)
-				ts->enter_ns = now;
-		}
-		/* The kernel's rule behind voluntary_ctxt_switches. */
-		if (!preempt && prev_state != TASK_RUNNING) {
-			ts->voluntary++;
-			if (ts->in_call) {
-				__u64 nr = ts->nr;
-
-				/* It sleeps: time each of its calls from now on. */
-				if (nr < SLEPT_NR_WORDS * 64)
-					ts->slept_nrs[nr_word(nr)] |= nr_bit(nr);
-				if (!ts->call_voluntary++) {
-					/* Its first sleep: forget the last call's waker. */
-					ts->waker_tid = ts->waker_tgid = 0;
-					ts->waker_comm[0] = 0;
-					ts->kernel_stack_id = -1;
-				}
-				/* Where in the kernel it goes to sleep. */
-				if (ts->kernel_stacks)
-					ts->kernel_stack_id = bpf_get_stackid(ctx, &stacks, 0);
-			}
-			ts->sleeping = 1;
-			ts->sleep_start_ns = now;
-			emit_sched(prev, ts, SCHED_OUT_BLOCKED, now, 0);
-		} else {
-			ts->involuntary++;
-			if (ts->in_call)
-				ts->call_involuntary++;
-			ts->runnable_since_ns = now;
-			emit_sched(prev, ts, SCHED_OUT_PREEMPTED, now, 0);
-		}
-		if (prev_state & TASK_DEAD) {
-			/* Last switch-out: the kernel's counters are final now. */
-			struct thread_record *rec;
-			int i;
-
-			for (i = 0; i < AGG_SLOTS; i++)
-				if (ts->agg[i].calls)
-					flush_agg(prev, &ts->agg[i], now);
-			rec = reserve(sizeof(*rec));
-			ts->sleeping = 0;
-			if (rec) {
-				fill_thread(rec, prev, ts, now, THREAD_EXITED);
-				submit(rec);
-			}
-			bpf_task_storage_delete(&threads, prev);
-		}
+		switch_out(ctx, prev, ts, preempt, prev_state, now);
+		if (prev_state & TASK_DEAD)
+			thread_died(prev, ts, now);
 	}
 	ts = state_of(next);
-	if (ts) {
-		if (!now)
-			now = bpf_ktime_get_ns();
-		/* Back on a CPU without a wakeup (a signal cut the sleep short). */
-		if (ts->sleeping)
-			end_sleep(ts, now);
-		if (ts->runnable_since_ns)
-			ts->tp_runq_ns += now - ts->runnable_since_ns;
-		ts->runnable_since_ns = 0;
-		ts->oncpu_since_ns = now;
-		emit_sched(next, ts, SCHED_IN, now, 0);
-	}
+	if (ts)
+		switch_in(next, ts, now ? now : bpf_ktime_get_ns());
 	return 0;
 }
 
@@ -696,8 +721,8 @@ int BPF_PROG(on_wakeup_new, struct task_struct *p)
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 {
-	__u32 parent_tgid = BPF_CORE_READ(parent, tgid);
-	__u32 child_tgid = BPF_CORE_READ(child, tgid);
+	__u32 parent_tgid = parent->tgid;
+	__u32 child_tgid = child->tgid;
 	struct traced_process *traced;
 	struct thread_state *ts;
 	__u64 now;
@@ -729,7 +754,7 @@ SEC("tp_btf/sched_process_exit")
 int BPF_PROG(on_exit, struct task_struct *p, bool group_dead)
 {
 	struct thread_state *ts = state_of(p);
-	__u32 tgid = BPF_CORE_READ(p, tgid);
+	__u32 tgid = p->tgid;
 	__u64 now;
 
 	if (!ts)
@@ -756,9 +781,9 @@ int BPF_PROG(on_exit, struct task_struct *p, bool group_dead)
 		if (rec) {
 			rec->hdr.type = RECORD_PROCESS_EXIT;
 			rec->hdr.flags = 0;
-			rec->hdr.tid = BPF_CORE_READ(p, pid);
+			rec->hdr.tid = p->pid;
 			rec->hdr.tgid = tgid;
-			rec->exit_code = BPF_CORE_READ(p, exit_code);
+			rec->exit_code = p->exit_code;
 			rec->pad = 0;
 			rec->ts_ns = now;
 			submit(rec);
@@ -768,111 +793,134 @@ int BPF_PROG(on_exit, struct task_struct *p, bool group_dead)
 }
 
 /*
- * Run twice by the collector over every task. BASELINE: give each thread of a
- * traced process its state, noting a sleep (and the syscall it sleeps in)
- * that began before we looked. FINAL: write each traced thread's totals and
- * any call still in progress, so nothing in flight is dropped.
+ * The iterator's BASELINE: a thread of a traced process gets its state,
+ * with a sleep (and the syscall it sleeps in) that began before we looked.
  */
+static __always_inline void snapshot_baseline(struct task_struct *task, __u64 now)
+{
+	__u32 tgid = task->tgid;
+	struct traced_process *traced = bpf_map_lookup_elem(&traced_tgids, &tgid);
+	struct thread_state *ts;
+
+	if (!traced || state_of(task))
+		return; /* untraced, or born after attach: it has its state already */
+	ts = new_state(task, now);
+	if (!ts)
+		return;
+	if (traced->from_birth) {
+		/* Held at the launcher's gate: what it does before exec is ours. */
+		ts->skip_next_exit = 1;
+		return;
+	}
+	if (task->__state == TASK_RUNNING) {
+		if (task->on_cpu)
+			ts->oncpu_since_ns = now;
+		else
+			ts->runnable_since_ns = now;
+	} else {
+		struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+		__s64 nr = regs ? regs->orig_ax : -1;
+
+		ts->sleeping = 1;
+		ts->sleep_start_ns = now;
+		if (nr >= 0) {
+			start_call(task, ts, nr, now, CALL_BEGAN_BEFORE);
+			/* Asleep in it already: its run-queue wait starts from here. */
+			ts->call_run_delay0 = task->sched_info.run_delay;
+			ts->call_voluntary = 1;
+		}
+	}
+}
+
+/* A sleep, a slice or a wait still going on counts up to now, and goes on from now. */
+static __always_inline __u32 snapshot_clocks(struct thread_state *ts, __u64 now)
+{
+	__u32 flags = 0;
+
+	if (ts->sleeping) {
+		end_sleep(ts, now);
+		ts->runnable_since_ns = 0;
+		ts->sleeping = 1;
+		ts->sleep_start_ns = now;
+		flags |= THREAD_SLEEPING;
+	}
+	if (ts->oncpu_since_ns) {
+		ts->tp_oncpu_ns += now - ts->oncpu_since_ns;
+		ts->oncpu_since_ns = now;
+	}
+	if (ts->runnable_since_ns) {
+		ts->tp_runq_ns += now - ts->runnable_since_ns;
+		ts->runnable_since_ns = now;
+	}
+	return flags;
+}
+
+/* Running totals of the aggregated calls, before the thread record closes them. */
+static __always_inline void snapshot_aggregates(struct seq_file *seq, struct task_struct *task,
+						struct thread_state *ts, __u64 now)
+{
+	int i;
+
+	for (i = 0; i < AGG_SLOTS; i++) {
+		struct {
+			struct record_header hdr;
+			__u64 ts_ns;
+		} head = { { RECORD_AGG, 0, task->pid, task->tgid }, now };
+
+		if (!ts->agg[i].calls)
+			continue;
+		bpf_seq_write(seq, &head, sizeof(head));
+		bpf_seq_write(seq, &ts->agg[i], sizeof(ts->agg[i]));
+	}
+}
+
+/*
+ * The iterator's INTERVAL and FINAL: a traced thread's totals, and at the
+ * FINAL any call still in progress, so nothing in flight is dropped.
+ */
+static __always_inline void snapshot_totals(struct seq_file *seq, struct task_struct *task,
+					    __u64 now)
+{
+	struct thread_state *ts = state_of(task);
+	struct thread_record trec = {};
+	__u32 flags;
+
+	if (!ts)
+		return;
+	flags = snapshot_clocks(ts, now);
+	if (snapshot_mode == SNAPSHOT_FINAL)
+		flags |= THREAD_AT_STOP;
+	/* Between intervals a call in flight is left to finish. */
+	if (ts->in_call && snapshot_mode == SNAPSHOT_FINAL) {
+		struct call_record crec = {};
+
+		fill_call(&crec, task, ts, now);
+		crec.hdr.flags |= CALL_IN_PROGRESS;
+		crec.ret = 0;
+		bpf_seq_write(seq, &crec, sizeof(crec));
+	}
+	if (ts->in_call) {
+		flags |= THREAD_IN_CALL;
+		trec.current_nr = ts->nr;
+	}
+	snapshot_aggregates(seq, task, ts, now);
+	fill_thread(&trec, task, ts, now, flags);
+	bpf_seq_write(seq, &trec, sizeof(trec));
+}
+
+/* Run by the collector over every task: BASELINE at attach, then INTERVAL or FINAL. */
 SEC("iter/task")
 int snapshot(struct bpf_iter__task *ctx)
 {
 	struct task_struct *task = ctx->task;
-	struct thread_state *ts;
-	__u32 tgid;
 	__u64 now;
-	int i;
 
 	if (!task)
 		return 0;
-	tgid = task->tgid;
 	now = bpf_ktime_get_ns();
-	if (snapshot_mode == SNAPSHOT_BASELINE) {
-		struct traced_process *traced = bpf_map_lookup_elem(&traced_tgids, &tgid);
-
-		if (!traced)
-			return 0;
-		ts = bpf_task_storage_get(&threads, task, 0, 0);
-		if (ts)
-			return 0; /* born after attach: already has its state */
-		ts = new_state(task, now);
-		if (!ts)
-			return 0;
-		if (traced->from_birth) {
-			/* Held at the launcher's gate: what it does before exec is ours. */
-			ts->skip_next_exit = 1;
-			return 0;
-		}
-		if (task->__state == TASK_RUNNING) {
-			if (task->on_cpu)
-				ts->oncpu_since_ns = now;
-			else
-				ts->runnable_since_ns = now;
-		} else {
-			struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
-			__s64 nr = regs ? BPF_CORE_READ(regs, orig_ax) : -1;
-
-			ts->sleeping = 1;
-			ts->sleep_start_ns = now;
-			if (nr >= 0) {
-				start_call(task, ts, nr, now, CALL_BEGAN_BEFORE);
-				/* Asleep in it already: its run-queue wait starts from here. */
-				ts->call_run_delay0 = task->sched_info.run_delay;
-				ts->call_voluntary = 1;
-			}
-		}
-		return 0;
-	}
-
-	ts = bpf_task_storage_get(&threads, task, 0, 0);
-	if (!ts)
-		return 0;
-	{
-		struct thread_record trec = {};
-		__u32 flags = snapshot_mode == SNAPSHOT_FINAL ? THREAD_AT_STOP : 0;
-
-		/* A sleep, a slice or a wait still going on counts up to now. */
-		if (ts->sleeping) {
-			end_sleep(ts, now);
-			ts->runnable_since_ns = 0;
-			ts->sleeping = 1;
-			ts->sleep_start_ns = now;
-			flags |= THREAD_SLEEPING;
-		}
-		if (ts->oncpu_since_ns) {
-			ts->tp_oncpu_ns += now - ts->oncpu_since_ns;
-			ts->oncpu_since_ns = now;
-		}
-		if (ts->runnable_since_ns) {
-			ts->tp_runq_ns += now - ts->runnable_since_ns;
-			ts->runnable_since_ns = now;
-		}
-		/* Between intervals a call in flight is left to finish. */
-		if (ts->in_call && snapshot_mode == SNAPSHOT_FINAL) {
-			struct call_record crec = {};
-
-			fill_call(&crec, task, ts, now);
-			crec.hdr.flags |= CALL_IN_PROGRESS;
-			crec.ret = 0;
-			bpf_seq_write(ctx->meta->seq, &crec, sizeof(crec));
-		}
-		if (ts->in_call) {
-			flags |= THREAD_IN_CALL;
-			trec.current_nr = ts->nr;
-		}
-		/* Running totals of the aggregated calls, before the thread record closes it. */
-		for (i = 0; i < AGG_SLOTS; i++) {
-			struct {
-				struct record_header hdr;
-				__u64 ts_ns;
-			} head = { { RECORD_AGG, 0, task->pid, tgid }, now };
-
-			if (!ts->agg[i].calls)
-				continue;
-			bpf_seq_write(ctx->meta->seq, &head, sizeof(head));
-			bpf_seq_write(ctx->meta->seq, &ts->agg[i], sizeof(ts->agg[i]));
-		}
-		fill_thread(&trec, task, ts, now, flags);
-		bpf_seq_write(ctx->meta->seq, &trec, sizeof(trec));
-	}
+	if (snapshot_mode == SNAPSHOT_BASELINE)
+		snapshot_baseline(task, now);
+	else
+		snapshot_totals(ctx->meta->seq, task, now);
 	return 0;
 }
