@@ -204,6 +204,16 @@ static __always_inline void end_sleep(struct thread_state *ts, __u64 now)
 	ts->runnable_since_ns = now;
 }
 
+/* The kernel's own counters of a task, as schedstat and status show them. */
+static __always_inline void read_counters(struct task_struct *task, __u64 *oncpu_ns,
+					  __u64 *run_delay_ns, __u64 *nvcsw, __u64 *nivcsw)
+{
+	*oncpu_ns = task->se.sum_exec_runtime;
+	*run_delay_ns = task->sched_info.run_delay;
+	*nvcsw = task->nvcsw;
+	*nivcsw = task->nivcsw;
+}
+
 static __always_inline void fill_call(struct call_record *rec, struct task_struct *task,
 				      struct thread_state *ts, __u64 now)
 {
@@ -249,10 +259,7 @@ static __always_inline void fill_thread(struct thread_record *rec, struct task_s
 	rec->hdr.tid = task->pid;
 	rec->hdr.tgid = task->tgid;
 	bpf_probe_read_kernel_str(rec->comm, sizeof(rec->comm), task->comm);
-	rec->oncpu_ns = task->se.sum_exec_runtime;
-	rec->run_delay_ns = task->sched_info.run_delay;
-	rec->nvcsw = task->nvcsw;
-	rec->nivcsw = task->nivcsw;
+	read_counters(task, &rec->oncpu_ns, &rec->run_delay_ns, &rec->nvcsw, &rec->nivcsw);
 	rec->blocked_ns = ts->blocked_ns;
 	rec->blocked_outside_ns = ts->blocked_outside_ns;
 	rec->voluntary = ts->voluntary;
@@ -393,10 +400,7 @@ static __always_inline void emit_fork(struct task_struct *task, struct task_stru
 	rec->parent_tgid = parent ? parent->tgid : 0;
 	bpf_probe_read_kernel_str(rec->comm, sizeof(rec->comm), task->comm);
 	rec->ts_ns = now;
-	rec->oncpu_ns = task->se.sum_exec_runtime;
-	rec->run_delay_ns = task->sched_info.run_delay;
-	rec->nvcsw = task->nvcsw;
-	rec->nivcsw = task->nivcsw;
+	read_counters(task, &rec->oncpu_ns, &rec->run_delay_ns, &rec->nvcsw, &rec->nivcsw);
 	submit(rec);
 }
 

@@ -67,32 +67,48 @@ struct thread_stats *account_find_thread(const struct account *a, uint32_t tid)
 	return a->index[s] ? &a->threads[a->index[s] - 1] : NULL;
 }
 
+/* Makes room for one more entry of an array that doubles (first: its first size). */
+static int make_room(void **array, size_t n, size_t *cap, size_t first, size_t size)
+{
+	size_t want = *cap ? *cap * 2 : first;
+	void *grown;
+
+	if (n < *cap)
+		return 0;
+	grown = realloc(*array, want * size);
+	if (!grown)
+		return -1;
+	*array = grown;
+	*cap = want;
+	return 0;
+}
+
+/* The live process on a PID now: after a reuse, not the one that went. */
+static struct process_stats *live_process(struct account *a, uint32_t tgid)
+{
+	size_t i;
+
+	for (i = a->nprocesses; i > 0; i--)
+		if (a->processes[i - 1].tgid == tgid && !a->processes[i - 1].went)
+			return &a->processes[i - 1];
+	return NULL;
+}
+
 static struct thread_stats *new_thread(struct account *a, uint32_t tid, uint32_t tgid)
 {
+	struct process_stats *p = live_process(a, tgid);
 	struct thread_stats *t;
 	size_t s;
 
 	if ((a->nthreads + 1) * 2 > a->index_cap && index_grow(a))
 		return NULL;
-	if (a->nthreads == a->threads_cap) {
-		size_t cap = a->threads_cap ? a->threads_cap * 2 : 64;
-		struct thread_stats *n = realloc(a->threads, cap * sizeof(*n));
-
-		if (!n)
-			return NULL;
-		a->threads = n;
-		a->threads_cap = cap;
-	}
+	if (make_room((void **)&a->threads, a->nthreads, &a->threads_cap, 64, sizeof(*t)))
+		return NULL;
 	t = &a->threads[a->nthreads];
 	memset(t, 0, sizeof(*t));
 	t->tid = tid;
 	t->tgid = tgid;
-	/* The live process on that PID now: after a reuse, not the one that went. */
-	for (s = a->nprocesses; s > 0; s--)
-		if (a->processes[s - 1].tgid == tgid && !a->processes[s - 1].went) {
-			t->process_seq = a->processes[s - 1].seq;
-			break;
-		}
+	t->process_seq = p ? p->seq : 0;
 	s = index_probe(a, tid);
 	a->index[s] = (uint32_t)(++a->nthreads);
 	return t;
@@ -110,21 +126,12 @@ struct thread_stats *account_thread(struct account *a, uint32_t tid, uint32_t tg
 
 struct process_stats *account_process(struct account *a, uint32_t tgid)
 {
-	struct process_stats *p;
-	size_t i;
+	struct process_stats *p = live_process(a, tgid);
 
-	for (i = a->nprocesses; i > 0; i--)
-		if (a->processes[i - 1].tgid == tgid && !a->processes[i - 1].went)
-			return &a->processes[i - 1];
-	if (a->nprocesses == a->processes_cap) {
-		size_t cap = a->processes_cap ? a->processes_cap * 2 : 16;
-		struct process_stats *n = realloc(a->processes, cap * sizeof(*n));
-
-		if (!n)
-			return NULL;
-		a->processes = n;
-		a->processes_cap = cap;
-	}
+	if (p)
+		return p;
+	if (make_room((void **)&a->processes, a->nprocesses, &a->processes_cap, 16, sizeof(*p)))
+		return NULL;
 	p = &a->processes[a->nprocesses++];
 	memset(p, 0, sizeof(*p));
 	p->tgid = tgid;
