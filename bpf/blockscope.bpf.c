@@ -46,6 +46,40 @@ const volatile __u64 time_sample_mask = 15;
 /* Wake the collector only once this much is waiting in the ring. */
 const volatile __u64 wakeup_bytes = 256 * 1024;
 
+/*
+ * What each CPU is in the middle of, kept by the interrupt tracepoints: a
+ * wakeup in an interrupt is charged to the interrupt, not to the task it
+ * happened to interrupt. (The preempt count would say it directly, but its
+ * per-CPU address needs CONFIG_KALLSYMS_ALL, which kernels often lack.)
+ */
+struct irq_context {
+	__u32 timers;	/* hrtimer callbacks running (a hard one may interrupt a soft one) */
+	__u32 hardirqs; /* device interrupt handlers and irq_work running */
+	__u32 softirq;	/* the softirq running, plus 1; 0: none (softirqs do not nest) */
+	/*
+	 * When an interrupt handler last returned: a softirq that begins right
+	 * after runs at that interrupt's tail, in whatever task it interrupted.
+	 * Stamped by the last tracepoint of each kind of interrupt before irq_exit.
+	 */
+	__u64 irq_exit_ns;
+	__u32 softirq_after_irq; /* the running softirq began at an interrupt's tail */
+};
+
+/*
+ * A softirq beginning this soon after a handler returned is taken to run
+ * at its tail (irq_exit runs them at once: well under a microsecond, even
+ * on a VM). A send that happens to run one this soon after an unrelated
+ * interrupt is named softirq:net: the error goes toward the interrupt.
+ */
+#define IRQ_TAIL_NS 5000
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct irq_context);
+} irq_contexts SEC(".maps");
+
 /* Set by the collector before each run of the snapshot iterator. */
 __u32 snapshot_mode = SNAPSHOT_BASELINE;
 
@@ -94,6 +128,9 @@ struct thread_state {
 	__u32 waker_tid;
 	__u32 waker_tgid;
 	char waker_comm[BLOCKSCOPE_COMM_LEN];
+	__u16 waker_kind;    /* enum waker_kind */
+	__u16 waker_softirq; /* with WAKER_SOFTIRQ */
+	__s32 waker_nr;	     /* with WAKER_SOFTIRQ in task context: its task's syscall */
 	__s32 kernel_stack_id; /* where its last sleep in the call began */
 	struct agg_counts agg[AGG_SLOTS];
 };
@@ -245,9 +282,15 @@ static __always_inline void fill_call(struct call_record *rec, struct task_struc
 		rec->waker_tid = ts->waker_tid;
 		rec->waker_tgid = ts->waker_tgid;
 		__builtin_memcpy(rec->waker_comm, ts->waker_comm, sizeof(rec->waker_comm));
+		rec->waker_kind = ts->waker_kind;
+		rec->waker_softirq = ts->waker_softirq;
+		rec->waker_nr = ts->waker_nr;
 	} else {
 		rec->waker_tid = rec->waker_tgid = 0;
 		__builtin_memset(rec->waker_comm, 0, sizeof(rec->waker_comm));
+		rec->waker_kind = WAKER_TASK;
+		rec->waker_softirq = 0;
+		rec->waker_nr = -1;
 	}
 }
 
@@ -568,7 +611,8 @@ static __always_inline void emit_sched(struct task_struct *task, struct thread_s
 	rec->nr = ts->in_call ? ts->nr : -1;
 	rec->oncpu_total_ns = task->se.sum_exec_runtime;
 	rec->waker_tid = waker_tid;
-	rec->pad = 0;
+	rec->waker_kind = event == SCHED_WAKEUP ? ts->waker_kind : 0;
+	rec->waker_softirq = event == SCHED_WAKEUP ? ts->waker_softirq : 0;
 	submit(rec);
 }
 
@@ -587,6 +631,7 @@ static __always_inline void sleep_begins(void *ctx, struct task_struct *prev,
 			/* Its first sleep: forget the last call's waker. */
 			ts->waker_tid = ts->waker_tgid = 0;
 			ts->waker_comm[0] = 0;
+			ts->waker_kind = WAKER_TASK;
 			ts->kernel_stack_id = -1;
 		}
 		/* Where in the kernel it goes to sleep. */
@@ -679,15 +724,196 @@ int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_stru
 	return 0;
 }
 
+static __always_inline struct irq_context *this_cpu_irq(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&irq_contexts, &zero);
+}
+
+/* A depth that may have begun before we attached: never below zero. */
+static __always_inline void leave(__u32 *depth)
+{
+	if (*depth)
+		(*depth)--;
+}
+
+static __always_inline int stamp_irq_exit(void)
+{
+	struct irq_context *c = this_cpu_irq();
+
+	if (c)
+		c->irq_exit_ns = bpf_ktime_get_ns();
+	return 0;
+}
+
+SEC("tp_btf/hrtimer_expire_entry")
+int BPF_PROG(on_hrtimer_entry)
+{
+	struct irq_context *c = this_cpu_irq();
+
+	if (c)
+		c->timers++;
+	return 0;
+}
+
+SEC("tp_btf/hrtimer_expire_exit")
+int BPF_PROG(on_hrtimer_exit)
+{
+	struct irq_context *c = this_cpu_irq();
+
+	if (c)
+		leave(&c->timers);
+	return 0;
+}
+
+SEC("tp_btf/irq_handler_entry")
+int BPF_PROG(on_irq_entry)
+{
+	struct irq_context *c = this_cpu_irq();
+
+	if (c)
+		c->hardirqs++;
+	return 0;
+}
+
+SEC("tp_btf/irq_handler_exit")
+int BPF_PROG(on_irq_exit)
+{
+	struct irq_context *c = this_cpu_irq();
+
+	if (c)
+		leave(&c->hardirqs);
+	return stamp_irq_exit();
+}
+
+/* irq_work runs in a hard interrupt (an IPI or the tick): wakeups deferred from NMI and others. */
+SEC("tp_btf/irq_work_entry")
+int BPF_PROG(on_irq_work_entry)
+{
+	struct irq_context *c = this_cpu_irq();
+
+	if (c)
+		c->hardirqs++;
+	return 0;
+}
+
+SEC("tp_btf/irq_work_exit")
+int BPF_PROG(on_irq_work_exit)
+{
+	struct irq_context *c = this_cpu_irq();
+
+	if (c)
+		leave(&c->hardirqs);
+	return stamp_irq_exit();
+}
+
+#if defined(__TARGET_ARCH_x86)
+/*
+ * The x86 vectors that are not device interrupts: the local APIC timer (the
+ * tick and hrtimers) and the IPIs. Each returns straight into irq_exit,
+ * which runs pending softirqs in whatever task was interrupted.
+ */
+SEC("tp_btf/local_timer_exit")
+int BPF_PROG(on_local_timer_exit)
+{
+	return stamp_irq_exit();
+}
+
+SEC("tp_btf/reschedule_exit")
+int BPF_PROG(on_reschedule_exit)
+{
+	return stamp_irq_exit();
+}
+
+SEC("tp_btf/call_function_exit")
+int BPF_PROG(on_call_function_exit)
+{
+	return stamp_irq_exit();
+}
+
+SEC("tp_btf/call_function_single_exit")
+int BPF_PROG(on_call_function_single_exit)
+{
+	return stamp_irq_exit();
+}
+#endif
+
+SEC("tp_btf/softirq_entry")
+int BPF_PROG(on_softirq_entry, unsigned int vec_nr)
+{
+	struct irq_context *c = this_cpu_irq();
+
+	if (c) {
+		c->softirq = vec_nr + 1;
+		c->softirq_after_irq = bpf_ktime_get_ns() - c->irq_exit_ns < IRQ_TAIL_NS;
+	}
+	return 0;
+}
+
+SEC("tp_btf/softirq_exit")
+int BPF_PROG(on_softirq_exit)
+{
+	struct irq_context *c = this_cpu_irq();
+
+	if (c)
+		c->softirq = 0;
+	return 0;
+}
+
+/*
+ * The context of a wakeup: a task, or the interrupt it came from. A timer
+ * wins over what it interrupted; a device interrupt over the softirq it
+ * interrupted.
+ */
+static __always_inline __u16 wakeup_context(__u16 *softirq, bool *in_task)
+{
+	struct irq_context *c = this_cpu_irq();
+	__u32 vec;
+
+	*softirq = 0;
+	*in_task = false;
+	if (!c)
+		return WAKER_TASK;
+	if (c->timers)
+		return WAKER_TIMER;
+	if (c->hardirqs)
+		return WAKER_HARDIRQ;
+	if (!c->softirq)
+		return WAKER_TASK;
+	vec = c->softirq - 1;
+	if (vec == BS_SOFTIRQ_TIMER || vec == BS_SOFTIRQ_HRTIMER)
+		return WAKER_TIMER;
+	*softirq = (__u16)vec;
+	*in_task = !c->softirq_after_irq;
+	return WAKER_SOFTIRQ;
+}
+
 /* sched_waking runs in the waker's context; sched_wakeup may run on the wakee's CPU. */
 SEC("tp_btf/sched_waking")
 int BPF_PROG(on_waking, struct task_struct *p)
 {
 	struct thread_state *ts = state_of(p);
+	struct task_struct *current;
+	bool in_task;
 	__u64 id;
 
 	if (!ts || !ts->sleeping)
 		return 0;
+	ts->waker_kind = wakeup_context(&ts->waker_softirq, &in_task);
+	ts->waker_nr = -1;
+	current = bpf_get_current_task_btf();
+	if (ts->waker_kind == WAKER_SOFTIRQ && in_task && current->mm) {
+		/* A softirq run in a user task's own call: keep which call, for the collector. */
+		struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(current);
+
+		ts->waker_nr = regs ? (__s32)regs->orig_ax : -1;
+	} else if (ts->waker_kind != WAKER_TASK) {
+		/* The interrupted task is a bystander: name the interrupt, not it. */
+		ts->waker_tid = ts->waker_tgid = 0;
+		ts->waker_comm[0] = 0;
+		return 0;
+	}
 	id = bpf_get_current_pid_tgid();
 	ts->waker_tid = (__u32)id;
 	ts->waker_tgid = id >> 32;

@@ -62,13 +62,58 @@ struct call_record {
 	__u64 runq_ns;	    /* the kernel's run_delay accrued inside the call */
 	__u32 voluntary;    /* switch-outs inside the call, by the kernel's rule */
 	__u32 involuntary;
-	/* Who woke the thread from its last sleep in the call (sched_waking's current). */
+	/*
+	 * Who woke the thread from its last sleep in the call: sched_waking's
+	 * current task when the wakeup came from task context (waker_kind
+	 * WAKER_TASK); an interrupt's kind otherwise, with tid and tgid 0 (the
+	 * interrupted task is a bystander).
+	 */
 	__u32 waker_tid;
 	__u32 waker_tgid;
 	char waker_comm[BLOCKSCOPE_COMM_LEN];
 	/* With --stacks, for blocking calls: ids in the stacks map, or -1. */
 	__s32 user_stack_id;
 	__s32 kernel_stack_id;
+	__u16 waker_kind;    /* enum waker_kind */
+	__u16 waker_softirq; /* WAKER_SOFTIRQ: the softirq's vector (BS_SOFTIRQ_NET_RX...) */
+	/*
+	 * WAKER_SOFTIRQ run in task context (not at an interrupt's tail): the
+	 * task it ran in is in waker_tid/tgid/comm, and the syscall that task
+	 * was in here (-1: none). On loopback the network softirq runs in the
+	 * sender's send: the collector names that task when the call is a send.
+	 */
+	__s32 waker_nr;
+};
+
+/*
+ * The context a wakeup came from, read from the CPU's preempt count at
+ * sched_waking. In a hard or soft interrupt "current" is only the task
+ * that was interrupted, so the interrupt itself is named instead.
+ */
+enum waker_kind {
+	WAKER_TASK = 0,	   /* a task, in task context: waker_tid/tgid/comm */
+	WAKER_TIMER = 1,   /* a timer expired (hrtimer, timer wheel), in any interrupt */
+	WAKER_HARDIRQ = 2, /* a device interrupt other than a timer */
+	WAKER_SOFTIRQ = 3, /* a softirq other than a timer: waker_softirq says which */
+	WAKER_NMI = 4,
+	/* The collector's: the task whose send ran the network softirq (loopback). */
+	WAKER_NET_SENDER = 5,
+	WAKER_KIND_COUNT,
+};
+
+/* The kernel's softirq vectors (include/linux/interrupt.h), as softirq_entry gives them. */
+enum blockscope_softirq {
+	BS_SOFTIRQ_HI = 0,
+	BS_SOFTIRQ_TIMER = 1,
+	BS_SOFTIRQ_NET_TX = 2,
+	BS_SOFTIRQ_NET_RX = 3,
+	BS_SOFTIRQ_BLOCK = 4,
+	BS_SOFTIRQ_IRQ_POLL = 5,
+	BS_SOFTIRQ_TASKLET = 6,
+	BS_SOFTIRQ_SCHED = 7,
+	BS_SOFTIRQ_HRTIMER = 8,
+	BS_SOFTIRQ_RCU = 9,
+	BS_SOFTIRQ_COUNT = 10,
 };
 
 struct thread_record {
@@ -130,8 +175,9 @@ struct sched_record {
 	__u64 ts_ns;
 	__s64 nr;	       /* the syscall it is in, or -1 */
 	__u64 oncpu_total_ns;  /* se.sum_exec_runtime at a switch-out */
-	__u32 waker_tid;       /* SCHED_WAKEUP: who woke it */
-	__u32 pad;
+	__u32 waker_tid;       /* SCHED_WAKEUP: who woke it (0: an interrupt) */
+	__u16 waker_kind;      /* SCHED_WAKEUP: enum waker_kind */
+	__u16 waker_softirq;   /* with WAKER_SOFTIRQ: its vector */
 };
 
 /*

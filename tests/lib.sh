@@ -109,7 +109,7 @@ expect_error() {
 }
 
 our_prog_ids() {
-	bpftool prog show 2>/dev/null | awk '/name (on_sys_enter|on_sys_exit|on_switch|on_waking|on_wakeup|on_wakeup_new|on_fork|on_exit)/ { sub(":", "", $1); print $1 }' | sort
+	bpftool prog show 2>/dev/null | awk '/name (on_sys_enter|on_sys_exit|on_switch|on_waking|on_wakeup|on_wakeup_new|on_fork|on_exit|on_hrtimer|on_irq|on_softirq|on_local_timer|on_reschedule|on_call_functio)/ { sub(":", "", $1); print $1 }' | sort
 }
 
 # Programs of ours that no process holds (by a program or link fd): left

@@ -65,7 +65,8 @@ struct thread_syscall {
 #define THREAD_WAKER_SLOTS 6
 
 struct waker_stat {
-	uint32_t tgid; /* 0: an interrupt on an idle CPU, or the kernel */
+	uint32_t tgid; /* 0: an interrupt (comm names it); UINT32_MAX: the others */
+	uint32_t kind; /* enum waker_kind */
 	char comm[BLOCKSCOPE_COMM_LEN];
 	uint64_t wakeups;
 	uint64_t blocked_ns; /* the blocked time those wakeups ended */

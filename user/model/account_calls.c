@@ -98,12 +98,10 @@ static void add_complete(struct account *a, struct thread_stats *t, const struct
 	t->class_blocked_ns[syscall_class(c->nr, &a->overrides)] += c->blocked_ns;
 	account_notify_call(a, c, t);
 	if (blocking && c->blocked_ns) {
-		char waker[BLOCKSCOPE_COMM_LEN];
+		struct waker_stat who;
 
-		/* By role, not by thread: "conn-3" and "conn-9" of one process are one waker. */
-		group_name(c->waker_comm, waker, sizeof(waker));
-		waker_add(t->wakers, &t->nwakers, THREAD_WAKER_SLOTS, c->waker_tgid, waker, 1,
-			  c->blocked_ns);
+		waker_of_call(c, &who);
+		waker_add(t->wakers, &t->nwakers, THREAD_WAKER_SLOTS, &who, 1, c->blocked_ns);
 	}
 }
 

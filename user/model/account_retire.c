@@ -36,8 +36,8 @@ static void fold_thread(struct thread_stats *g, const struct thread_stats *t)
 	if (t->last_ns > g->last_ns)
 		g->last_ns = t->last_ns;
 	for (i = 0; i < t->nwakers; i++)
-		waker_add(g->wakers, &g->nwakers, THREAD_WAKER_SLOTS, t->wakers[i].tgid,
-			  t->wakers[i].comm, t->wakers[i].wakeups, t->wakers[i].blocked_ns);
+		waker_add(g->wakers, &g->nwakers, THREAD_WAKER_SLOTS, &t->wakers[i],
+			  t->wakers[i].wakeups, t->wakers[i].blocked_ns);
 	for (i = 0; i <= THREAD_SYSCALL_SLOTS; i++) {
 		const struct thread_syscall *src = &t->syscalls[i];
 		struct thread_syscall *dst;

@@ -2,11 +2,87 @@
 /* Who woke a thread from its blocking calls: small tables per thread, summed per group. */
 #include <stdio.h>
 #include <string.h>
+#include "syscalls.h"
 #include "wakers.h"
 
-void waker_add(struct waker_stat *table, int *n, int cap, uint32_t tgid, const char *comm,
+static const char *softirq_name(unsigned vec)
+{
+	switch (vec) {
+	case BS_SOFTIRQ_NET_RX:
+	case BS_SOFTIRQ_NET_TX:
+		return "softirq:net";
+	case BS_SOFTIRQ_BLOCK:
+	case BS_SOFTIRQ_IRQ_POLL:
+		return "softirq:block";
+	case BS_SOFTIRQ_RCU:
+		return "softirq:rcu";
+	case BS_SOFTIRQ_TASKLET:
+	case BS_SOFTIRQ_HI:
+		return "softirq:tasklet";
+	case BS_SOFTIRQ_SCHED:
+		return "softirq:sched";
+	default:
+		return "softirq";
+	}
+}
+
+/* The syscalls that send on a socket, and so run loopback's receive softirq. */
+static bool sends(long nr)
+{
+	static const char *const names[] = { "write",	"writev",   "sendto", "sendmsg",
+					     "sendmmsg", "sendfile", "splice", "shutdown",
+					     "close",	"connect" };
+	static long numbers[sizeof(names) / sizeof(names[0])];
+	static bool known;
+	size_t i;
+
+	if (!known) {
+		for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+			numbers[i] = syscall_number(names[i]);
+		known = true;
+	}
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (nr >= 0 && numbers[i] == nr)
+			return true;
+	return false;
+}
+
+void waker_of_call(const struct call_record *c, struct waker_stat *who)
+{
+	memset(who, 0, sizeof(*who));
+	who->kind = c->waker_kind < WAKER_KIND_COUNT ? c->waker_kind : WAKER_HARDIRQ;
+	if (who->kind == WAKER_SOFTIRQ && c->waker_tgid &&
+	    (c->waker_softirq == BS_SOFTIRQ_NET_RX || c->waker_softirq == BS_SOFTIRQ_NET_TX) &&
+	    sends(c->waker_nr))
+		who->kind = WAKER_NET_SENDER;
+	if (who->kind == WAKER_TASK || who->kind == WAKER_NET_SENDER) {
+		who->tgid = c->waker_tgid;
+		/* By role, not by thread: "conn-3" and "conn-9" of one process are one waker. */
+		group_name(c->waker_comm, who->comm, sizeof(who->comm));
+		return;
+	}
+	snprintf(who->comm, sizeof(who->comm), "%s",
+		 who->kind == WAKER_TIMER   ? "timer" :
+		 who->kind == WAKER_HARDIRQ ? "hardirq" :
+		 who->kind == WAKER_NMI	    ? "nmi" :
+					      softirq_name(c->waker_softirq));
+}
+
+const char *waker_kind_name(uint32_t kind)
+{
+	static const char *const names[WAKER_KIND_COUNT] = {
+		[WAKER_TASK] = "task",	     [WAKER_TIMER] = "timer", [WAKER_HARDIRQ] = "hardirq",
+		[WAKER_SOFTIRQ] = "softirq", [WAKER_NMI] = "nmi",     [WAKER_NET_SENDER] = "net-sender",
+	};
+
+	return kind < WAKER_KIND_COUNT ? names[kind] : "other";
+}
+
+void waker_add(struct waker_stat *table, int *n, int cap, const struct waker_stat *who,
 	       uint64_t wakeups, uint64_t blocked_ns)
 {
+	uint32_t tgid = who->tgid;
+	const char *comm = who->comm;
 	struct waker_stat *w = NULL;
 	int i;
 
@@ -16,6 +92,7 @@ void waker_add(struct waker_stat *table, int *n, int cap, uint32_t tgid, const c
 	if (!w && *n < cap) {
 		w = &table[(*n)++];
 		w->tgid = tgid;
+		w->kind = who->kind;
 		memcpy(w->comm, comm, BLOCKSCOPE_COMM_LEN);
 		w->comm[BLOCKSCOPE_COMM_LEN - 1] = '\0';
 		w->wakeups = w->blocked_ns = 0;
@@ -42,8 +119,8 @@ int wakers_of_group(const struct account *a, const char *group, struct waker_sta
 		if (strcmp(name, group) != 0)
 			continue;
 		for (i = 0; i < th->nwakers; i++)
-			waker_add(out, &n, cap, th->wakers[i].tgid, th->wakers[i].comm,
-				  th->wakers[i].wakeups, th->wakers[i].blocked_ns);
+			waker_add(out, &n, cap, &th->wakers[i], th->wakers[i].wakeups,
+				  th->wakers[i].blocked_ns);
 	}
 	return n;
 }
@@ -51,7 +128,7 @@ int wakers_of_group(const struct account *a, const char *group, struct waker_sta
 const char *waker_label(const struct waker_stat *w, char *buf, size_t len)
 {
 	if (w->tgid == 0)
-		snprintf(buf, len, "interrupt/idle");
+		snprintf(buf, len, "%s", w->comm[0] ? w->comm : "kernel");
 	else if (w->tgid == UINT32_MAX)
 		snprintf(buf, len, "(others)");
 	else

@@ -249,6 +249,7 @@ int report_json(FILE *out, const struct report *r)
 			json_object_object_add(o, "waker_pid", json_object_new_int64(w[k].tgid == UINT32_MAX ? -1 : (int64_t)w[k].tgid));
 			add_str(o, "waker_comm", w[k].comm);
 			add_str(o, "waker", waker_label(&w[k], label, sizeof(label)));
+			add_str(o, "waker_kind", w[k].tgid == UINT32_MAX ? "others" : waker_kind_name(w[k].kind));
 			add_int(o, "wakeups", w[k].wakeups);
 			add_int(o, "blocked_ns", w[k].blocked_ns);
 			json_object_array_add(arr, o);

@@ -5,6 +5,7 @@
 #include "classify.h"
 #include "syscalls.h"
 #include "timeline.h"
+#include "wakers.h"
 
 void timeline_init(struct timeline *tl, size_t max_events)
 {
@@ -200,8 +201,9 @@ int timeline_write_json(FILE *f, struct timeline *tl, const struct account *a)
 
 		if (e->hdr.flags != SCHED_WAKEUP || e->ts_ns < tl->start_ns)
 			continue;
-		fprintf(f, ",\n{\"name\":\"wakeup\",\"ph\":\"i\",\"s\":\"t\",\"pid\":%u,\"tid\":%u,\"ts\":%.3f,\"args\":{\"waker_tid\":%u}}",
-			e->hdr.tgid, e->hdr.tid, (double)(e->ts_ns - tl->start_ns) / 1e3, e->waker_tid);
+		fprintf(f, ",\n{\"name\":\"wakeup\",\"ph\":\"i\",\"s\":\"t\",\"pid\":%u,\"tid\":%u,\"ts\":%.3f,\"args\":{\"waker_tid\":%u,\"waker_kind\":\"%s\"}}",
+			e->hdr.tgid, e->hdr.tid, (double)(e->ts_ns - tl->start_ns) / 1e3, e->waker_tid,
+			waker_kind_name(e->waker_kind));
 	}
 	fprintf(f, "\n]}\n");
 	free(s);

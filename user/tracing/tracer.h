@@ -15,7 +15,7 @@ struct bpf_link;
 /* Called for each record the kernel sends; returns 0 to go on. */
 typedef int (*record_fn)(void *ctx, const void *data, size_t size);
 
-#define TRACER_MAX_LINKS 16
+#define TRACER_MAX_LINKS 24
 
 struct tracer {
 	struct blockscope_bpf *skel;

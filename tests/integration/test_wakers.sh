@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Who woke a thread, interrupts included: a wakeup in a hard or soft
+# interrupt is charged to the interrupt (timer, softirq:net...), never to the
+# task the interrupt happened to land on. Each traced program shares CPU 0
+# with a spinner (cpu_bound) that the interrupts keep landing on. blockscope
+# runs pinned too, so that the command starts on CPU 0 (taskset inside it
+# would be woken once by the migration thread that moves it).
+source "$(dirname "$0")/../lib.sh"
+
+TICKER=$PROGS/ticker
+spin() { taskset -c 0 "$PROGS/cpu_bound" 20000 2>/dev/null & CHILD_PIDS+=($!); }
+# wakers_of FILE: the wakers table of the group "ticker", one line per waker.
+wakers_of() { jq -c '[.wakers[] | select(.group == "ticker")]' "$1"; }
+
+spin
+spin
+sleep 0.2
+
+# 1. A thread woken only by its own timer: 300 sleeps of 1 ms.
+taskset -c 0 "$BLOCKSCOPE" -j -o "$TMP/sleep.json" -- "$TICKER" sleep 300 1000 2>"$TMP/sleep.err"
+check timer_exit_0 "blockscope failed: $(head -3 "$TMP/sleep.err")" -- [ -s "$TMP/sleep.json" ]
+jq_check timer_only_timer "$TMP/sleep.json" \
+	'[.wakers[] | select(.group == "ticker")] as $w | ($w | length) >= 1 and
+	 ($w | all(.waker_kind == "timer" and .waker == "timer" and .waker_pid == 0))'
+jq_check timer_all_sleeps "$TMP/sleep.json" \
+	'[.wakers[] | select(.group == "ticker" and .waker_kind == "timer") | .wakeups] | add >= 290'
+jq_check timer_not_spinner "$TMP/sleep.json" '[.wakers[] | select(.waker_comm == "cpu_bound")] | length == 0'
+
+# 2. A pipe reader fed by a writer process: the writer, by its PID (and
+# blockscope once: it opens the launched command's gate, a pipe).
+# Through a FIFO that each opens itself: the writer's PID is known, and it
+# writes only once the traced reader has opened it.
+mkfifo "$TMP/fifo"
+taskset -c 0 "$TICKER" write 200 2000 "$TMP/fifo" &
+WRITER=$!
+CHILD_PIDS+=($WRITER)
+taskset -c 0 "$BLOCKSCOPE" -j -o "$TMP/pipe.json" -- "$TICKER" read "$TMP/fifo" 2>"$TMP/pipe.err"
+check pipe_exit_0 "blockscope failed: $(head -3 "$TMP/pipe.err")" -- [ -s "$TMP/pipe.json" ]
+jq_check pipe_writer "$TMP/pipe.json" \
+	"[.wakers[] | select(.group == \"ticker\")] as \$w | (\$w | length) >= 1 and
+	 ([\$w[] | select(.waker_pid == $WRITER and .waker_kind == \"task\") | .wakeups] | add) >= 100 and
+	 ([\$w[] | select(.waker_pid != $WRITER) | .wakeups] | add // 0) <= 5"
+jq_check pipe_not_spinner "$TMP/pipe.json" '[.wakers[] | select(.waker_comm == "cpu_bound")] | length == 0'
+
+# 3. A loopback TCP reader whose peer writes: the peer, or the network softirq.
+taskset -c 0 "$BLOCKSCOPE" -j -o "$TMP/tcp.json" -- "$TICKER" tcp 200 2000 2>"$TMP/tcp.err"
+check tcp_exit_0 "blockscope failed: $(head -3 "$TMP/tcp.err")" -- [ -s "$TMP/tcp.json" ]
+jq_check tcp_peer_or_net "$TMP/tcp.json" \
+	'[.wakers[] | select(.group == "ticker")] as $w | ([$w[] | .wakeups] | add) >= 100 and
+	 ($w | all(.waker_comm == "peer" or .waker == "softirq:net" or .waker_kind == "timer"))'
+jq_check tcp_mostly_peer "$TMP/tcp.json" \
+	'[.wakers[] | select(.group == "ticker" and .waker_comm == "peer") | .wakeups] | add >= 100'
+jq_check tcp_not_spinner "$TMP/tcp.json" '[.wakers[] | select(.waker_comm == "cpu_bound")] | length == 0'
+
+# The text report and the timeline name interrupts too.
+taskset -c 0 "$BLOCKSCOPE" --timeline="$TMP/sleep.trace.json" -- "$TICKER" sleep 50 1000 \
+	>"$TMP/sleep.txt" 2>&1
+check text_names_timer "no 'timer' waker in the text report" -- \
+	grep -Eq "^  ticker .*timer [0-9]+ x" "$TMP/sleep.txt"
+jq_check timeline_wakeup_kind "$TMP/sleep.trace.json" \
+	'[.traceEvents[] | select(.name == "wakeup") | .args.waker_kind] | length >= 40 and all(. == "timer")'
+
+
+finish
