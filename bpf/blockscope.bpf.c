@@ -11,6 +11,7 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
 #include "blockscope.h"
 
 #define TASK_RUNNING 0
@@ -53,8 +54,14 @@ const volatile __u64 wakeup_bytes = 256 * 1024;
  * per-CPU address needs CONFIG_KALLSYMS_ALL, which kernels often lack.)
  */
 struct irq_context {
-	__u32 timers;	/* hrtimer callbacks running (a hard one may interrupt a soft one) */
-	__u32 hardirqs; /* device interrupt handlers and irq_work running */
+	/*
+	 * The hrtimer whose callback runs (0: none), checked against its base's
+	 * running timer at a wakeup: a missed exit (the kernel skips a program
+	 * that would nest in itself) can then never leave a stale "timer".
+	 */
+	__u64 timer;
+	/* When a device interrupt handler or irq_work began (0: none running). */
+	__u64 hardirq_ns;
 	__u32 softirq;	/* the softirq running, plus 1; 0: none (softirqs do not nest) */
 	/*
 	 * When an interrupt handler last returned: a softirq that begins right
@@ -72,6 +79,8 @@ struct irq_context {
  * interrupt is named softirq:net: the error goes toward the interrupt.
  */
 #define IRQ_TAIL_NS 5000
+/* Hard interrupt handlers are short: a start older than this is an exit we missed. */
+#define HARDIRQ_MAX_NS 1000000
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -132,6 +141,7 @@ struct thread_state {
 	__u16 waker_softirq; /* with WAKER_SOFTIRQ */
 	__s32 waker_nr;	     /* with WAKER_SOFTIRQ in task context: its task's syscall */
 	__s32 kernel_stack_id; /* where its last sleep in the call began */
+	__u64 call_woken_ns;   /* when its last sleep in the call ended */
 	struct agg_counts agg[AGG_SLOTS];
 };
 
@@ -233,9 +243,10 @@ static __always_inline void end_sleep(struct thread_state *ts, __u64 now)
 	__u64 slept = now - ts->sleep_start_ns;
 
 	ts->blocked_ns += slept;
-	if (ts->in_call)
+	if (ts->in_call) {
 		ts->call_blocked_ns += slept;
-	else
+		ts->call_woken_ns = now;
+	} else
 		ts->blocked_outside_ns += slept;
 	ts->sleeping = 0;
 	ts->runnable_since_ns = now;
@@ -251,8 +262,9 @@ static __always_inline void read_counters(struct task_struct *task, __u64 *oncpu
 	*nivcsw = task->nivcsw;
 }
 
+/* regs: the task's saved user registers (its syscall's arguments), or NULL. */
 static __always_inline void fill_call(struct call_record *rec, struct task_struct *task,
-				      struct thread_state *ts, __u64 now)
+				      struct thread_state *ts, struct pt_regs *regs, __u64 now)
 {
 	rec->hdr.type = RECORD_CALL;
 	rec->hdr.flags = ts->call_flags;
@@ -278,6 +290,14 @@ static __always_inline void fill_call(struct call_record *rec, struct task_struc
 	rec->involuntary = ts->call_involuntary;
 	rec->user_stack_id = -1;
 	rec->kernel_stack_id = -1;
+	rec->woken_ns = ts->call_woken_ns;
+	if (regs) {
+		rec->args[0] = PT_REGS_PARM1_SYSCALL(regs);
+		rec->args[1] = PT_REGS_PARM2_SYSCALL(regs);
+		rec->args[2] = PT_REGS_PARM3_SYSCALL(regs);
+	} else {
+		rec->args[0] = rec->args[1] = rec->args[2] = 0;
+	}
 	if (ts->call_voluntary) {
 		rec->waker_tid = ts->waker_tid;
 		rec->waker_tgid = ts->waker_tgid;
@@ -321,6 +341,7 @@ static __always_inline void start_call(struct task_struct *task, struct thread_s
 	ts->enter_ns = enter_ns;
 	ts->timed = enter_ns != 0;
 	ts->call_blocked_ns = 0;
+	ts->call_woken_ns = 0;
 	ts->call_voluntary = 0;
 	ts->call_involuntary = 0;
 	ts->call_flags = flags;
@@ -579,7 +600,7 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 	ts->restart_pending = is_restart_return(ret);
 	rec = reserve(sizeof(*rec));
 	if (rec) {
-		fill_call(rec, task, ts, now);
+		fill_call(rec, task, ts, regs, now);
 		rec->ret = ret;
 		if (collect_stacks && ts->call_voluntary) {
 			/* The user stack at exit is the one that made the call. */
@@ -731,13 +752,6 @@ static __always_inline struct irq_context *this_cpu_irq(void)
 	return bpf_map_lookup_elem(&irq_contexts, &zero);
 }
 
-/* A depth that may have begun before we attached: never below zero. */
-static __always_inline void leave(__u32 *depth)
-{
-	if (*depth)
-		(*depth)--;
-}
-
 static __always_inline int stamp_irq_exit(void)
 {
 	struct irq_context *c = this_cpu_irq();
@@ -748,64 +762,66 @@ static __always_inline int stamp_irq_exit(void)
 }
 
 SEC("tp_btf/hrtimer_expire_entry")
-int BPF_PROG(on_hrtimer_entry)
+int BPF_PROG(on_hrtimer_entry, struct hrtimer *timer)
 {
 	struct irq_context *c = this_cpu_irq();
 
 	if (c)
-		c->timers++;
+		c->timer = (__u64)timer;
 	return 0;
 }
 
 SEC("tp_btf/hrtimer_expire_exit")
-int BPF_PROG(on_hrtimer_exit)
+int BPF_PROG(on_hrtimer_exit, struct hrtimer *timer)
+{
+	struct irq_context *c = this_cpu_irq();
+
+	if (c && c->timer == (__u64)timer)
+		c->timer = 0;
+	return 0;
+}
+
+static __always_inline int hardirq_begins(void)
 {
 	struct irq_context *c = this_cpu_irq();
 
 	if (c)
-		leave(&c->timers);
+		c->hardirq_ns = bpf_ktime_get_ns();
 	return 0;
+}
+
+static __always_inline int hardirq_ends(void)
+{
+	struct irq_context *c = this_cpu_irq();
+
+	if (c)
+		c->hardirq_ns = 0;
+	return stamp_irq_exit();
 }
 
 SEC("tp_btf/irq_handler_entry")
 int BPF_PROG(on_irq_entry)
 {
-	struct irq_context *c = this_cpu_irq();
-
-	if (c)
-		c->hardirqs++;
-	return 0;
+	return hardirq_begins();
 }
 
 SEC("tp_btf/irq_handler_exit")
 int BPF_PROG(on_irq_exit)
 {
-	struct irq_context *c = this_cpu_irq();
-
-	if (c)
-		leave(&c->hardirqs);
-	return stamp_irq_exit();
+	return hardirq_ends();
 }
 
 /* irq_work runs in a hard interrupt (an IPI or the tick): wakeups deferred from NMI and others. */
 SEC("tp_btf/irq_work_entry")
 int BPF_PROG(on_irq_work_entry)
 {
-	struct irq_context *c = this_cpu_irq();
-
-	if (c)
-		c->hardirqs++;
-	return 0;
+	return hardirq_begins();
 }
 
 SEC("tp_btf/irq_work_exit")
 int BPF_PROG(on_irq_work_exit)
 {
-	struct irq_context *c = this_cpu_irq();
-
-	if (c)
-		leave(&c->hardirqs);
-	return stamp_irq_exit();
+	return hardirq_ends();
 }
 
 #if defined(__TARGET_ARCH_x86)
@@ -875,10 +891,20 @@ static __always_inline __u16 wakeup_context(__u16 *softirq, bool *in_task)
 	*in_task = false;
 	if (!c)
 		return WAKER_TASK;
-	if (c->timers)
-		return WAKER_TIMER;
-	if (c->hardirqs)
-		return WAKER_HARDIRQ;
+	if (c->timer) {
+		/* A pointer kept in a map has lost its BTF type: read through it with probes. */
+		struct hrtimer *timer = (struct hrtimer *)c->timer;
+		struct hrtimer_clock_base *base = BPF_CORE_READ(timer, base);
+
+		if (base && BPF_CORE_READ(base, running) == timer)
+			return WAKER_TIMER;
+		c->timer = 0; /* its exit was missed */
+	}
+	if (c->hardirq_ns) {
+		if (bpf_ktime_get_ns() - c->hardirq_ns < HARDIRQ_MAX_NS)
+			return WAKER_HARDIRQ;
+		c->hardirq_ns = 0;
+	}
 	if (!c->softirq)
 		return WAKER_TASK;
 	vec = c->softirq - 1;
@@ -996,7 +1022,7 @@ int BPF_PROG(on_exit, struct task_struct *p, bool group_dead)
 
 		ts->call_flags |= CALL_NO_RETURN;
 		if (rec) {
-			fill_call(rec, p, ts, now);
+			fill_call(rec, p, ts, NULL, now);
 			rec->ret = 0;
 			submit(rec);
 		}
@@ -1124,7 +1150,7 @@ static __always_inline void snapshot_totals(struct seq_file *seq, struct task_st
 	if (ts->in_call && snapshot_mode == SNAPSHOT_FINAL) {
 		struct call_record crec = {};
 
-		fill_call(&crec, task, ts, now);
+		fill_call(&crec, task, ts, (struct pt_regs *)bpf_task_pt_regs(task), now);
 		crec.hdr.flags |= CALL_IN_PROGRESS;
 		crec.ret = 0;
 		bpf_seq_write(seq, &crec, sizeof(crec));

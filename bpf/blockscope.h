@@ -83,6 +83,13 @@ struct call_record {
 	 * sender's send: the collector names that task when the call is a send.
 	 */
 	__s32 waker_nr;
+	/*
+	 * The call's first three arguments (the fd of a read, a futex's
+	 * address, op and value), for what its wait means; read at the exit
+	 * from the saved user registers, which still hold them.
+	 */
+	__u64 args[3];
+	__u64 woken_ns; /* when its last sleep in the call ended (0: none) */
 };
 
 /*

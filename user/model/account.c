@@ -255,6 +255,8 @@ void account_start_interval(struct account *a)
 		t->tp_oncpu_ns = t->tp_runq_ns = 0;
 		t->calls = t->blocking_calls = t->eagain_calls = 0;
 		memset(t->class_blocked_ns, 0, sizeof(t->class_blocked_ns));
+		memset(t->reason_blocked_ns, 0, sizeof(t->reason_blocked_ns));
+		memset(t->futexes, 0, sizeof(t->futexes));
 		memset(t->syscalls, 0, sizeof(t->syscalls));
 		t->nsyscalls = 0;
 		t->nwakers = 0;

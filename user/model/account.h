@@ -8,6 +8,7 @@
 #include "blockscope.h"
 #include "classify.h"
 #include "syscalls.h"
+#include "waits.h"
 
 /* Latency histogram slots: slot k holds calls of [2^k, 2^(k+1)) microseconds. */
 #define HIST_SLOTS BLOCKSCOPE_HIST_SLOTS
@@ -94,6 +95,33 @@ struct agg_seen {
 	uint32_t ended_before[AGG_SLOTS]; /* generations below this have ended */
 };
 
+/* A thread's recent blocking waits: what a waker had waited for just before it woke another. */
+#define THREAD_RECENT_WAITS 4
+
+struct wait_mark {
+	uint64_t woken_ns; /* when that wait ended */
+	int32_t nr;	   /* in which syscall */
+	uint8_t cls;	   /* enum wait_class */
+};
+
+/* The futex addresses a thread waited on most: threads that share one form a pool. */
+#define THREAD_FUTEX_SLOTS 4
+
+struct futex_home {
+	uint64_t uaddr;
+	uint64_t blocked_ns;
+};
+
+/* A group's name: a thread name without its digits, or a role given by behaviour. */
+#define GROUP_NAME_LEN 40
+
+/* What a group of threads is, for the report and the sizing (see roles.c). */
+enum thread_role {
+	ROLE_POOL = 0, /* threads doing the work: sized */
+	ROLE_MAIN,     /* a process's main thread that only starts, joins or sleeps */
+	ROLE_RUNTIME,  /* a runtime's service threads (JVM GC and compilers...): not sized */
+};
+
 /* The kernel's running totals as last seen in a thread record. */
 struct thread_seen {
 	uint64_t blocked_ns, blocked_outside_ns, tp_oncpu_ns, tp_runq_ns;
@@ -131,6 +159,13 @@ struct thread_stats {
 	uint64_t blocking_calls;
 	uint64_t eagain_calls;
 	uint64_t class_blocked_ns[CLASS_COUNT];
+	uint64_t reason_blocked_ns[WAIT_REASON_COUNT]; /* the same time, by why (waits.h) */
+	struct wait_mark recent[THREAD_RECENT_WAITS]; /* a ring, newest at recent_next - 1 */
+	uint8_t recent_next;
+	struct futex_home futexes[THREAD_FUTEX_SLOTS];
+	/* Given by roles_assign() before each report: its group and what that group is. */
+	char group[GROUP_NAME_LEN];
+	uint8_t role; /* enum thread_role */
 	struct thread_syscall syscalls[THREAD_SYSCALL_SLOTS + 1];
 	int nsyscalls;
 	struct waker_stat wakers[THREAD_WAKER_SLOTS];
@@ -186,6 +221,12 @@ struct account {
 	/* The stages that take records as they are accounted (--stacks, --timeline, ...). */
 	struct account_observer observers[ACCOUNT_MAX_OBSERVERS];
 	int nobservers;
+	/*
+	 * What an fd of a traced process is (an accepted connection, one it
+	 * opened, a pipe...): the tracing layer answers from /proc; NULL: unknown.
+	 */
+	enum fd_kind (*fd_kind_of)(void *ctx, uint32_t tgid, int fd);
+	void *fd_ctx;
 	uint64_t late_calls; /* ended after the final snapshot: not counted twice */
 	uint64_t kernel_counted_calls; /* non-blocking calls that came counted, not one by one */
 	uint64_t records;
@@ -237,6 +278,11 @@ uint64_t thread_runq_ns(const struct thread_stats *t);
 uint64_t thread_wait_ns(const struct thread_stats *t);
 
 int hist_slot(uint64_t ns);
+
+/* What a thread does by itself, by blocked time (event loop, backend...); WAIT_REASON_COUNT: none. */
+enum wait_reason thread_main_reason(const struct thread_stats *t);
+/* The futex address it waited on longest (0: none): a pool's threads share theirs. */
+uint64_t thread_home_futex(const struct thread_stats *t);
 
 /* A thread's group: its name with the digits taken out ("worker-12" -> "worker-"). */
 void group_name(const char *comm, char *out, size_t len);

@@ -95,7 +95,8 @@ static void add_complete(struct account *a, struct thread_stats *t, const struct
 		t->eagain_calls++;
 		ts->eagain++;
 	}
-	t->class_blocked_ns[syscall_class(c->nr, &a->overrides)] += c->blocked_ns;
+	if (c->blocked_ns)
+		account_judge_wait(a, t, c);
 	account_notify_call(a, c, t);
 	if (blocking && c->blocked_ns) {
 		struct waker_stat who;
@@ -162,7 +163,8 @@ void account_call(struct account *a, const struct call_record *c)
 		s->partial_ns += c->duration_ns;
 		s->partial_blocked_ns += c->blocked_ns;
 		thread_syscall_slot(t, c->nr)->blocked_ns += c->blocked_ns;
-		t->class_blocked_ns[syscall_class(c->nr, &a->overrides)] += c->blocked_ns;
+		if (c->blocked_ns)
+			account_judge_wait(a, t, c);
 		return;
 	}
 	merged = *c;

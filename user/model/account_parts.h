@@ -19,6 +19,8 @@ struct thread_syscall *thread_syscall_slot(struct thread_stats *t, long nr);
 void account_flush_pending(struct account *a, struct thread_stats *t);
 /* Folds every dead thread into its group's aggregate entry. */
 void account_retire_exited(struct account *a);
+/* Judges what a blocking call's blocked time meant (waits.c) and books it into t. */
+void account_judge_wait(struct account *a, struct thread_stats *t, const struct call_record *c);
 /* Hands a finished call to each observer. */
 void account_notify_call(struct account *a, const struct call_record *c,
 			 const struct thread_stats *t);

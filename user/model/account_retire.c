@@ -31,6 +31,8 @@ static void fold_thread(struct thread_stats *g, const struct thread_stats *t)
 	g->eagain_calls += t->eagain_calls;
 	for (c = 0; c < CLASS_COUNT; c++)
 		g->class_blocked_ns[c] += t->class_blocked_ns[c];
+	for (c = 0; c < WAIT_REASON_COUNT; c++)
+		g->reason_blocked_ns[c] += t->reason_blocked_ns[c];
 	if (!g->first_ns || (t->first_ns && t->first_ns < g->first_ns))
 		g->first_ns = t->first_ns;
 	if (t->last_ns > g->last_ns)

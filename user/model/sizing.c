@@ -70,7 +70,7 @@ void sizing_compute(struct sizing *s, const struct time_split *split, double cor
 		     100.0 * (double)split->runq_ns / ct);
 	if (s->lock_contention)
 		warn(s,
-		     "threads wait on each other (futex) %.1f ms, more than for I/O (%.1f ms): lock contention, more threads will make it worse",
+		     "threads wait on each other (contended locks, a lock or the GIL passed between siblings) %.1f ms, more than for I/O (%.1f ms): lock contention, more threads will make it worse",
 		     (double)split->sync_ns / 1e6, wt / 1e6);
 }
 

@@ -9,7 +9,6 @@
 
 #define SIZING_MAX_WARNINGS 4
 #define SIZING_WARNING_LEN 200
-#define GROUP_NAME_LEN BLOCKSCOPE_COMM_LEN
 /* Below this much on-CPU time the ratio WT/CT is mostly noise. */
 #define SIZING_MIN_COMPUTE_NS (10ull * 1000 * 1000)
 /* Run-queue wait above this share of CT: the CPUs are contended (above 1: saturated). */

@@ -54,6 +54,11 @@ static int take_record(void *ctx, const void *data, size_t size)
 	return consume_record(ctx, data, size);
 }
 
+static enum fd_kind fd_kind_of(void *ctx, uint32_t tgid, int fd)
+{
+	return fd_kinds_lookup(ctx, (pid_t)tgid, fd, monotonic_ns());
+}
+
 int run_attach(struct run *r, char *err, size_t errlen)
 {
 	const struct options *o = r->opts;
@@ -70,6 +75,9 @@ int run_attach(struct run *r, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
+	fd_kinds_init(&r->fds);
+	r->acct.fd_kind_of = fd_kind_of;
+	r->acct.fd_ctx = &r->fds;
 	/* The stages hook into the account and say what they need of the tracer. */
 	why_setup(&r->why, o, &r->acct, &cfg);
 	return tracer_open(&r->tracer, &cfg, take_record, &r->acct, err, errlen);
@@ -231,5 +239,6 @@ int run_close(struct run *r, char *err, size_t errlen)
 	tracer_close(&r->tracer);
 	why_free(&r->why);
 	account_free(&r->acct);
+	fd_kinds_free(&r->fds);
 	return rc;
 }

@@ -9,6 +9,7 @@
 #include "cgroup.h"
 #include "consume.h"
 #include "cpustat.h"
+#include "fdkind.h"
 #include "launch.h"
 #include "options.h"
 #include "report.h"
@@ -28,6 +29,7 @@ struct run {
 	struct serve *serve;		/* --serve: listening from the start */
 	char url[400];
 	struct account acct;
+	struct fd_kinds fds;		/* what the targets' fds are, for what their waits mean */
 	struct tracer tracer;
 	struct why why;			/* --stacks, --timeline */
 	struct launch launch;		/* -- COMMAND */

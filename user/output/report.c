@@ -203,8 +203,11 @@ static void print_sizing(FILE *out, const struct report *r)
 		print_sizing_row(out, r->groups[i].group[0] ? r->groups[i].group : "(unnamed)",
 				 &r->groups[i]);
 	print_sizing_row(out, "(all threads)", &r->total);
-	fprintf(out, "\nN = %g CPUs (%s), U = %.2f. WT: blocked in I/O, sleeps and page faults; "
-		     "idle: waiting for new work (epoll_wait, accept, ...); sync: futex.\n",
+	fprintf(out, "\nN = %g CPUs (%s), U = %.2f.\n"
+		     "WT: a unit of work waits (backends, files, sleeps, results from other threads, page "
+		     "faults); idle: waiting for new work (event loops, accept, a client's next request, a "
+		     "pool waiting for a job); sync: threads waiting on each other (contended locks, a lock "
+		     "or the GIL passed between siblings). Why, per thread: -t or JSON wait_reasons.\n",
 		r->cores, r->cores_source, r->total.utilization);
 	if (r->cpu_busy >= 0)
 		fprintf(out, "The CPUs it may run on were %.0f%% busy (all work on them, /proc/stat).\n",

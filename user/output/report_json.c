@@ -21,6 +21,37 @@ static void add_str(json_object *o, const char *key, const char *v)
 	json_object_object_add(o, key, json_object_new_string(v));
 }
 
+/*
+ * Blocked time by what it waited for: [{"reason", "class", "ns"}], largest
+ * first, the reasons with no time left out.
+ */
+static struct json_object *wait_reasons_json(const uint64_t *ns)
+{
+	struct json_object *arr = json_object_new_array();
+	bool taken[WAIT_REASON_COUNT] = { false };
+	struct json_object *o;
+	int k, r;
+
+	for (k = 0; k < WAIT_REASON_COUNT; k++) {
+		int best = -1;
+
+		for (r = 0; r < WAIT_REASON_COUNT; r++)
+			if (!taken[r] && ns[r] && (best < 0 || ns[r] > ns[best]))
+				best = r;
+		if (best < 0)
+			break;
+		taken[best] = true;
+		o = json_object_new_object();
+
+		add_str(o, "reason", wait_reason_name((enum wait_reason)best));
+		add_str(o, "class", wait_class_name(wait_reason_class((enum wait_reason)best)));
+		add_int(o, "ns", ns[best]);
+		add_str(o, "why", wait_reason_text((enum wait_reason)best));
+		json_object_array_add(arr, o);
+	}
+	return arr;
+}
+
 static json_object *syscall_json(const struct syscall_stats *s, int nr)
 {
 	json_object *o = json_object_new_object(), *hist;
@@ -104,6 +135,7 @@ static json_object *thread_json(const struct thread_stats *t)
 	add_int(o, "wait_ns", thread_wait_ns(t));
 	add_int(o, "idle_wait_ns", t->class_blocked_ns[CLASS_IDLE]);
 	add_int(o, "sync_wait_ns", t->class_blocked_ns[CLASS_SYNC]);
+	json_object_object_add(o, "wait_reasons", wait_reasons_json(t->reason_blocked_ns));
 	add_int(o, "calls", t->calls);
 	add_int(o, "blocking_calls", t->blocking_calls);
 	add_int(o, "eagain_calls", t->eagain_calls);

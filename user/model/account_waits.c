@@ -1,0 +1,179 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * The account's side of the wait judgement (waits.c): gathers the facts of
+ * each blocking call (its fd, its waker and what the waker had waited for
+ * just before) and books the verdict into the thread.
+ */
+#include <stdio.h>
+#include <string.h>
+#include "account.h"
+#include "account_parts.h"
+
+/* Reasons that say what a thread does by itself, not how it waits on others. */
+static bool says_what_it_does(enum wait_reason r)
+{
+	switch (r) {
+	case WAIT_EVENT_LOOP:
+	case WAIT_ACCEPT:
+	case WAIT_SIGNAL_OR_CHILD:
+	case WAIT_CLIENT_REQUEST:
+	case WAIT_INPUT:
+	case WAIT_BACKEND:
+	case WAIT_PEER_TAKES:
+	case WAIT_FILE_IO:
+	case WAIT_SLEEP:
+		return true;
+	default:
+		return false;
+	}
+}
+
+enum wait_reason thread_main_reason(const struct thread_stats *t)
+{
+	enum wait_reason best = WAIT_REASON_COUNT;
+	int r;
+
+	for (r = 0; r < WAIT_REASON_COUNT; r++)
+		if (says_what_it_does((enum wait_reason)r) && t->reason_blocked_ns[r] &&
+		    (best == WAIT_REASON_COUNT || t->reason_blocked_ns[r] > t->reason_blocked_ns[best]))
+			best = (enum wait_reason)r;
+	return best;
+}
+
+uint64_t thread_home_futex(const struct thread_stats *t)
+{
+	uint64_t best = 0, ns = 0;
+	int i;
+
+	for (i = 0; i < THREAD_FUTEX_SLOTS; i++)
+		if (t->futexes[i].blocked_ns > ns) {
+			ns = t->futexes[i].blocked_ns;
+			best = t->futexes[i].uaddr;
+		}
+	return best;
+}
+
+/*
+ * Whether two threads of a process do the same job, as far as is known
+ * while the trace runs: the same name, and for threads a runtime leaves
+ * unnamed (every thread called like the process) the same pool futex or
+ * the same kind of wait. roles.c makes the final groups at report time.
+ */
+static bool siblings(const struct account *a, const struct thread_stats *x,
+		     const struct thread_stats *y)
+{
+	char gx[BLOCKSCOPE_COMM_LEN], gy[BLOCKSCOPE_COMM_LEN];
+	const struct thread_stats *main_thread = account_find_thread(a, x->tgid);
+	uint64_t hx, hy;
+
+	group_name(x->comm, gx, sizeof(gx));
+	group_name(y->comm, gy, sizeof(gy));
+	if (strcmp(gx, gy) != 0)
+		return false;
+	if (!main_thread || strncmp(main_thread->comm, x->comm, BLOCKSCOPE_COMM_LEN) != 0)
+		return true; /* named threads: the name says the job */
+	hx = thread_home_futex(x);
+	hy = thread_home_futex(y);
+	if (hx && hx == hy)
+		return true;
+	return thread_main_reason(x) == thread_main_reason(y);
+}
+
+/* The class of t's last complete wait in syscall nr; false if none is known. */
+static bool last_wait_in(const struct thread_stats *t, long nr, enum wait_class *cls)
+{
+	uint64_t best = 0;
+	bool found = false;
+	int i;
+
+	for (i = 0; i < THREAD_RECENT_WAITS; i++) {
+		const struct wait_mark *m = &t->recent[i];
+
+		if (m->woken_ns && m->nr == nr && m->woken_ns > best) {
+			best = m->woken_ns;
+			*cls = (enum wait_class)m->cls;
+			found = true;
+		}
+	}
+	return found;
+}
+
+/* The class of the waker's last wait that ended before it woke us; false if none is known. */
+static bool last_wait_before(const struct thread_stats *w, uint64_t woken_ns, enum wait_class *cls)
+{
+	uint64_t best = 0;
+	bool found = false;
+	int i;
+
+	for (i = 0; i < THREAD_RECENT_WAITS; i++) {
+		const struct wait_mark *m = &w->recent[i];
+
+		if (m->woken_ns && (!woken_ns || m->woken_ns <= woken_ns) && m->woken_ns > best) {
+			best = m->woken_ns;
+			*cls = (enum wait_class)m->cls;
+			found = true;
+		}
+	}
+	return found;
+}
+
+static void note_futex(struct thread_stats *t, uint64_t uaddr, uint64_t ns)
+{
+	struct futex_home *min = &t->futexes[0];
+	int i;
+
+	for (i = 0; i < THREAD_FUTEX_SLOTS; i++) {
+		if (t->futexes[i].uaddr == uaddr) {
+			t->futexes[i].blocked_ns += ns;
+			return;
+		}
+		if (t->futexes[i].blocked_ns < min->blocked_ns)
+			min = &t->futexes[i];
+	}
+	/* Full: the newcomer takes the least used slot (a pool's own futex soon wins). */
+	min->uaddr = uaddr;
+	min->blocked_ns = ns;
+}
+
+void account_judge_wait(struct account *a, struct thread_stats *t, const struct call_record *c)
+{
+	struct wait_facts f = {
+		.nr = c->nr,
+		.fd = FD_UNKNOWN,
+		.waker_kind = c->waker_kind,
+		.overrides = &a->overrides,
+	};
+	enum wait_reason r;
+	enum wait_class cls;
+
+	memcpy(f.args, c->args, sizeof(f.args));
+	f.waker_unknown = c->waker_kind == WAKER_TASK && c->waker_tgid == 0;
+	if (c->hdr.flags & CALL_IN_PROGRESS) {
+		f.cut = true;
+		f.cut_known = last_wait_in(t, c->nr, &f.cut_like);
+	}
+	if (a->fd_kind_of && wait_needs_fd(c->nr) && c->args[0] <= 0x7fffffff)
+		f.fd = a->fd_kind_of(a->fd_ctx, t->tgid, (int)c->args[0]);
+	if (c->waker_kind == WAKER_TASK && c->waker_tgid == t->tgid && c->waker_tid != t->tid) {
+		const struct thread_stats *w = account_find_thread(a, c->waker_tid);
+
+		f.waker_in_process = true;
+		if (w && w->tgid == t->tgid) {
+			f.waker_sibling = siblings(a, t, w);
+			f.waker_known = last_wait_before(w, c->woken_ns, &f.waker_last);
+		}
+	}
+	r = wait_judge(&f);
+	cls = wait_reason_class(r);
+	t->reason_blocked_ns[r] += c->blocked_ns;
+	t->class_blocked_ns[cls] += c->blocked_ns;
+	if (c->nr == syscall_number("futex"))
+		note_futex(t, c->args[0], c->blocked_ns);
+	if (c->woken_ns) {
+		struct wait_mark *m = &t->recent[t->recent_next++ % THREAD_RECENT_WAITS];
+
+		m->woken_ns = c->woken_ns;
+		m->nr = (int32_t)c->nr;
+		m->cls = (uint8_t)cls;
+	}
+}
