@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "roles.h"
 #include "sizing.h"
 
 __attribute__((format(printf, 2, 3))) static void warn(struct sizing *s, const char *fmt, ...)
@@ -88,6 +89,8 @@ static int by_compute_desc(const void *x, const void *y)
 {
 	const struct sizing *a = x, *b = y;
 
+	if (a->role != b->role)
+		return a->role < b->role ? -1 : 1;
 	if (a->split.compute_ns != b->split.compute_ns)
 		return a->split.compute_ns < b->split.compute_ns ? 1 : -1;
 	return strcmp(a->group, b->group);
@@ -109,23 +112,42 @@ int sizing_by_group(const struct account *a, double cores, double utilization,
 	}
 	for (i = 0; i < a->nthreads; i++) {
 		const struct thread_stats *t = &a->threads[i];
-		char name[GROUP_NAME_LEN];
+		char buf[GROUP_NAME_LEN];
+		const char *name = thread_group(t, buf, sizeof(buf));
+		uint8_t role = t->group[0] ? t->role : ROLE_POOL;
 
-		group_name(t->comm, name, sizeof(name));
 		for (j = 0; j < n; j++)
 			if (strcmp(out[j].group, name) == 0)
 				break;
-		if (j == n)
-			memcpy(out[n++].group, name, sizeof(name));
+		if (j == n) {
+			snprintf(out[n].group, sizeof(out[n].group), "%s", name);
+			out[n++].role = role;
+		}
 		split_add_thread(&splits[j], t);
-		split_add_thread(&all, t);
+		/* The runtime's own threads are not the target's work. */
+		if (role != ROLE_RUNTIME)
+			split_add_thread(&all, t);
 	}
 	all.cpu_busy_known = cpu_busy >= 0;
 	all.cpu_busy = cpu_busy;
 	for (j = 0; j < n; j++) {
+		uint8_t role = out[j].role;
+
 		splits[j].cpu_busy_known = all.cpu_busy_known;
 		splits[j].cpu_busy = cpu_busy;
-		sizing_compute(&out[j], &splits[j], cores, utilization);
+		if (role == ROLE_POOL) {
+			sizing_compute(&out[j], &splits[j], cores, utilization);
+		} else {
+			/* Not a pool: its figures, no size and no warnings. */
+			memset(&out[j].split, 0, sizeof(out[j].split));
+			out[j].split = splits[j];
+			out[j].cores = cores;
+			out[j].utilization = utilization;
+			out[j].wait_compute_ratio = splits[j].compute_ns ?
+				(double)splits[j].wait_ns / (double)splits[j].compute_ns : 0;
+		}
+		out[j].role = role;
+		out[j].did_work = splits[j].compute_ns >= SIZING_NO_WORK_NS;
 	}
 	free(splits);
 	qsort(out, n, sizeof(*out), by_compute_desc);

@@ -34,8 +34,13 @@ struct time_split {
 	double cpu_busy;
 };
 
+/* Below this much on-CPU time a group did no work: it folds into one line. */
+#define SIZING_NO_WORK_NS (1ull * 1000 * 1000)
+
 struct sizing {
 	char group[GROUP_NAME_LEN]; /* "" for the whole target */
+	uint8_t role;		    /* enum thread_role: only pools are sized */
+	bool did_work;		    /* at least SIZING_NO_WORK_NS on CPU */
 	double cores;
 	double utilization;
 	struct time_split split;
@@ -57,8 +62,11 @@ void split_add_thread(struct time_split *split, const struct thread_stats *t);
 
 /*
  * Sizes the whole target into *total and each thread group into a new array
- * (*groups, *ngroups; free() it), largest CT first. cpu_busy: how busy the
- * target's CPUs were in the window (0..1), or negative if not known.
+ * (*groups, *ngroups; free() it): pools first, largest CT first, then main
+ * threads and runtime service threads, which are not sized (recommended 0)
+ * and not in the total. cpu_busy: how busy the target's CPUs were in the
+ * window (0..1), or negative if not known. Groups are those roles_assign()
+ * gave, or the names without digits before it ran.
  */
 int sizing_by_group(const struct account *a, double cores, double utilization,
 		    double cpu_busy, struct sizing *total, struct sizing **groups, size_t *ngroups);

@@ -2,6 +2,7 @@
 /* Who woke a thread from its blocking calls: small tables per thread, summed per group. */
 #include <stdio.h>
 #include <string.h>
+#include "roles.h"
 #include "syscalls.h"
 #include "wakers.h"
 
@@ -108,15 +109,14 @@ void waker_add(struct waker_stat *table, int *n, int cap, const struct waker_sta
 
 int wakers_of_group(const struct account *a, const char *group, struct waker_stat *out, int cap)
 {
-	char name[BLOCKSCOPE_COMM_LEN];
+	char name[GROUP_NAME_LEN];
 	int n = 0, i;
 	size_t t;
 
 	for (t = 0; t < a->nthreads; t++) {
 		const struct thread_stats *th = &a->threads[t];
 
-		group_name(th->comm, name, sizeof(name));
-		if (strcmp(name, group) != 0)
+		if (strcmp(thread_group(th, name, sizeof(name)), group) != 0)
 			continue;
 		for (i = 0; i < th->nwakers; i++)
 			waker_add(out, &n, cap, &th->wakers[i], th->wakers[i].wakeups,

@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include "exporter.h"
 #include "modes.h"
+#include "roles.h"
 #include "procfs.h"
 #include "sizing.h"
 #include "top.h"
@@ -84,6 +85,7 @@ static int write_report(struct run *r, enum stop_reason why, render_fn render, c
 	take_misses(r);
 	rep->stop_reason = final ? consume_stop_text(why, *r->stop_signal) : "interval";
 	rep->cpu_busy = window_cpu_busy(&r->cpu);
+	roles_assign(&r->acct);
 	if (sizing_by_group(&r->acct, rep->cores, o->utilization, rep->cpu_busy, &rep->total,
 			    &rep->groups, &rep->ngroups)) {
 		snprintf(err, errlen, "out of memory");
@@ -212,6 +214,7 @@ static int refresh_metrics(struct run *r, struct exporter *ex, uint64_t *records
 	*records += r->acct.records;
 	cpu_mark_advance(&r->cpu, &busy, &total); /* both 0: unknown this second */
 	exporter_cpu(ex, busy, total);
+	roles_assign(&r->acct);
 	if (exporter_update(ex, &r->acct, tracer_misses(&r->tracer, MISS_RINGBUF)) ||
 	    publish(ex, r->serve)) {
 		snprintf(err, errlen, "out of memory");

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "exporter.h"
+#include "roles.h"
 #include "syscalls.h"
 
 int exporter_init(struct exporter *e, int window_s, double cores, double utilization)
@@ -55,12 +56,12 @@ void exporter_free(struct exporter *e)
 }
 
 /* The group of a thread, taking a label of its own while there are some left. */
-static struct exporter_group *group_of(struct exporter *e, const char *comm)
+static struct exporter_group *group_of(struct exporter *e, const struct thread_stats *t)
 {
-	char name[GROUP_NAME_LEN];
+	char name[GROUP_NAME_LEN], buf[GROUP_NAME_LEN];
 	int i;
 
-	group_name(comm, name, sizeof(name));
+	snprintf(name, sizeof(name), "%s", thread_group(t, buf, sizeof(buf)));
 	if (!name[0])
 		snprintf(name, sizeof(name), "?");
 	for (i = 0; i < e->ngroups; i++)
@@ -237,7 +238,7 @@ int exporter_update(struct exporter *e, const struct account *a, uint64_t events
 		memset(&e->groups[g].ring[slot], 0, sizeof(struct time_split));
 	for (i = 0; i < a->nthreads; i++) {
 		const struct thread_stats *t = &a->threads[i];
-		struct exporter_group *x = group_of(e, t->comm);
+		struct exporter_group *x = group_of(e, t);
 
 		x->oncpu_ns += thread_oncpu_ns(t);
 		x->runq_ns += thread_runq_ns(t);

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "report.h"
+#include "roles.h"
 #include "syscalls.h"
 #include "verify.h"
 #include "wakers.h"
@@ -175,8 +176,8 @@ static void print_sizing_row(FILE *out, const char *label, const struct sizing *
 	if (s->recommended)
 		snprintf(rec, sizeof(rec), "%ld", s->recommended);
 	else
-		snprintf(rec, sizeof(rec), "-");
-	fprintf(out, "%-18s %7d %11s %11s %11s %11s %11s %7.2f %11s\n", label, s->split.threads,
+		snprintf(rec, sizeof(rec), "%s", s->role == ROLE_POOL ? "-" : role_name(s->role));
+	fprintf(out, "%-22s %7d %11s %11s %11s %11s %11s %7.2f %11s\n", label, s->split.threads,
 		format_ns(s->split.compute_ns, ct, sizeof(ct)),
 		format_ns(s->split.wait_ns, wt, sizeof(wt)),
 		format_ns(s->split.idle_ns, idle, sizeof(idle)),
@@ -192,17 +193,71 @@ static void print_warnings(FILE *out, const char *label, const struct sizing *s)
 		fprintf(out, "  warning (%s): %s\n", label, s->warnings[i]);
 }
 
+static int runtime_threads(const struct report *r)
+{
+	size_t i;
+	int n = 0;
+
+	for (i = 0; i < r->ngroups; i++)
+		if (r->groups[i].role == ROLE_RUNTIME)
+			n += r->groups[i].split.threads;
+	return n;
+}
+
+/*
+ * One line for the runtime's service threads and one for the groups that
+ * did no work: the table leads with the pools that did.
+ */
+static void print_folded(FILE *out, const struct report *r)
+{
+	int pass;
+
+	for (pass = 0; pass < 2; pass++) {
+		struct sizing sum = { .role = pass ? ROLE_RUNTIME : ROLE_MAIN };
+		char names[160] = "", label[32];
+		size_t i, len = 0;
+		int groups = 0;
+
+		for (i = 0; i < r->ngroups; i++) {
+			const struct sizing *g = &r->groups[i];
+
+			if (pass ? g->role != ROLE_RUNTIME : g->did_work || g->role == ROLE_RUNTIME)
+				continue;
+			groups++;
+			sum.split.threads += g->split.threads;
+			sum.split.compute_ns += g->split.compute_ns;
+			sum.split.wait_ns += g->split.wait_ns;
+			sum.split.idle_ns += g->split.idle_ns;
+			sum.split.sync_ns += g->split.sync_ns;
+			sum.split.runq_ns += g->split.runq_ns;
+			if (len < sizeof(names) - 1)
+				len += (size_t)snprintf(names + len, sizeof(names) - len, "%s%s",
+							groups > 1 ? ", " : "", g->group);
+		}
+		if (!groups)
+			continue;
+		sum.wait_compute_ratio = sum.split.compute_ns ?
+			(double)sum.split.wait_ns / (double)sum.split.compute_ns : 0;
+		snprintf(label, sizeof(label), "(%d %s groups)", groups, pass ? "runtime" : "idle");
+		print_sizing_row(out, label, &sum);
+		fprintf(out, "%-22s   %s: %s\n", "", pass ? "runtime service threads, not sized" :
+						       "did no work (under 1 ms on CPU)", names);
+	}
+}
+
 static void print_sizing(FILE *out, const struct report *r)
 {
 	size_t i;
 
 	fprintf(out, "\nTHREAD GROUPS AND POOL SIZING: N x U x (1 + WT/CT)\n");
-	fprintf(out, "%-18s %7s %11s %11s %11s %11s %11s %7s %11s\n", "group", "threads",
+	fprintf(out, "%-22s %7s %11s %11s %11s %11s %11s %7s %11s\n", "group", "threads",
 		"CT on-CPU", "WT wait", "idle", "sync", "run-queue", "WT/CT", "recommended");
 	for (i = 0; i < r->ngroups; i++)
-		print_sizing_row(out, r->groups[i].group[0] ? r->groups[i].group : "(unnamed)",
-				 &r->groups[i]);
-	print_sizing_row(out, "(all threads)", &r->total);
+		if (r->groups[i].did_work && r->groups[i].role != ROLE_RUNTIME)
+			print_sizing_row(out, r->groups[i].group[0] ? r->groups[i].group : "(unnamed)",
+					 &r->groups[i]);
+	print_folded(out, r);
+	print_sizing_row(out, runtime_threads(r) ? "(all but runtime)" : "(all threads)", &r->total);
 	fprintf(out, "\nN = %g CPUs (%s), U = %.2f.\n"
 		     "WT: a unit of work waits (backends, files, sleeps, results from other threads, page "
 		     "faults); idle: waiting for new work (event loops, accept, a client's next request, a "

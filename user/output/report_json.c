@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /* The JSON report (--json), one document, built with json-c. */
 #include <json-c/json.h>
+#include <string.h>
 #include "report.h"
 #include "syscalls.h"
 #include "verify.h"
+#include "roles.h"
 #include "wakers.h"
 
 static void add_int(json_object *o, const char *key, uint64_t v)
@@ -124,6 +126,12 @@ static json_object *thread_json(const struct thread_stats *t)
 		add_int(o, "retired_threads", t->retired);
 	add_int(o, "pid", t->tgid);
 	add_str(o, "comm", t->comm);
+	{
+		char buf[GROUP_NAME_LEN];
+
+		add_str(o, "group", thread_group(t, buf, sizeof(buf)));
+		add_str(o, "role", role_name(t->group[0] ? (enum thread_role)t->role : ROLE_POOL));
+	}
 	add_int(o, "oncpu_ns", thread_oncpu_ns(t));
 	add_int(o, "blocked_ns", t->blocked_ns);
 	add_int(o, "runq_ns", thread_runq_ns(t));
@@ -261,9 +269,24 @@ int report_json(FILE *out, const struct report *r)
 	arr = json_object_new_array();
 	for (i = 0; i < r->ngroups; i++) {
 		o = json_object_new_object();
+		uint64_t reasons[WAIT_REASON_COUNT] = { 0 };
+		size_t t;
+		int k;
+
 		add_str(o, "group", r->groups[i].group);
+		add_str(o, "role", role_name((enum thread_role)r->groups[i].role));
+		json_object_object_add(o, "did_work", json_object_new_boolean(r->groups[i].did_work));
 		json_object_object_add(o, "threads", json_object_new_int(r->groups[i].split.threads));
 		add_sizing_keys(o, &r->groups[i]);
+		for (t = 0; t < a->nthreads; t++) {
+			char buf[GROUP_NAME_LEN];
+
+			if (strcmp(thread_group(&a->threads[t], buf, sizeof(buf)), r->groups[i].group))
+				continue;
+			for (k = 0; k < WAIT_REASON_COUNT; k++)
+				reasons[k] += a->threads[t].reason_blocked_ns[k];
+		}
+		json_object_object_add(o, "wait_reasons", wait_reasons_json(reasons));
 		json_object_array_add(arr, o);
 	}
 	json_object_object_add(sizing, "groups", arr);
