@@ -23,6 +23,7 @@
 #include "procfs.h"
 #include "report.h"
 #include "serve.h"
+#include "webconfig.h"
 #include "sizing.h"
 #include "top.h"
 #include "why.h"
@@ -328,7 +329,8 @@ int main(int argc, char **argv)
 		return 1;
 	/* Listening first: a bad address fails before anything is loaded. */
 	if (o.serve) {
-		srv = serve_start(o.serve_host, o.serve_port, url, sizeof(url), err, sizeof(err));
+		srv = serve_start(o.serve_host, o.serve_port, o.web, url, sizeof(url), err,
+				  sizeof(err));
 		if (!srv) {
 			error_line("%s", err);
 			return 1;
@@ -543,6 +545,7 @@ out:
 		launch_abort(&launch); /* prepared, never started */
 	/* The endpoint goes before the tracer: no page is served from a dead one. */
 	serve_stop(srv);
+	webconfig_free(o.web);
 	if (have_exporter)
 		exporter_free(&ex);
 	tracer_close(&tracer);
