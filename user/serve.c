@@ -344,13 +344,14 @@ static int listen_on(const char *host, const char *port, const char *scheme, boo
 }
 
 /*
- * Room for CONNECTION_LIMIT connections: the soft RLIMIT_NOFILE is raised
- * towards it (as far as the hard limit lets), and the limit fits what we got.
+ * Room for CONNECTION_LIMIT connections in MHD and GATE_PENDING in the gate:
+ * the soft RLIMIT_NOFILE is raised towards it (as far as the hard limit
+ * lets), and the limit fits what we got.
  */
 static unsigned connection_limit(void)
 {
 	struct rlimit rl;
-	rlim_t want = CONNECTION_LIMIT + FDS_SPARE;
+	rlim_t spare = FDS_SPARE + GATE_PENDING, want = CONNECTION_LIMIT + spare;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl))
 		return 64;
@@ -361,8 +362,10 @@ static unsigned connection_limit(void)
 	}
 	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= want)
 		return CONNECTION_LIMIT;
-	return rl.rlim_cur > FDS_SPARE + PER_PEER_LIMIT ? (unsigned)(rl.rlim_cur - FDS_SPARE)
-							: PER_PEER_LIMIT;
+	/* A hard limit this low is odd: a quarter of it, and the gate meets EMFILE first. */
+	if (rl.rlim_cur > spare + 4 * PER_PEER_LIMIT)
+		return (unsigned)(rl.rlim_cur - spare);
+	return rl.rlim_cur / 4 > PER_PEER_LIMIT ? (unsigned)(rl.rlim_cur / 4) : PER_PEER_LIMIT;
 }
 
 /* One line when the page is open to other hosts: who may read it, and whether in clear. */

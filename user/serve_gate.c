@@ -170,8 +170,12 @@ static void accept_all(struct gate *g)
 
 		p.fd = accept4(g->lfd, (struct sockaddr *)&p.addr, &p.len,
 			       SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (p.fd < 0)
-			return; /* EAGAIN, or out of fds: the next round tries again */
+		if (p.fd < 0) {
+			/* Out of fds: pending connections stay in the backlog; no busy loop. */
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+				nanosleep(&(struct timespec){ .tv_nsec = 10000000 }, NULL);
+			return; /* EAGAIN: all taken */
+		}
 		for (i = 0; i < g->npending; i++)
 			same += same_peer(&p.addr, &g->pending[i].addr);
 		if (same >= GATE_PER_PEER || g->npending >= GATE_PENDING) {
