@@ -6,7 +6,7 @@ set -euo pipefail
 
 packages=(clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev libcmocka-dev
 	  libjson-c-dev libdw-dev iproute2 pkg-config jq gcc make linux-libc-dev procps tmux util-linux valgrind libxml2-utils chromium
-	  libmicrohttpd-dev curl)
+	  libmicrohttpd-dev libgnutls28-dev libyaml-dev libcrypt-dev curl)
 packages+=("$@")
 
 missing=()

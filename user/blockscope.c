@@ -14,6 +14,7 @@
 #include "modes.h"
 #include "options.h"
 #include "run.h"
+#include "webconfig.h"
 
 static volatile sig_atomic_t stop_signal;
 
@@ -77,5 +78,6 @@ fail:
 		fprintf(stderr, "blockscope: %s\n", err);
 		rc = 1;
 	}
+	webconfig_free(o.web);
 	return rc;
 }

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "options.h"
+#include "webconfig.h"
 
 /* Longer than any sensible trace; catches "-d 1e30" and overflows. */
 #define MAX_DURATION_S (366.0 * 24 * 3600)
@@ -46,6 +47,7 @@ static const char doc[] =
 	"  blockscope --class=futex=wait -p 1234   count futex waits as work waits\n"
 	"  blockscope --cgroup=/sys/fs/cgroup/app   every process of a cgroup v2\n"
 	"  blockscope --serve=:9465 -p 1234  metrics for Prometheus on port 9465\n"
+	"  blockscope --serve=:9465 --web-config=web.yml -p 1234   the same over TLS, with passwords\n"
 	"\v"
 	"Exit status: 0 on success, 1 on a runtime error, 2 on a usage error.";
 
@@ -53,7 +55,7 @@ static const char args_doc[] = "-p PID[,PID...]\n--cgroup=PATH\n-- COMMAND [ARG.
 
 enum { OPT_CLASS = 256, OPT_CHILDREN, OPT_VERIFY, OPT_RING, OPT_TOP, OPT_SERVE, OPT_WINDOW,
        OPT_CGROUP, OPT_STACKS, OPT_KSTACKS, OPT_FOLDED, OPT_TIMELINE, OPT_SVG,
-       OPT_STREAM_ALL, OPT_TIME_SAMPLE };
+       OPT_STREAM_ALL, OPT_TIME_SAMPLE, OPT_WEB_CONFIG };
 
 static const struct argp_option opts[] = {
 	{ "pid", 'p', "PID[,PID...]", 0,
@@ -98,6 +100,10 @@ static const struct argp_option opts[] = {
 	{ "serve", OPT_SERVE, "HOST:PORT", 0,
 	  "Serve Prometheus metrics at http://HOST:PORT/metrics, refreshed every second, until -d "
 	  "or a signal (HOST empty: every address; PORT 0: any free port, said on stderr)",
+	  0 },
+	{ "web-config", OPT_WEB_CONFIG, "FILE", 0,
+	  "With --serve: TLS and basic auth from FILE, in the web-config format of Prometheus's "
+	  "exporters (tls_server_config: cert_file, key_file; basic_auth_users: bcrypt hashes)",
 	  0 },
 	{ "window", OPT_WINDOW, "SECONDS", 0,
 	  "With --serve: the sliding window of the sizing gauges (default 60)", 0 },
@@ -227,11 +233,14 @@ static int parse_power_of_2(const char *arg, unsigned lo, unsigned hi, unsigned 
 	return 0;
 }
 
+/* --web-config's, for the process's life (serve_start uses it, main frees it). */
+static struct webconfig web;
+
 static error_t parse_opt(int key, char *arg, struct argp_state *state)
 {
 	struct options *o = state->input;
 	const char *why;
-	char err[256];
+	char err[768];
 	double v;
 
 	switch (key) {
@@ -333,6 +342,14 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			argp_error(state, "%s", err);
 		o->serve = arg;
 		break;
+	case OPT_WEB_CONFIG:
+		/* Read and checked now: a bad file stops us before anything is loaded. */
+		webconfig_free(&web);
+		if (webconfig_load(arg, &web, err, sizeof(err)))
+			argp_failure(state, 2, 0, "%s", err);
+		o->web_config = arg;
+		o->web = &web;
+		break;
 	case OPT_WINDOW:
 		if (parse_number(arg, &v) || v < 1 || v > MAX_WINDOW_S || v != (double)(int)v)
 			argp_error(state, "invalid window '%s': whole seconds, 1 to %d", arg,
@@ -367,6 +384,8 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		/* Every call goes to user space anyway: time each. */
 		if (o->stream_all)
 			o->time_sample = 1;
+		if (o->web_config && !o->serve)
+			argp_error(state, "--web-config secures --serve: give --serve too");
 		if (o->window_s && !o->serve)
 			argp_error(state, "--window sizes the gauges of --serve: give --serve too");
 		if (o->serve) {

@@ -41,6 +41,8 @@ struct options {
 	char serve_host[256]; /* "" for every address */
 	char serve_port[8];
 	int window_s; /* --window: the sizing gauges' sliding window */
+	const char *web_config; /* --web-config=FILE: TLS and basic auth for --serve */
+	struct webconfig *web;	/* loaded and checked from it, or NULL */
 	const char *cgroup; /* --cgroup=PATH: every process of a cgroup v2 */
 	struct class_overrides overrides;
 };

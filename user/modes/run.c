@@ -41,8 +41,8 @@ int run_prepare(struct run *r, struct options *o, volatile sig_atomic_t *stop_si
 		return -1;
 	/* Listening first: a bad address fails before anything is loaded. */
 	if (o->serve) {
-		r->serve = serve_start(o->serve_host, o->serve_port, r->url, sizeof(r->url), err,
-				       errlen);
+		r->serve = serve_start(o->serve_host, o->serve_port, o->web, r->url, sizeof(r->url),
+				       err, errlen);
 		if (!r->serve)
 			return -1;
 	}
