@@ -105,11 +105,14 @@ struct wait_mark {
 };
 
 /* The futex addresses a thread waited on most: threads that share one form a pool. */
-#define THREAD_FUTEX_SLOTS 4
+#define THREAD_FUTEX_SLOTS 8
 
 struct futex_home {
 	uint64_t uaddr;
+	uint64_t score; /* blocked ns, plus what the slot's last owner had: for eviction only */
 	uint64_t blocked_ns;
+	uint64_t class_ns[CLASS_COUNT]; /* the same, by the class each wait was given */
+	bool shared;			/* found shared with another group: booked as sync */
 };
 
 /* A group's name: a thread name without its digits, or a role given by behaviour. */
@@ -120,6 +123,11 @@ enum thread_role {
 	ROLE_POOL = 0, /* threads doing the work: sized */
 	ROLE_MAIN,     /* a process's main thread that only starts, joins or sleeps */
 	ROLE_RUNTIME,  /* a runtime's service threads (JVM GC and compilers...): not sized */
+	/*
+	 * One thread per connection that hands each request to a pool and
+	 * waits for its result: as many as there are connections, not sized.
+	 */
+	ROLE_CONNECTION,
 };
 
 /* The kernel's running totals as last seen in a thread record. */
@@ -283,6 +291,12 @@ int hist_slot(uint64_t ns);
 enum wait_reason thread_main_reason(const struct thread_stats *t);
 /* The futex address it waited on longest (0: none): a pool's threads share theirs. */
 uint64_t thread_home_futex(const struct thread_stats *t);
+/*
+ * After roles_assign: a futex that threads of different groups of one
+ * process wait on is a lock they share (CPython's GIL, a global mutex), not
+ * a queue between a producer and a pool: its waits are rebooked as sync.
+ */
+void account_shared_locks(struct account *a);
 
 /* A thread's group: its name with the digits taken out ("worker-12" -> "worker-"). */
 void group_name(const char *comm, char *out, size_t len);

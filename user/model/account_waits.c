@@ -5,6 +5,7 @@
  * just before) and books the verdict into the thread.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "account.h"
 #include "account_parts.h"
@@ -117,22 +118,138 @@ static bool last_wait_before(const struct thread_stats *w, uint64_t woken_ns, en
 	return found;
 }
 
-static void note_futex(struct thread_stats *t, uint64_t uaddr, uint64_t ns)
+static void note_futex(struct thread_stats *t, uint64_t uaddr, uint64_t ns, enum wait_class cls)
 {
 	struct futex_home *min = &t->futexes[0];
+	uint64_t inherited;
 	int i;
 
 	for (i = 0; i < THREAD_FUTEX_SLOTS; i++) {
-		if (t->futexes[i].uaddr == uaddr) {
+		if (t->futexes[i].uaddr == uaddr && t->futexes[i].score) {
+			t->futexes[i].score += ns;
 			t->futexes[i].blocked_ns += ns;
+			t->futexes[i].class_ns[cls] += ns;
 			return;
 		}
-		if (t->futexes[i].blocked_ns < min->blocked_ns)
+		if (t->futexes[i].score < min->score)
 			min = &t->futexes[i];
 	}
-	/* Full: the newcomer takes the least used slot (a pool's own futex soon wins). */
+	/*
+	 * Full: the newcomer takes the least used slot and inherits its score
+	 * (space-saving), so a futex used once per request (a future's lock)
+	 * never pushes out the one used all the time (a pool's queue, a GIL).
+	 */
+	inherited = min->score;
+	memset(min, 0, sizeof(*min));
 	min->uaddr = uaddr;
+	min->score = inherited + ns;
 	min->blocked_ns = ns;
+	min->class_ns[cls] = ns;
+}
+
+/* Takes up to *ns out of the given reasons, in order; what could not be found stays. */
+static void take_from(struct thread_stats *t, const enum wait_reason *from, int n, uint64_t *ns)
+{
+	int i;
+
+	for (i = 0; i < n && *ns; i++) {
+		uint64_t part = t->reason_blocked_ns[from[i]] < *ns ? t->reason_blocked_ns[from[i]] : *ns;
+
+		t->reason_blocked_ns[from[i]] -= part;
+		*ns -= part;
+	}
+}
+
+/* One futex slot of t, rebooked as a lock shared between groups. */
+static void rebook_shared(struct thread_stats *t, struct futex_home *f)
+{
+	static const enum wait_reason idle[] = { WAIT_HANDED_WORK, WAIT_TIMED_OUT, WAIT_CUT_IDLE };
+	static const enum wait_reason wait[] = { WAIT_RESULT, WAIT_FROM_OUTSIDE, WAIT_CUT_WAIT };
+	uint64_t moved_idle = f->class_ns[CLASS_IDLE], moved_wait = f->class_ns[CLASS_WAIT];
+	uint64_t left_idle = moved_idle, left_wait = moved_wait;
+
+	take_from(t, idle, 3, &left_idle);
+	take_from(t, wait, 3, &left_wait);
+	moved_idle -= left_idle;
+	moved_wait -= left_wait;
+	t->class_blocked_ns[CLASS_IDLE] -= moved_idle;
+	t->class_blocked_ns[CLASS_WAIT] -= moved_wait;
+	t->class_blocked_ns[CLASS_SYNC] += moved_idle + moved_wait;
+	t->reason_blocked_ns[WAIT_SHARED_LOCK] += moved_idle + moved_wait;
+	f->class_ns[CLASS_SYNC] += moved_idle + moved_wait;
+	f->class_ns[CLASS_IDLE] -= moved_idle;
+	f->class_ns[CLASS_WAIT] -= moved_wait;
+	f->shared = true;
+}
+
+struct futex_user {
+	uint64_t uaddr;
+	uint32_t tgid, process_seq;
+	const char *group;
+};
+
+static int by_address(const void *x, const void *y)
+{
+	const struct futex_user *a = x, *b = y;
+
+	if (a->uaddr != b->uaddr)
+		return a->uaddr < b->uaddr ? -1 : 1;
+	if (a->tgid != b->tgid)
+		return a->tgid < b->tgid ? -1 : 1;
+	return 0;
+}
+
+/* Whether uaddr in t's process is waited on by a thread of another group. */
+static bool shared_between_groups(const struct futex_user *u, size_t n,
+				  const struct thread_stats *t, uint64_t uaddr)
+{
+	struct futex_user key = { .uaddr = uaddr, .tgid = t->tgid };
+	const struct futex_user *hit = bsearch(&key, u, n, sizeof(*u), by_address);
+	size_t i;
+
+	if (!hit)
+		return false;
+	/* bsearch lands on any match: look at the whole run for this address and process. */
+	while (hit > u && by_address(hit - 1, &key) == 0)
+		hit--;
+	for (i = (size_t)(hit - u); i < n && by_address(&u[i], &key) == 0; i++)
+		if (u[i].process_seq == t->process_seq && strcmp(u[i].group, t->group) != 0)
+			return true;
+	return false;
+}
+
+void account_shared_locks(struct account *a)
+{
+	struct futex_user *u = malloc((a->nthreads * THREAD_FUTEX_SLOTS + 1) * sizeof(*u));
+	size_t i, n = 0;
+	int k;
+
+	if (!u)
+		return;
+	for (i = 0; i < a->nthreads; i++) {
+		const struct thread_stats *t = &a->threads[i];
+
+		if (!t->tid || t->role == ROLE_RUNTIME)
+			continue;
+		for (k = 0; k < THREAD_FUTEX_SLOTS; k++)
+			if (t->futexes[k].blocked_ns)
+				u[n++] = (struct futex_user){ t->futexes[k].uaddr, t->tgid,
+							      t->process_seq, t->group };
+	}
+	qsort(u, n, sizeof(*u), by_address);
+	for (i = 0; i < a->nthreads; i++) {
+		struct thread_stats *t = &a->threads[i];
+
+		if (!t->tid || t->role == ROLE_RUNTIME)
+			continue;
+		for (k = 0; k < THREAD_FUTEX_SLOTS; k++) {
+			struct futex_home *f = &t->futexes[k];
+
+			if (f->blocked_ns && !f->shared && shared_between_groups(u, n, t, f->uaddr))
+				rebook_shared(t, f);
+		}
+	}
+	free(u);
 }
 
 void account_judge_wait(struct account *a, struct thread_stats *t, const struct call_record *c)
@@ -168,7 +285,7 @@ void account_judge_wait(struct account *a, struct thread_stats *t, const struct 
 	t->reason_blocked_ns[r] += c->blocked_ns;
 	t->class_blocked_ns[cls] += c->blocked_ns;
 	if (c->nr == syscall_number("futex"))
-		note_futex(t, c->args[0], c->blocked_ns);
+		note_futex(t, c->args[0], c->blocked_ns, cls);
 	if (c->woken_ns) {
 		struct wait_mark *m = &t->recent[t->recent_next++ % THREAD_RECENT_WAITS];
 

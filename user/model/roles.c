@@ -32,7 +32,61 @@ const char *runtime_service(const char *comm)
 
 const char *role_name(enum thread_role r)
 {
-	return r == ROLE_MAIN ? "main" : r == ROLE_RUNTIME ? "runtime" : "pool";
+	switch (r) {
+	case ROLE_MAIN:
+		return "main";
+	case ROLE_RUNTIME:
+		return "runtime";
+	case ROLE_CONNECTION:
+		return "connection";
+	default:
+		return "pool";
+	}
+}
+
+/*
+ * Thread-per-connection readers that hand requests to a pool: the group's
+ * own waits are mostly for its clients' next requests, and its WT is mostly
+ * results from other threads of its process. Its size is the number of
+ * connections; its waiting is the pool's work, sized there.
+ */
+static void mark_connection_groups(struct account *a)
+{
+	size_t i, j;
+
+	for (i = 0; i < a->nthreads; i++) {
+		struct thread_stats *t = &a->threads[i];
+		uint64_t request = 0, result = 0, wait = 0, own_max = 0;
+		enum wait_reason r;
+
+		if (t->role != ROLE_POOL || !t->group[0])
+			continue;
+		/* Once per group: at its first thread. */
+		for (j = 0; j < i; j++)
+			if (a->threads[j].tgid == t->tgid && strcmp(a->threads[j].group, t->group) == 0)
+				break;
+		if (j < i)
+			continue;
+		for (j = i; j < a->nthreads; j++) {
+			const struct thread_stats *o = &a->threads[j];
+
+			if (o->tgid != t->tgid || strcmp(o->group, t->group) != 0)
+				continue;
+			request += o->reason_blocked_ns[WAIT_CLIENT_REQUEST];
+			result += o->reason_blocked_ns[WAIT_RESULT];
+			wait += o->class_blocked_ns[CLASS_WAIT];
+			for (r = 0; r < WAIT_REASON_COUNT; r++)
+				if (r != WAIT_CLIENT_REQUEST && wait_reason_class(r) != CLASS_SYNC &&
+				    r != WAIT_RESULT && r != WAIT_HANDED_WORK && o->reason_blocked_ns[r] > own_max)
+					own_max = o->reason_blocked_ns[r];
+		}
+		if (!request || request < own_max || 2 * result < wait)
+			continue;
+		for (j = i; j < a->nthreads; j++)
+			if (a->threads[j].tgid == t->tgid && strcmp(a->threads[j].group, t->group) == 0 &&
+			    a->threads[j].role == ROLE_POOL)
+				a->threads[j].role = ROLE_CONNECTION;
+	}
 }
 
 const char *thread_group(const struct thread_stats *t, char *buf, size_t len)
@@ -59,13 +113,35 @@ static bool same_process(const struct thread_stats *x, const struct thread_stats
 	return x->tgid == y->tgid && x->process_seq == y->process_seq;
 }
 
-/* Whether t's name is its process's: the runtime left it unnamed. */
+/* The name of t's process: its main thread's, or the one the process entry took. */
+static const char *process_name(const struct account *a, const struct thread_stats *t)
+{
+	const struct thread_stats *m = account_find_thread(a, t->tgid);
+	size_t i;
+
+	if (m && same_process(m, t))
+		return m->comm;
+	for (i = a->nprocesses; i > 0; i--)
+		if (a->processes[i - 1].tgid == t->tgid)
+			return a->processes[i - 1].comm;
+	return NULL;
+}
+
+/*
+ * Whether t is one of several threads that carry their process's name: the
+ * runtime left them unnamed (CPython, Node.js, Go), so the name says nothing
+ * of their job. Threads named alike by the program ("load", "worker-3") are
+ * named.
+ */
 static bool unnamed(const struct account *a, const struct thread_stats *t)
 {
+	const char *process = process_name(a, t);
 	size_t i;
 	int same = 0;
 
-	for (i = 0; i < a->nthreads; i++) {
+	if (!process || strncmp(process, t->comm, BLOCKSCOPE_COMM_LEN) != 0)
+		return false;
+	for (i = 0; i < a->nthreads && same < 2; i++) {
 		const struct thread_stats *o = &a->threads[i];
 
 		if (o->tid && same_process(o, t) && strncmp(o->comm, t->comm, BLOCKSCOPE_COMM_LEN) == 0)
@@ -206,4 +282,6 @@ void roles_assign(struct account *a)
 		}
 	}
 	free(c);
+	account_shared_locks(a);
+	mark_connection_groups(a);
 }

@@ -46,6 +46,8 @@ static const struct {
 			   "woken by a thread of its own group that had waited on others: contention" },
 	[WAIT_THREADS_UNKNOWN] = { "unknown-waker", CLASS_SYNC,
 				   "waits for another thread; who woke it is not known" },
+	[WAIT_SHARED_LOCK] = { "shared-lock", CLASS_SYNC,
+			       "a futex that threads of several groups wait on: a lock they share (a GIL)" },
 	[WAIT_CUT_IDLE] = { "cut-idle", CLASS_IDLE,
 			    "still waiting at the stop: as its last complete wait in the same call" },
 	[WAIT_CUT_WAIT] = { "cut-wait", CLASS_WAIT,

@@ -30,6 +30,7 @@ enum wait_reason {
 	WAIT_MUTEX,		  /* sync: a contended glibc (or Go runtime) mutex */
 	WAIT_SIBLING,		  /* sync: woken by a thread of its own group that had waited on others */
 	WAIT_THREADS_UNKNOWN,	  /* sync: a wait for another thread, whose waker is not known */
+	WAIT_SHARED_LOCK,	  /* sync: a futex threads of several groups wait on (a GIL) */
 	WAIT_CUT_IDLE,		  /* a wait still going on at the stop: as the thread's last in that call */
 	WAIT_CUT_WAIT,
 	WAIT_CUT_SYNC,
