@@ -317,6 +317,8 @@ static __always_inline void fill_call(struct call_record *rec, struct task_struc
 static __always_inline void fill_thread(struct thread_record *rec, struct task_struct *task,
 					struct thread_state *ts, __u64 now, __u32 flags)
 {
+	int i;
+
 	rec->hdr.type = RECORD_THREAD;
 	rec->hdr.flags = flags;
 	rec->hdr.tid = task->pid;
@@ -331,6 +333,8 @@ static __always_inline void fill_thread(struct thread_record *rec, struct task_s
 	rec->last_ns = now;
 	rec->tp_oncpu_ns = ts->tp_oncpu_ns;
 	rec->tp_runq_ns = ts->tp_runq_ns;
+	for (i = 0; i < BLOCKSCOPE_CPU_WORDS; i++)
+		rec->cpus[i] = task->cpus_mask.bits[i];
 }
 
 static __always_inline void start_call(struct task_struct *task, struct thread_state *ts,

@@ -45,6 +45,8 @@ enum thread_flags {
 	THREAD_IN_CALL = 1 << 3,  /* inside syscall current_nr then */
 };
 
+#define BLOCKSCOPE_CPU_WORDS 4
+
 struct record_header {
 	__u32 type;
 	__u32 flags;
@@ -141,6 +143,8 @@ struct thread_record {
 	__u64 tp_oncpu_ns;
 	__u64 tp_runq_ns;
 	__s64 current_nr; /* with THREAD_IN_CALL: the syscall it is in */
+	/* Its CPU affinity (cpus_mask), CPUs 0-255: N for its group is the CPUs it could use. */
+	__u64 cpus[BLOCKSCOPE_CPU_WORDS];
 };
 
 /* struct fork_record.hdr.flags */

@@ -106,6 +106,9 @@ void account_thread_record(struct account *a, const struct thread_record *r)
 	t->last_ns = r->last_ns;
 	t->end_from_proc = false;
 	t->sleeping_at_stop = r->hdr.flags & THREAD_SLEEPING;
+	memset(t->cpus, 0, sizeof(t->cpus));
+	memcpy(t->cpus, r->cpus, sizeof(r->cpus));
+	t->cpus_known = r->cpus[0] || r->cpus[1] || r->cpus[2] || r->cpus[3];
 	t->current_nr = r->hdr.flags & THREAD_IN_CALL ? (long)r->current_nr : -1;
 	if (r->hdr.flags & THREAD_EXITED) {
 		account_flush_pending(a, t);

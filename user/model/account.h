@@ -115,6 +115,9 @@ struct futex_home {
 	bool shared;			/* found shared with another group: booked as sync */
 };
 
+/* CPUs a thread may run on, as a bit set (CPUs past 1024 are not told apart). */
+#define THREAD_CPU_WORDS 16
+
 /* A group's name: a thread name without its digits, or a role given by behaviour. */
 #define GROUP_NAME_LEN 40
 
@@ -171,6 +174,9 @@ struct thread_stats {
 	struct wait_mark recent[THREAD_RECENT_WAITS]; /* a ring, newest at recent_next - 1 */
 	uint8_t recent_next;
 	struct futex_home futexes[THREAD_FUTEX_SLOTS];
+	/* Its CPU affinity, last read from /proc (at first sight and each report). */
+	uint64_t cpus[THREAD_CPU_WORDS];
+	bool cpus_known;
 	/* Given by roles_assign() before each report: its group and what that group is. */
 	char group[GROUP_NAME_LEN];
 	uint8_t role; /* enum thread_role */

@@ -164,6 +164,14 @@ static bool futex_shared(const struct account *a, const struct thread_stats *t, 
 	return false;
 }
 
+/* No wait of its own (an event loop, a client, a backend, a file): it starts, joins or sleeps. */
+static bool only_waits_on_others(const struct thread_stats *t)
+{
+	enum wait_reason r = thread_main_reason(t);
+
+	return r == WAIT_REASON_COUNT || r == WAIT_SLEEP || r == WAIT_SIGNAL_OR_CHILD;
+}
+
 static int by_oncpu_desc(const void *x, const void *y)
 {
 	const struct cluster *a = x, *b = y;
@@ -222,6 +230,11 @@ void roles_assign(struct account *a)
 		group_name(t->comm, t->group, sizeof(t->group));
 		if (runtime_service(t->comm)) {
 			t->role = ROLE_RUNTIME;
+			continue;
+		}
+		if (t->tid && t->tid == t->tgid && only_waits_on_others(t) && !unnamed(a, t)) {
+			/* A named main thread that only starts, joins or sleeps: never a pool. */
+			t->role = ROLE_MAIN;
 			continue;
 		}
 		if (!t->tid || !unnamed(a, t))

@@ -96,18 +96,69 @@ static int by_compute_desc(const void *x, const void *y)
 	return strcmp(a->group, b->group);
 }
 
-int sizing_by_group(const struct account *a, double cores, double utilization,
-		    double cpu_busy, struct sizing *total, struct sizing **groups, size_t *ngroups)
+/* The CPUs of a set of threads, and how busy they were: where N and the busy share come from. */
+struct cpu_use {
+	uint64_t set[THREAD_CPU_WORDS];
+	bool known;
+};
+
+static void cpu_use_add(struct cpu_use *u, const struct thread_stats *t)
+{
+	int w;
+
+	if (!t->cpus_known)
+		return;
+	for (w = 0; w < THREAD_CPU_WORDS; w++)
+		u->set[w] |= t->cpus[w];
+	u->known = true;
+}
+
+/* N and the busy share of the CPUs in u; the defaults where they are not known. */
+static void cpu_use_apply(const struct cpu_use *u, const struct cpu_window *cw, double cores,
+			  bool cores_given, double cpu_busy, double *n, struct time_split *split)
+{
+	uint64_t busy = 0, total = 0;
+	int cpu, count = 0;
+
+	*n = cores;
+	split->cpu_busy_known = cpu_busy >= 0;
+	split->cpu_busy = cpu_busy;
+	if (!u->known)
+		return;
+	for (cpu = 0; cpu < SIZING_MAX_CPUS; cpu++) {
+		if (!(u->set[cpu / 64] & (1ull << (cpu % 64))))
+			continue;
+		count++;
+		if (cw && cw->known) {
+			busy += cw->busy[cpu];
+			total += cw->total[cpu];
+		}
+	}
+	if (!cores_given && count > 0 && count < cores)
+		*n = count;
+	if (total) {
+		split->cpu_busy_known = true;
+		split->cpu_busy = busy >= total ? 1 : (double)busy / (double)total;
+	}
+}
+
+int sizing_by_group_cpus(const struct account *a, double cores, bool cores_given,
+			 double utilization, double cpu_busy, const struct cpu_window *cw,
+			 struct sizing *total, struct sizing **groups, size_t *ngroups)
 {
 	struct time_split all = { 0 }, *splits;
+	struct cpu_use all_cpus = { 0 }, *cpus;
 	struct sizing *out;
-	size_t i, j, n = 0;
+	size_t i, j, n = 0, cap = a->nthreads ? a->nthreads : 1;
+	double all_n;
 
-	out = calloc(a->nthreads ? a->nthreads : 1, sizeof(*out));
-	splits = calloc(a->nthreads ? a->nthreads : 1, sizeof(*splits));
-	if (!out || !splits) {
+	out = calloc(cap, sizeof(*out));
+	splits = calloc(cap, sizeof(*splits));
+	cpus = calloc(cap, sizeof(*cpus));
+	if (!out || !splits || !cpus) {
 		free(out);
 		free(splits);
+		free(cpus);
 		return -1;
 	}
 	for (i = 0; i < a->nthreads; i++) {
@@ -124,24 +175,24 @@ int sizing_by_group(const struct account *a, double cores, double utilization,
 			out[n++].role = role;
 		}
 		split_add_thread(&splits[j], t);
+		cpu_use_add(&cpus[j], t);
 		/* The runtime's own threads are not the target's work. */
-		if (role != ROLE_RUNTIME)
+		if (role != ROLE_RUNTIME) {
 			split_add_thread(&all, t);
+			cpu_use_add(&all_cpus, t);
+		}
 	}
-	all.cpu_busy_known = cpu_busy >= 0;
-	all.cpu_busy = cpu_busy;
 	for (j = 0; j < n; j++) {
 		uint8_t role = out[j].role;
+		double group_n;
 
-		splits[j].cpu_busy_known = all.cpu_busy_known;
-		splits[j].cpu_busy = cpu_busy;
+		cpu_use_apply(&cpus[j], cw, cores, cores_given, cpu_busy, &group_n, &splits[j]);
 		if (role == ROLE_POOL) {
-			sizing_compute(&out[j], &splits[j], cores, utilization);
+			sizing_compute(&out[j], &splits[j], group_n, utilization);
 		} else {
 			/* Not a pool: its figures, no size and no warnings. */
-			memset(&out[j].split, 0, sizeof(out[j].split));
 			out[j].split = splits[j];
-			out[j].cores = cores;
+			out[j].cores = group_n;
 			out[j].utilization = utilization;
 			out[j].wait_compute_ratio = splits[j].compute_ns ?
 				(double)splits[j].wait_ns / (double)splits[j].compute_ns : 0;
@@ -150,10 +201,19 @@ int sizing_by_group(const struct account *a, double cores, double utilization,
 		out[j].did_work = splits[j].compute_ns >= SIZING_NO_WORK_NS;
 	}
 	free(splits);
+	free(cpus);
 	qsort(out, n, sizeof(*out), by_compute_desc);
 	memset(total, 0, sizeof(*total));
-	sizing_compute(total, &all, cores, utilization);
+	cpu_use_apply(&all_cpus, cw, cores, cores_given, cpu_busy, &all_n, &all);
+	sizing_compute(total, &all, all_n, utilization);
 	*groups = out;
 	*ngroups = n;
 	return 0;
+}
+
+int sizing_by_group(const struct account *a, double cores, double utilization,
+		    double cpu_busy, struct sizing *total, struct sizing **groups, size_t *ngroups)
+{
+	return sizing_by_group_cpus(a, cores, false, utilization, cpu_busy, NULL, total, groups,
+				    ngroups);
 }

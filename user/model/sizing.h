@@ -21,6 +21,18 @@
 /* Below this much futex wait, "more than for I/O" says nothing (an event loop has WT = 0). */
 #define SIZING_MIN_SYNC_NS (1ull * 1000 * 1000)
 
+/* CPUs told apart for N and the busy share: those of a thread's CPU set. */
+#define SIZING_MAX_CPUS (THREAD_CPU_WORDS * 64)
+
+/*
+ * Each CPU's jiffies, busy and in all, over the window (/proc/stat): the
+ * busy share of the CPUs a group could run on, whichever they are.
+ */
+struct cpu_window {
+	bool known;
+	uint64_t busy[SIZING_MAX_CPUS], total[SIZING_MAX_CPUS];
+};
+
 /* Where the time of a set of threads went, by what it means for sizing. */
 struct time_split {
 	int threads;
@@ -70,5 +82,14 @@ void split_add_thread(struct time_split *split, const struct thread_stats *t);
  */
 int sizing_by_group(const struct account *a, double cores, double utilization,
 		    double cpu_busy, struct sizing *total, struct sizing **groups, size_t *ngroups);
+/*
+ * The same, with N as each group's threads ran: the CPUs in the union of
+ * their CPU sets (at most cores, the process's own cap from its affinity
+ * and cgroup quota, unless cores_given: --cores says N for every group),
+ * and the busy share measured over those CPUs in cw (NULL: cpu_busy).
+ */
+int sizing_by_group_cpus(const struct account *a, double cores, bool cores_given,
+			 double utilization, double cpu_busy, const struct cpu_window *cw,
+			 struct sizing *total, struct sizing **groups, size_t *ngroups);
 
 #endif

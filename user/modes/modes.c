@@ -35,7 +35,9 @@ static int close_window(struct run *r, bool final, char *err, size_t errlen)
 	for (i = 0; i < r->acct.nthreads; i++) {
 		struct thread_stats *t = &r->acct.threads[i];
 
-		if (!t->exited && proc_thread_counters((pid_t)t->tgid, (pid_t)t->tid, &c) == 0)
+		if (t->exited || !t->tid)
+			continue;
+		if (proc_thread_counters((pid_t)t->tgid, (pid_t)t->tid, &c) == 0)
 			account_set_end(&r->acct, t->tid, &c);
 	}
 	tracer_drain(&r->tracer);
@@ -85,9 +87,11 @@ static int write_report(struct run *r, enum stop_reason why, render_fn render, c
 	take_misses(r);
 	rep->stop_reason = final ? consume_stop_text(why, *r->stop_signal) : "interval";
 	rep->cpu_busy = window_cpu_busy(&r->cpu);
+	cpu_window_advance(&r->cpu_start, &r->cpu_window);
 	roles_assign(&r->acct);
-	if (sizing_by_group(&r->acct, rep->cores, o->utilization, rep->cpu_busy, &rep->total,
-			    &rep->groups, &rep->ngroups)) {
+	if (sizing_by_group_cpus(&r->acct, rep->cores, r->cores_given, o->utilization,
+				 rep->cpu_busy, &r->cpu_window, &rep->total, &rep->groups,
+				 &rep->ngroups)) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}

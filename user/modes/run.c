@@ -95,6 +95,7 @@ static void read_base(pid_t pid, pid_t tid, void *arg)
 	t = account_find_thread(a, (uint32_t)tid);
 	if (t && !t->comm[0])
 		proc_comm(pid, tid, t->comm, sizeof(t->comm));
+
 }
 
 /* Puts each target in the kernel's traced set and names its process entry. */
@@ -164,6 +165,7 @@ static void find_cores(struct run *r)
 
 	rep->cores = o->cores;
 	rep->cores_source = "--cores";
+	r->cores_given = o->cores > 0;
 	if (!o->cores && o->cgroup) {
 		rep->cores = cgroup_usable_cpus(r->cgroup.path);
 		rep->cores_source = "the cgroup's cpu.max and cpuset.cpus.effective";
@@ -196,6 +198,7 @@ int run_start(struct run *r, char *err, size_t errlen)
 	/* And so does the count of how busy the target's CPUs are. */
 	r->cpu.pid = o->npids ? o->pids[0] : 0;
 	cpu_mark_advance(&r->cpu, &(uint64_t){ 0 }, &(uint64_t){ 0 });
+	cpu_window_advance(&r->cpu_start, &r->cpu_window);
 	if (tracer_snapshot(&r->tracer, SNAPSHOT_BASELINE, err, errlen) ||
 	    read_baselines(r, err, errlen))
 		return -1;

@@ -37,6 +37,9 @@ struct run {
 	struct session session;
 	struct report report;
 	struct cpu_mark cpu;		/* the window's start, in the target's CPUs' jiffies */
+	struct cpu_sample cpu_start;	/* the window's start, each CPU's jiffies */
+	struct cpu_window cpu_window;	/* the last window closed, each CPU's jiffies */
+	bool cores_given;		/* --cores: N for every group */
 	struct tracer_misses reported;	/* misses already in a report */
 	uint64_t t0;			/* when the window opened */
 };

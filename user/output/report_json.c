@@ -188,6 +188,9 @@ static void add_sizing_keys(json_object *o, const struct sizing *s)
 	add_int(o, "sync_wait_ns", s->split.sync_ns);
 	add_int(o, "runq_ns", s->split.runq_ns);
 	add_double(o, "wait_compute_ratio", s->wait_compute_ratio);
+	/* How busy the CPUs these threads could run on were (their union), or null. */
+	json_object_object_add(o, "cpu_busy", s->split.cpu_busy_known ?
+						      json_object_new_double(s->split.cpu_busy) : NULL);
 	add_int(o, "recommended_threads", (uint64_t)s->recommended);
 	/* Run-queue wait above the warning's share, on CPUs too idle for contention. */
 	json_object_object_add(o, "runq_on_idle_cpus", json_object_new_boolean(s->runq_on_idle_cpus));

@@ -36,14 +36,16 @@ double parse_cfs_quota(const char *quota, const char *period)
 	return (double)q / (double)p;
 }
 
-int parse_cpu_list(const char *text)
+int parse_cpu_set(const char *text, uint64_t *set, int words)
 {
 	const char *s = text;
 	int n = 0;
 
+	if (set)
+		memset(set, 0, (size_t)words * sizeof(*set));
 	while (*s && *s != '\n') {
 		char *end;
-		long a, b;
+		long a, b, cpu;
 
 		if (*s < '0' || *s > '9')
 			return -1;
@@ -58,6 +60,8 @@ int parse_cpu_list(const char *text)
 		if (b < a || a > 1 << 20 || b > 1 << 20)
 			return -1;
 		n += (int)(b - a + 1);
+		for (cpu = a; set && cpu <= b && cpu < (long)words * 64; cpu++)
+			set[cpu / 64] |= 1ull << (cpu % 64);
 		s = end;
 		if (*s == ',') {
 			s++;
@@ -68,6 +72,11 @@ int parse_cpu_list(const char *text)
 		}
 	}
 	return n;
+}
+
+int parse_cpu_list(const char *text)
+{
+	return parse_cpu_set(text, NULL, 0);
 }
 
 static int read_small(const char *path, char *buf, size_t len)

@@ -18,6 +18,8 @@ double parse_cpu_max(const char *text);
 double parse_cfs_quota(const char *quota, const char *period);
 /* Counts the CPUs of a list such as "0-3,8" (cpuset.cpus.effective); -1 if malformed. */
 int parse_cpu_list(const char *text);
+/* The same, also setting their bits in set (words of 64 CPUs; those past it are counted only). */
+int parse_cpu_set(const char *text, uint64_t *set, int words);
 
 /* --cgroup: a cgroup v2 directory to trace. */
 struct cgroup_target {

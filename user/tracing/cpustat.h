@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include "sizing.h"
 
 #define PROC_MAX_CPUS 1024
 /*
@@ -29,5 +30,18 @@ struct cpu_mark {
  * /proc/stat fails.
  */
 int cpu_mark_advance(struct cpu_mark *m, uint64_t *busy, uint64_t *total);
+
+/* Each CPU's jiffies at one moment, busy and in all. */
+struct cpu_sample {
+	bool ok;
+	uint64_t busy[SIZING_MAX_CPUS], total[SIZING_MAX_CPUS];
+};
+
+int parse_cpu_sample(const char *stat_text, struct cpu_sample *s);
+/*
+ * Each CPU's jiffies since *start into w (w->known false on the first call
+ * or when /proc/stat fails); *start moves to now.
+ */
+void cpu_window_advance(struct cpu_sample *start, struct cpu_window *w);
 
 #endif
