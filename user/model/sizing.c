@@ -176,8 +176,11 @@ int sizing_by_group_cpus(const struct account *a, double cores, bool cores_given
 		}
 		split_add_thread(&splits[j], t);
 		cpu_use_add(&cpus[j], t);
-		/* The runtime's own threads are not the target's work. */
-		if (role != ROLE_RUNTIME) {
+		/*
+		 * The runtime's own threads are not the target's work, and the
+		 * connection threads' waiting is their pool's work, sized there.
+		 */
+		if (role != ROLE_RUNTIME && role != ROLE_CONNECTION) {
 			split_add_thread(&all, t);
 			cpu_use_add(&all_cpus, t);
 		}
