@@ -92,6 +92,22 @@ static void a_send_that_ran_the_network_softirq_is_the_sender(void **state)
 	assert_string_equal(w.comm, "softirq:rcu");
 }
 
+static void an_interrupt_that_ends_a_sleep_is_its_timer(void **state)
+{
+	struct call_record c = woken_by(WAKER_SOFTIRQ, BS_SOFTIRQ_BLOCK, 0, "", NULL);
+	struct waker_stat w;
+
+	(void)state;
+	c.nr = syscall_number("clock_nanosleep");
+	waker_of_call(&c, &w);
+	assert_string_equal(w.comm, "timer");
+	assert_int_equal(w.kind, WAKER_TIMER);
+	/* Not a sleep: the softirq stays. */
+	c.nr = syscall_number("read");
+	waker_of_call(&c, &w);
+	assert_string_equal(w.comm, "softirq:block");
+}
+
 static void a_kind_from_a_bad_record_is_not_trusted(void **state)
 {
 	struct call_record c = woken_by(200, 0, 9, "x", NULL);
@@ -131,6 +147,7 @@ int main(void)
 		cmocka_unit_test(task_wakers_keep_their_process_and_group),
 		cmocka_unit_test(interrupts_are_named_never_the_bystander),
 		cmocka_unit_test(a_send_that_ran_the_network_softirq_is_the_sender),
+		cmocka_unit_test(an_interrupt_that_ends_a_sleep_is_its_timer),
 		cmocka_unit_test(a_kind_from_a_bad_record_is_not_trusted),
 		cmocka_unit_test(tables_sum_by_waker_and_keep_the_rest),
 	};

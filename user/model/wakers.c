@@ -48,10 +48,29 @@ static bool sends(long nr)
 	return false;
 }
 
+static bool is_sleep(long nr)
+{
+	static long nanosleep_nr = -2, clock_nanosleep_nr = -2;
+
+	if (nanosleep_nr == -2) {
+		nanosleep_nr = syscall_number("nanosleep");
+		clock_nanosleep_nr = syscall_number("clock_nanosleep");
+	}
+	return nr >= 0 && (nr == nanosleep_nr || nr == clock_nanosleep_nr);
+}
+
 void waker_of_call(const struct call_record *c, struct waker_stat *who)
 {
 	memset(who, 0, sizeof(*who));
 	who->kind = c->waker_kind < WAKER_KIND_COUNT ? c->waker_kind : WAKER_HARDIRQ;
+	/*
+	 * A sleep ends by its own timer or by a signal, and a signal comes from
+	 * a task: an interrupt that ends one is its timer, whichever context
+	 * the kernel side could make out (a timer that fires while a softirq
+	 * runs is, rarely, seen as that softirq).
+	 */
+	if ((who->kind == WAKER_SOFTIRQ || who->kind == WAKER_HARDIRQ) && is_sleep(c->nr))
+		who->kind = WAKER_TIMER;
 	if (who->kind == WAKER_SOFTIRQ && c->waker_tgid &&
 	    (c->waker_softirq == BS_SOFTIRQ_NET_RX || c->waker_softirq == BS_SOFTIRQ_NET_TX) &&
 	    sends(c->waker_nr))
