@@ -3,34 +3,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include "unit.h"
 #include "fdkind.h"
-
-struct seen {
-	unsigned long inode[8];
-	enum fd_kind kind[8];
-	int n;
-};
-
-static void collect(void *ctx, unsigned long inode, enum fd_kind kind)
-{
-	struct seen *s = ctx;
-
-	if (s->n < 8) {
-		s->inode[s->n] = inode;
-		s->kind[s->n++] = kind;
-	}
-}
-
-static enum fd_kind kind_of(const struct seen *s, unsigned long inode)
-{
-	int i;
-
-	for (i = 0; i < s->n; i++)
-		if (s->inode[i] == inode)
-			return s->kind[i];
-	return FD_UNKNOWN;
-}
 
 static void links(void **state)
 {
@@ -47,46 +24,59 @@ static void links(void **state)
 	assert_int_equal(fd_link_kind("/var/lib/db/file", &ino), FD_FILE);
 }
 
-static void tcp_accepted_or_opened(void **state)
+static void sockets_by_what_they_say(void **state)
 {
-	/* A listener on 8080 (0x1F90), the connection it accepted, and one we opened to 5432. */
-	const char *text =
-		"  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
-		"   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 100 1 0 100 0 0 10 0\n"
-		"   1: 0100007F:1F90 0100007F:B0C2 01 00000000:00000000 00:00000000 00000000     0        0 101 1 0 20 4 30 10 -1\n"
-		"   2: 0100007F:C350 0100007F:1538 01 00000000:00000000 00:00000000 00000000     0        0 102 1 0 20 4 30 10 -1\n";
-	struct seen s = { 0 };
+	const uint16_t listening[] = { 8080, 5432 };
+	struct fd_socket_facts f = { .domain = AF_INET, .type = SOCK_STREAM, .connected = true };
 
 	(void)state;
-	assert_int_equal(fd_parse_tcp(text, collect, &s), 2);
-	assert_int_equal(kind_of(&s, 101), FD_SERVER_CONN);
-	assert_int_equal(kind_of(&s, 102), FD_CLIENT_CONN);
-	assert_int_equal(kind_of(&s, 100), FD_UNKNOWN); /* the listener itself is not waited on by reads */
-	assert_int_equal(fd_parse_tcp("header only\n", collect, &s), 0);
-	assert_int_equal(fd_parse_tcp("", collect, &s), 0);
+	f.local_port = 8080; /* a listener's port: accepted */
+	assert_int_equal(fd_socket_kind(&f, listening, 2), FD_SERVER_CONN);
+	f.local_port = 45000; /* an ephemeral port: one it opened */
+	assert_int_equal(fd_socket_kind(&f, listening, 2), FD_CLIENT_CONN);
+	f.connected = false; /* a listener, or not yet connected */
+	assert_int_equal(fd_socket_kind(&f, listening, 2), FD_OTHER);
+	f.type = SOCK_DGRAM; /* unconnected UDP waits for requests */
+	assert_int_equal(fd_socket_kind(&f, listening, 2), FD_SERVER_CONN);
+	f.connected = true;
+	assert_int_equal(fd_socket_kind(&f, listening, 2), FD_CLIENT_CONN);
+	f.domain = AF_UNIX;
+	f.named = true; /* accepted: bound to its listener's path */
+	assert_int_equal(fd_socket_kind(&f, NULL, 0), FD_SERVER_CONN);
+	f.named = false; /* a client, or a socketpair */
+	assert_int_equal(fd_socket_kind(&f, NULL, 0), FD_IPC);
 }
 
-static void udp_and_unix(void **state)
+/* The live path on this very process: a listener, the connection it accepted, the one we opened. */
+static void live_sockets(void **state)
 {
-	const char *udp =
-		"   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops\n"
-		"  1: 00000000:0035 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 200 2 0 0\n"
-		"  2: 0100007F:9C40 0100007F:0035 01 00000000:00000000 00:00000000 00000000     0        0 201 2 0 0\n";
-	const char *unix_text =
-		"Num       RefCount Protocol Flags    Type St Inode Path\n"
-		"0000000000000000: 00000002 00000000 00010000 0001 01 300 /run/app.sock\n"
-		"0000000000000000: 00000003 00000000 00000000 0001 03 301 /run/app.sock\n"
-		"0000000000000000: 00000003 00000000 00000000 0001 03 302\n";
-	struct seen s = { 0 };
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t len = sizeof(a);
+	int l = socket(AF_INET, SOCK_STREAM, 0), c = socket(AF_INET, SOCK_STREAM, 0), s, p[2];
+	struct fd_kinds k;
 
 	(void)state;
-	assert_int_equal(fd_parse_udp(udp, collect, &s), 2);
-	assert_int_equal(kind_of(&s, 200), FD_SERVER_CONN); /* unconnected: waits for requests */
-	assert_int_equal(kind_of(&s, 201), FD_CLIENT_CONN);
-	assert_int_equal(fd_parse_unix(unix_text, collect, &s), 3);
-	assert_int_equal(kind_of(&s, 300), FD_OTHER);	    /* the listener */
-	assert_int_equal(kind_of(&s, 301), FD_SERVER_CONN); /* accepted: its listener's path */
-	assert_int_equal(kind_of(&s, 302), FD_IPC);	    /* a client or a socketpair */
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(l, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(l, 1), 0);
+	assert_int_equal(getsockname(l, (struct sockaddr *)&a, &len), 0);
+	assert_int_equal(connect(c, (struct sockaddr *)&a, sizeof(a)), 0);
+	s = accept(l, NULL, NULL);
+	assert_true(s >= 0);
+	assert_int_equal(pipe(p), 0);
+	fd_kinds_init(&k);
+	assert_int_equal(fd_kinds_lookup(&k, getpid(), s, 1), FD_SERVER_CONN);
+	assert_int_equal(fd_kinds_lookup(&k, getpid(), c, 1), FD_CLIENT_CONN);
+	assert_int_equal(fd_kinds_lookup(&k, getpid(), p[0], 1), FD_IPC);
+	/* Asked again, from the cache by inode: the same answers. */
+	assert_int_equal(fd_kinds_lookup(&k, getpid(), s, 2), FD_SERVER_CONN);
+	assert_int_equal(fd_kinds_lookup(&k, getpid(), c, 2), FD_CLIENT_CONN);
+	fd_kinds_free(&k);
+	close(s);
+	close(c);
+	close(l);
+	close(p[0]);
+	close(p[1]);
 }
 
 static void this_process(void **state)
@@ -104,8 +94,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(links),
-		cmocka_unit_test(tcp_accepted_or_opened),
-		cmocka_unit_test(udp_and_unix),
+		cmocka_unit_test(sockets_by_what_they_say),
+		cmocka_unit_test(live_sockets),
 		cmocka_unit_test(this_process),
 	};
 

@@ -104,7 +104,7 @@ struct wait_mark {
 	uint8_t cls;	   /* enum wait_class */
 };
 
-/* The futex addresses a thread waited on most: threads that share one form a pool. */
+/* The futex objects (64-byte blocks) a thread waited on most: threads that share one form a pool. */
 #define THREAD_FUTEX_SLOTS 8
 
 struct futex_home {

@@ -169,7 +169,10 @@ void account_call(struct account *a, const struct call_record *c)
 	}
 	merged = *c;
 	if (t->pending.active) {
-		long restart_nr = syscall_number("restart_syscall");
+		static long restart_nr = -2;
+
+		if (restart_nr == -2)
+			restart_nr = syscall_number("restart_syscall");
 
 		if (c->nr == t->pending.call.nr || c->nr == restart_nr) {
 			merge_calls(&merged, &t->pending.call);

@@ -252,6 +252,16 @@ void account_shared_locks(struct account *a)
 	free(u);
 }
 
+/* Looked up once: this runs for every blocking call. */
+static long futex_nr(void)
+{
+	static long nr = -2;
+
+	if (nr == -2)
+		nr = syscall_number("futex");
+	return nr;
+}
+
 void account_judge_wait(struct account *a, struct thread_stats *t, const struct call_record *c)
 {
 	struct wait_facts f = {
@@ -284,8 +294,13 @@ void account_judge_wait(struct account *a, struct thread_stats *t, const struct 
 	cls = wait_reason_class(r);
 	t->reason_blocked_ns[r] += c->blocked_ns;
 	t->class_blocked_ns[cls] += c->blocked_ns;
-	if (c->nr == syscall_number("futex"))
-		note_futex(t, c->args[0], c->blocked_ns, cls);
+	/*
+	 * By the 64 bytes it sits in: a glibc condition variable's waiters
+	 * sleep on one of two words (__g_signals[0] or [1], by turns), and one
+	 * object (a queue, the GIL with its mutex) is one place to wait.
+	 */
+	if (c->nr == futex_nr())
+		note_futex(t, c->args[0] & ~(uint64_t)63, c->blocked_ns, cls);
 	if (c->woken_ns) {
 		struct wait_mark *m = &t->recent[t->recent_next++ % THREAD_RECENT_WAITS];
 

@@ -113,6 +113,16 @@ static bool same_process(const struct thread_stats *x, const struct thread_stats
 	return x->tgid == y->tgid && x->process_seq == y->process_seq;
 }
 
+static bool waits_on(const struct thread_stats *t, uint64_t futex)
+{
+	int i;
+
+	for (i = 0; i < THREAD_FUTEX_SLOTS; i++)
+		if (t->futexes[i].uaddr == futex && t->futexes[i].blocked_ns)
+			return true;
+	return false;
+}
+
 /* The name of t's process: its main thread's, or the one the process entry took. */
 static const char *process_name(const struct account *a, const struct thread_stats *t)
 {
@@ -150,6 +160,22 @@ static bool unnamed(const struct account *a, const struct thread_stats *t)
 	return same > 1;
 }
 
+static bool futex_shared(const struct account *a, const struct thread_stats *t, uint64_t futex);
+
+/* The futex t waited on longest among those another unnamed thread of its process waits on too. */
+static uint64_t pool_futex(const struct account *a, const struct thread_stats *t)
+{
+	uint64_t best = 0, ns = 0;
+	int i;
+
+	for (i = 0; i < THREAD_FUTEX_SLOTS; i++)
+		if (t->futexes[i].blocked_ns > ns && futex_shared(a, t, t->futexes[i].uaddr)) {
+			ns = t->futexes[i].blocked_ns;
+			best = t->futexes[i].uaddr;
+		}
+	return best;
+}
+
 static bool futex_shared(const struct account *a, const struct thread_stats *t, uint64_t futex)
 {
 	size_t i;
@@ -158,7 +184,7 @@ static bool futex_shared(const struct account *a, const struct thread_stats *t, 
 		const struct thread_stats *o = &a->threads[i];
 
 		if (o != t && o->tid != o->tgid && same_process(o, t) &&
-		    strncmp(o->comm, t->comm, BLOCKSCOPE_COMM_LEN) == 0 && thread_home_futex(o) == futex)
+		    strncmp(o->comm, t->comm, BLOCKSCOPE_COMM_LEN) == 0 && waits_on(o, futex))
 			return true;
 	}
 	return false;
@@ -192,8 +218,10 @@ static void name_clusters(struct cluster *c, size_t n)
 		snprintf(base, sizeof(base), "%.15s", c[i].label);
 		snprintf(c[i].label, sizeof(c[i].label), "%.15s:%.18s", base,
 			 c[i].reason < WAIT_REASON_COUNT ? wait_reason_name(c[i].reason) : "workers");
+		/* Two pools of one process that do the same: told apart; across processes: one group. */
 		for (j = 0; j < i; j++)
-			if (c[j].tgid == c[i].tgid && strncmp(c[j].label, c[i].label, strlen(c[i].label)) == 0)
+			if (c[j].tgid == c[i].tgid && c[j].process_seq == c[i].process_seq &&
+			    strncmp(c[j].label, c[i].label, strlen(c[i].label)) == 0)
 				same++;
 		if (same > 1) {
 			size_t len = strlen(c[i].label);
@@ -247,9 +275,7 @@ void roles_assign(struct account *a)
 		}
 		if (!c)
 			continue; /* out of memory: the name alone */
-		futex = thread_home_futex(t);
-		if (!futex_shared(a, t, futex))
-			futex = 0;
+		futex = pool_futex(a, t);
 		reason = thread_main_reason(t);
 		k = cluster_of(c, n, t, futex, reason);
 		if (!k) {
@@ -282,9 +308,7 @@ void roles_assign(struct account *a)
 
 				if (t->role != ROLE_POOL || !t->tid || t->tid == t->tgid || !unnamed(a, t))
 					continue;
-				futex = thread_home_futex(t);
-				if (!futex_shared(a, t, futex))
-					futex = 0;
+				futex = pool_futex(a, t);
 				k = cluster_of(c, n, t, futex, thread_main_reason(t));
 				for (j = 0; k && j < n; j++)
 					if (named_c[j].tgid == k->tgid && named_c[j].futex == k->futex &&

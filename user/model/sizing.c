@@ -54,7 +54,13 @@ void sizing_compute(struct sizing *s, const struct time_split *split, double cor
 	s->runq_on_idle_cpus = runq_high && split->cpu_busy_known &&
 			       split->cpu_busy < SIZING_MIN_BUSY;
 	s->cpus_saturated = runq_high && !s->runq_on_idle_cpus;
-	s->lock_contention = split->sync_ns > split->wait_ns && split->sync_ns >= SIZING_MIN_SYNC_NS;
+	/*
+	 * Threads waiting on each other longer than for I/O, and for at least
+	 * half as long as they compute: a server that waits for nothing (WT
+	 * near 0) is not contended for a few ms of queue lock in minutes.
+	 */
+	s->lock_contention = split->sync_ns > split->wait_ns && split->sync_ns >= SIZING_MIN_SYNC_NS &&
+			     2 * split->sync_ns >= split->compute_ns;
 	/*
 	 * Two degrees (make sweep, docs/sweep.md): a run-queue of tens of % of
 	 * CT is threads colliding for busy CPUs, and the knee of throughput
@@ -177,10 +183,11 @@ int sizing_by_group_cpus(const struct account *a, double cores, bool cores_given
 		split_add_thread(&splits[j], t);
 		cpu_use_add(&cpus[j], t);
 		/*
-		 * The runtime's own threads are not the target's work, and the
-		 * connection threads' waiting is their pool's work, sized there.
+		 * The total is of the pools: a main thread that starts and joins,
+		 * the runtime's own threads, and connection threads (whose waiting
+		 * is their pool's work, sized there) are not.
 		 */
-		if (role != ROLE_RUNTIME && role != ROLE_CONNECTION) {
+		if (role == ROLE_POOL) {
 			split_add_thread(&all, t);
 			cpu_use_add(&all_cpus, t);
 		}

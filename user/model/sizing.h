@@ -76,7 +76,7 @@ void split_add_thread(struct time_split *split, const struct thread_stats *t);
  * Sizes the whole target into *total and each thread group into a new array
  * (*groups, *ngroups; free() it): pools first, largest CT first, then main
  * threads, runtime service threads and connection threads, which are not
- * sized (recommended 0); the last two are not in the total. cpu_busy: how busy the target's CPUs were in the
+ * sized (recommended 0) and not in the total. cpu_busy: how busy the target's CPUs were in the
  * window (0..1), or negative if not known. Groups are those roles_assign()
  * gave, or the names without digits before it ran.
  */

@@ -49,11 +49,11 @@ static const struct {
 	[WAIT_SHARED_LOCK] = { "shared-lock", CLASS_SYNC,
 			       "a futex that threads of several groups wait on: a lock they share (a GIL)" },
 	[WAIT_CUT_IDLE] = { "cut-idle", CLASS_IDLE,
-			    "still waiting at the stop: as its last complete wait in the same call" },
+			    "still waiting at the stop: as its last complete wait in that call, else by the syscall" },
 	[WAIT_CUT_WAIT] = { "cut-wait", CLASS_WAIT,
-			    "still waiting at the stop: as its last complete wait in the same call" },
+			    "still waiting at the stop: as its last complete wait in that call, else by the syscall" },
 	[WAIT_CUT_SYNC] = { "cut-sync", CLASS_SYNC,
-			    "still waiting at the stop: as its last complete wait in the same call" },
+			    "still waiting at the stop: as its last complete wait in that call, else by the syscall" },
 	[WAIT_OVERRIDE_IDLE] = { "override", CLASS_IDLE, "--class" },
 	[WAIT_OVERRIDE_WAIT] = { "override", CLASS_WAIT, "--class" },
 	[WAIT_OVERRIDE_SYNC] = { "override", CLASS_SYNC, "--class" },
@@ -151,10 +151,13 @@ static enum wait_reason from_override(long nr, const struct class_overrides *ov,
 /* A wait for another thread: judged by who ended it and what that one had waited for. */
 static enum wait_reason between_threads(const struct wait_facts *f)
 {
-	if (f->cut && f->cut_known)
-		return f->cut_like == CLASS_IDLE ? WAIT_CUT_IDLE :
-		       f->cut_like == CLASS_SYNC ? WAIT_CUT_SYNC :
-						   WAIT_CUT_WAIT;
+	if (f->cut) {
+		/* No waker yet: as its last wait in that call, else as the syscall goes. */
+		enum wait_class like = f->cut_known ? f->cut_like : syscall_class(f->nr, NULL);
+
+		return like == CLASS_IDLE ? WAIT_CUT_IDLE : like == CLASS_SYNC ? WAIT_CUT_SYNC :
+										 WAIT_CUT_WAIT;
+	}
 	if (f->waker_kind == WAKER_TIMER)
 		return WAIT_TIMED_OUT;
 	if (f->waker_unknown)

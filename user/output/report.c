@@ -193,14 +193,14 @@ static void print_warnings(FILE *out, const char *label, const struct sizing *s)
 		fprintf(out, "  warning (%s): %s\n", label, s->warnings[i]);
 }
 
-/* Threads left out of the total: the runtime's, and connection threads. */
+/* Threads left out of the total: all but the pools'. */
 static int left_out_threads(const struct report *r)
 {
 	size_t i;
 	int n = 0;
 
 	for (i = 0; i < r->ngroups; i++)
-		if (r->groups[i].role == ROLE_RUNTIME || r->groups[i].role == ROLE_CONNECTION)
+		if (r->groups[i].role != ROLE_POOL)
 			n += r->groups[i].split.threads;
 	return n;
 }
@@ -258,7 +258,7 @@ static void print_sizing(FILE *out, const struct report *r)
 			print_sizing_row(out, r->groups[i].group[0] ? r->groups[i].group : "(unnamed)",
 					 &r->groups[i]);
 	print_folded(out, r);
-	print_sizing_row(out, left_out_threads(r) ? "(the rest together)" : "(all threads)",
+	print_sizing_row(out, left_out_threads(r) ? "(the pools together)" : "(all threads)",
 			 &r->total);
 	fprintf(out, "\nN = %g CPUs (%s), U = %.2f.\n"
 		     "WT: a unit of work waits (backends, files, sleeps, results from other threads, page "

@@ -1,25 +1,40 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
-/* What an fd is: an accepted connection, one the process opened, a pipe, a file. */
+/*
+ * What an fd is: an accepted connection, one the process opened, a pipe, a
+ * file. A socket is asked directly, on a copy of the fd (pidfd_getfd).
+ */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
 #include "fdkind.h"
 
-#define TCP_LISTEN 0x0A
-#define UNIX_ACCEPTCON 0x10000 /* __SO_ACCEPTCON: a listening unix socket */
-#define MAX_LISTEN_PORTS 4096
+/* Listening ports are read again at most this often when a port is not among them. */
+#define LISTEN_REFRESH_NS (1000ull * 1000 * 1000)
 
 void fd_kinds_init(struct fd_kinds *k)
 {
 	memset(k, 0, sizeof(*k));
+	k->pidfd = -1;
 }
 
 void fd_kinds_free(struct fd_kinds *k)
 {
+	if (k->pidfd >= 0)
+		close(k->pidfd);
 	free(k->sockets);
 	memset(k, 0, sizeof(*k));
+	k->pidfd = -1;
 }
 
 enum fd_kind fd_link_kind(const char *link, unsigned long *inode)
@@ -37,131 +52,24 @@ enum fd_kind fd_link_kind(const char *link, unsigned long *inode)
 	return FD_OTHER;
 }
 
-/* Splits "hexaddr:PORT"; returns the port, or -1. */
-static long port_of(const char *addr)
+enum fd_kind fd_socket_kind(const struct fd_socket_facts *f, const uint16_t *listening, int n)
 {
-	const char *colon = strrchr(addr, ':');
-
-	return colon ? strtol(colon + 1, NULL, 16) : -1;
-}
-
-/* Calls fn for each line of text after the header. */
-static void each_line(const char *text, void (*fn)(const char *line, void *arg), void *arg)
-{
-	const char *line = strchr(text, '\n');
-
-	while (line && *++line) {
-		fn(line, arg);
-		line = strchr(line, '\n');
-	}
-}
-
-struct tcp_scan {
-	bool pass_two;
-	long listening[MAX_LISTEN_PORTS];
-	int nlistening;
-	fd_socket_fn add;
-	void *ctx;
-	int sockets;
-};
-
-static void tcp_line(const char *line, void *arg)
-{
-	struct tcp_scan *s = arg;
-	char local[72], remote[72];
-	unsigned state;
-	unsigned long inode;
-	long port;
 	int i;
 
-	if (sscanf(line, " %*d: %71s %71s %x %*s %*s %*s %*s %*s %lu", local, remote, &state,
-		   &inode) != 4)
-		return;
-	port = port_of(local);
-	if (!s->pass_two) {
-		if (state == TCP_LISTEN && s->nlistening < MAX_LISTEN_PORTS)
-			s->listening[s->nlistening++] = port;
-		return;
-	}
-	if (state == TCP_LISTEN || !inode)
-		return;
-	for (i = 0; i < s->nlistening; i++)
-		if (s->listening[i] == port)
-			break;
-	s->add(s->ctx, inode, i < s->nlistening ? FD_SERVER_CONN : FD_CLIENT_CONN);
-	s->sockets++;
-}
-
-int fd_parse_tcp(const char *text, fd_socket_fn add, void *ctx)
-{
-	struct tcp_scan *s = calloc(1, sizeof(*s));
-	int n;
-
-	if (!s)
-		return -1;
-	s->add = add;
-	s->ctx = ctx;
-	each_line(text, tcp_line, s);
-	s->pass_two = true;
-	each_line(text, tcp_line, s);
-	n = s->sockets;
-	free(s);
-	return n;
-}
-
-struct plain_scan {
-	fd_socket_fn add;
-	void *ctx;
-	int sockets;
-};
-
-static void udp_line(const char *line, void *arg)
-{
-	struct plain_scan *s = arg;
-	char local[72], remote[72];
-	unsigned long inode;
-
-	if (sscanf(line, " %*d: %71s %71s %*x %*s %*s %*s %*s %*s %lu", local, remote, &inode) != 3 ||
-	    !inode)
-		return;
-	/* Unconnected (remote port 0): it waits for whoever sends the next request. */
-	s->add(s->ctx, inode, port_of(remote) == 0 ? FD_SERVER_CONN : FD_CLIENT_CONN);
-	s->sockets++;
-}
-
-int fd_parse_udp(const char *text, fd_socket_fn add, void *ctx)
-{
-	struct plain_scan s = { add, ctx, 0 };
-
-	each_line(text, udp_line, &s);
-	return s.sockets;
-}
-
-static void unix_line(const char *line, void *arg)
-{
-	struct plain_scan *s = arg;
-	unsigned long flags, inode;
-	char path[8] = "";
-	int n;
-
-	/* "Num RefCount Protocol Flags Type St Inode Path" */
-	n = sscanf(line, "%*s %*x %*x %lx %*x %*x %lu %7s", &flags, &inode, path);
-	if (n < 2 || !inode)
-		return;
-	if (flags & UNIX_ACCEPTCON)
-		s->add(s->ctx, inode, FD_OTHER); /* the listener itself */
-	else
-		/* An accepted socket shows its listener's path; a client's has none. */
-		s->add(s->ctx, inode, n == 3 && path[0] ? FD_SERVER_CONN : FD_IPC);
-	s->sockets++;
-}
-
-int fd_parse_unix(const char *text, fd_socket_fn add, void *ctx)
-{
-	struct plain_scan s = { add, ctx, 0 };
-
-	each_line(text, unix_line, &s);
-	return s.sockets;
+	if (f->domain == AF_UNIX)
+		/* An accepted unix socket carries its listener's path; a client's has none. */
+		return f->named ? FD_SERVER_CONN : FD_IPC;
+	if (f->domain != AF_INET && f->domain != AF_INET6)
+		return FD_OTHER;
+	if (f->type == SOCK_DGRAM)
+		/* Unconnected: it waits for whoever sends the next request. */
+		return f->connected ? FD_CLIENT_CONN : FD_SERVER_CONN;
+	if (f->type != SOCK_STREAM || !f->connected)
+		return FD_OTHER;
+	for (i = 0; i < n; i++)
+		if (listening[i] == f->local_port)
+			return FD_SERVER_CONN; /* accepted: its local port is a listener's */
+	return FD_CLIENT_CONN;
 }
 
 static size_t slot(unsigned long inode, size_t cap)
@@ -169,27 +77,33 @@ static size_t slot(unsigned long inode, size_t cap)
 	return (size_t)((inode * 2654435761u) & (cap - 1));
 }
 
-static void put(void *ctx, unsigned long inode, enum fd_kind kind)
+static void put(struct fd_kinds *k, unsigned long inode, enum fd_kind kind)
 {
-	struct fd_kinds *k = ctx;
 	size_t s;
 
 	if ((k->n + 1) * 2 > k->cap) {
 		size_t cap = k->cap ? k->cap * 2 : 1024, i;
-		struct fd_socket *grown = calloc(cap, sizeof(*grown));
+		struct fd_socket *grown;
 
-		if (!grown)
-			return;
-		for (i = 0; i < k->cap; i++)
-			if (k->sockets[i].inode) {
-				s = slot(k->sockets[i].inode, cap);
-				while (grown[s].inode)
-					s = (s + 1) & (cap - 1);
-				grown[s] = k->sockets[i];
-			}
-		free(k->sockets);
-		k->sockets = grown;
-		k->cap = cap;
+		/* Sockets come and go: past a size, start again rather than grow. */
+		if (k->cap >= 65536) {
+			memset(k->sockets, 0, k->cap * sizeof(*k->sockets));
+			k->n = 0;
+		} else {
+			grown = calloc(cap, sizeof(*grown));
+			if (!grown)
+				return;
+			for (i = 0; i < k->cap; i++)
+				if (k->sockets[i].inode) {
+					s = slot(k->sockets[i].inode, cap);
+					while (grown[s].inode)
+						s = (s + 1) & (cap - 1);
+					grown[s] = k->sockets[i];
+				}
+			free(k->sockets);
+			k->sockets = grown;
+			k->cap = cap;
+		}
 	}
 	s = slot(inode, k->cap);
 	while (k->sockets[s].inode && k->sockets[s].inode != inode)
@@ -212,60 +126,118 @@ static const struct fd_socket *find(const struct fd_kinds *k, unsigned long inod
 	return NULL;
 }
 
-static char *read_text(const char *path)
+/*
+ * The TCP ports something listens on, by sock_diag: the kernel walks only
+ * its listening sockets for this (reading /proc/net/tcp walks every
+ * connection, and stalls the collector on a busy server).
+ */
+static void read_listening(struct fd_kinds *k, uint64_t now_ns)
 {
-	size_t len = 0, cap = 65536;
-	char *buf = malloc(cap);
-	FILE *f = fopen(path, "re");
-	size_t n;
+	static const int families[] = { AF_INET, AF_INET6 };
+	int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	size_t f;
 
-	if (!buf || !f) {
-		free(buf);
-		if (f)
-			fclose(f);
-		return NULL;
-	}
-	while ((n = fread(buf + len, 1, cap - len - 1, f)) > 0) {
-		len += n;
-		if (cap - len < 2) {
-			char *grown = realloc(buf, cap * 2);
+	k->listen_ns = now_ns;
+	k->listen_read = true;
+	k->nlistening = 0;
+	if (fd < 0)
+		return;
+	for (f = 0; f < 2; f++) {
+		struct {
+			struct nlmsghdr nlh;
+			struct inet_diag_req_v2 r;
+		} req = {
+			.nlh = { .nlmsg_len = sizeof(req), .nlmsg_type = SOCK_DIAG_BY_FAMILY,
+				 .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP },
+			.r = { .sdiag_family = (uint8_t)families[f], .sdiag_protocol = IPPROTO_TCP,
+			       .idiag_states = 1u << 10 /* TCP_LISTEN */ },
+		};
+		char buf[16384];
+		bool done = false;
 
-			if (!grown)
+		if (send(fd, &req, sizeof(req), 0) < 0)
+			break;
+		while (!done) {
+			ssize_t n = recv(fd, buf, sizeof(buf), 0);
+			struct nlmsghdr *h = (struct nlmsghdr *)buf;
+
+			if (n <= 0)
 				break;
-			buf = grown;
-			cap *= 2;
+			for (; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
+				const struct inet_diag_msg *m = NLMSG_DATA(h);
+
+				if (h->nlmsg_type == NLMSG_DONE || h->nlmsg_type == NLMSG_ERROR) {
+					done = true;
+					break;
+				}
+				if (k->nlistening < FDKIND_MAX_LISTENING)
+					k->listening[k->nlistening++] = ntohs(m->id.idiag_sport);
+			}
 		}
 	}
-	fclose(f);
-	buf[len] = '\0';
-	return buf;
+	close(fd);
 }
 
-/* Rereads the socket tables of tgid's network namespace. */
-static void refresh(struct fd_kinds *k, pid_t tgid, uint64_t now_ns)
+/* Whether tgid lives in our network namespace: its ports are the ones sock_diag sees. */
+static bool same_netns(pid_t tgid)
 {
-	static const struct {
-		const char *file;
-		int (*parse)(const char *, fd_socket_fn, void *);
-	} tables[] = { { "tcp", fd_parse_tcp },	  { "tcp6", fd_parse_tcp }, { "udp", fd_parse_udp },
-		       { "udp6", fd_parse_udp }, { "unix", fd_parse_unix } };
 	char path[64];
-	size_t i;
+	struct stat ours, theirs;
 
-	k->n = 0;
-	if (k->sockets)
-		memset(k->sockets, 0, k->cap * sizeof(*k->sockets));
-	for (i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
-		char *text;
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", tgid);
+	return stat("/proc/self/ns/net", &ours) == 0 && stat(path, &theirs) == 0 &&
+	       ours.st_ino == theirs.st_ino && ours.st_dev == theirs.st_dev;
+}
 
-		snprintf(path, sizeof(path), "/proc/%d/net/%s", tgid, tables[i].file);
-		text = read_text(path);
-		if (text)
-			tables[i].parse(text, put, k);
-		free(text);
+/* A copy of the target's fd (pidfd_getfd), to ask the socket itself; -1 if not possible. */
+static int borrow_fd(struct fd_kinds *k, pid_t tgid, int fd)
+{
+	if (k->pidfd < 0 || k->pid != tgid) {
+		if (k->pidfd >= 0)
+			close(k->pidfd);
+		k->pidfd = (int)syscall(SYS_pidfd_open, tgid, 0);
+		k->pid = tgid;
+		k->pid_same_netns = k->pidfd >= 0 && same_netns(tgid);
 	}
-	k->table_pid = tgid;
-	k->table_ns = now_ns;
+	return k->pidfd < 0 ? -1 : (int)syscall(SYS_pidfd_getfd, k->pidfd, fd, 0);
+}
+
+static enum fd_kind ask_socket(struct fd_kinds *k, pid_t tgid, int fd, uint64_t now_ns)
+{
+	struct fd_socket_facts f = { 0 };
+	struct sockaddr_storage local, peer;
+	socklen_t len = sizeof(int), llen = sizeof(local), plen = sizeof(peer);
+	int copy = borrow_fd(k, tgid, fd), i;
+	enum fd_kind kind;
+
+	if (copy < 0)
+		return FD_UNKNOWN;
+	if (getsockopt(copy, SOL_SOCKET, SO_DOMAIN, &f.domain, &len) ||
+	    getsockopt(copy, SOL_SOCKET, SO_TYPE, &f.type, &len) ||
+	    getsockname(copy, (struct sockaddr *)&local, &llen)) {
+		close(copy);
+		return FD_UNKNOWN;
+	}
+	f.connected = getpeername(copy, (struct sockaddr *)&peer, &plen) == 0;
+	close(copy);
+	if (f.domain == AF_UNIX)
+		f.named = llen > sizeof(sa_family_t) && ((struct sockaddr_un *)&local)->sun_path[0];
+	else if (f.domain == AF_INET)
+		f.local_port = ntohs(((struct sockaddr_in *)&local)->sin_port);
+	else if (f.domain == AF_INET6)
+		f.local_port = ntohs(((struct sockaddr_in6 *)&local)->sin6_port);
+	if ((f.domain == AF_INET || f.domain == AF_INET6) && f.type == SOCK_STREAM) {
+		if (!k->pid_same_netns)
+			return FD_UNKNOWN; /* its listeners are in a namespace we do not read */
+		for (i = 0; i < k->nlistening && k->listening[i] != f.local_port; i++)
+			;
+		/* Not a known listener's: a new listener, or really a client. */
+		if (i == k->nlistening &&
+		    (!k->listen_read || now_ns - k->listen_ns >= LISTEN_REFRESH_NS))
+			read_listening(k, now_ns);
+	}
+	kind = fd_socket_kind(&f, k->listening, k->nlistening);
+	return kind;
 }
 
 enum fd_kind fd_kinds_lookup(struct fd_kinds *k, pid_t tgid, int fd, uint64_t now_ns)
@@ -288,11 +260,12 @@ enum fd_kind fd_kinds_lookup(struct fd_kinds *k, pid_t tgid, int fd, uint64_t no
 	if (!inode)
 		return kind;
 	s = find(k, inode);
-	if (!s && now_ns - k->table_ns >= FDKIND_REFRESH_NS) {
-		refresh(k, tgid, now_ns);
-		s = find(k, inode);
-	}
-	if (!s)
+	if (s)
+		return s->kind;
+	kind = ask_socket(k, tgid, fd, now_ns);
+	if (kind == FD_UNKNOWN)
 		k->unknown++;
-	return s ? s->kind : FD_UNKNOWN;
+	else
+		put(k, inode, kind);
+	return kind;
 }

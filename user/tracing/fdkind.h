@@ -2,18 +2,20 @@
 #ifndef FDKIND_H
 #define FDKIND_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include "waits.h"
 
 /*
- * What a traced process's fd is: read from /proc/PID/fd and the socket
- * tables of its network namespace (/proc/PID/net/{tcp,tcp6,udp,udp6,unix}).
- * Sockets are looked up by inode in a table rebuilt, at most every
- * FDKIND_REFRESH_NS, when an inode is not in it.
+ * What a traced process's fd is: /proc/PID/fd names pipes, files and
+ * terminals; a socket is asked itself on a copy of the fd (pidfd_getfd):
+ * its family, type, local port and peer. A TCP connection whose local port
+ * some socket listens on (sock_diag, our network namespace) was accepted.
+ * Answers are kept by socket inode.
  */
-#define FDKIND_REFRESH_NS (100ull * 1000 * 1000)
+#define FDKIND_MAX_LISTENING 1024
 
 struct fd_socket {
 	unsigned long inode; /* 0: empty slot */
@@ -23,28 +25,32 @@ struct fd_socket {
 struct fd_kinds {
 	struct fd_socket *sockets; /* open addressing by inode */
 	size_t cap, n;
-	pid_t table_pid;	/* whose namespace the table was read from */
-	uint64_t table_ns;	/* when */
+	int pidfd; /* of pid, the last process asked */
+	pid_t pid;
+	bool pid_same_netns;
+	uint16_t listening[FDKIND_MAX_LISTENING];
+	int nlistening;
+	uint64_t listen_ns; /* when the listening ports were read */
+	bool listen_read;
 	uint64_t lookups, unknown; /* for the curious: how often it could not tell */
 };
 
 void fd_kinds_init(struct fd_kinds *k);
 void fd_kinds_free(struct fd_kinds *k);
-/* The kind of fd in process tgid now; FD_UNKNOWN if it is gone or unreadable. */
+/* The kind of fd in process tgid now; FD_UNKNOWN if it is gone or cannot be asked. */
 enum fd_kind fd_kinds_lookup(struct fd_kinds *k, pid_t tgid, int fd, uint64_t now_ns);
 
-/*
- * The pure parts, for the unit tests. fd_link_kind: what a /proc/PID/fd
- * link names; a socket is FD_OTHER with *inode set (its kind is in the
- * tables). The table parsers call add for each socket of the text.
- */
+/* The pure parts, for the unit tests. What a /proc/PID/fd link names (a socket: *inode set). */
 enum fd_kind fd_link_kind(const char *link, unsigned long *inode);
-typedef void (*fd_socket_fn)(void *ctx, unsigned long inode, enum fd_kind kind);
-/* /proc/net/tcp or tcp6: a connection whose local port some socket listens on was accepted. */
-int fd_parse_tcp(const char *text, fd_socket_fn add, void *ctx);
-/* /proc/net/udp or udp6: unconnected sockets wait for requests; connected ones for answers. */
-int fd_parse_udp(const char *text, fd_socket_fn add, void *ctx);
-/* /proc/net/unix: a connected socket with the path of a listener is the accepting side. */
-int fd_parse_unix(const char *text, fd_socket_fn add, void *ctx);
+
+/* What a socket said of itself. */
+struct fd_socket_facts {
+	int domain, type;
+	bool connected;	     /* it has a peer */
+	bool named;	     /* AF_UNIX: bound to a path (an accepted socket has its listener's) */
+	uint16_t local_port; /* AF_INET, AF_INET6 */
+};
+
+enum fd_kind fd_socket_kind(const struct fd_socket_facts *f, const uint16_t *listening, int n);
 
 #endif
