@@ -44,11 +44,16 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 MAKEFLAGS += --no-print-directory
 endif
 
-.PHONY: all deps vmlinux targets progs unit test test-long test-real sweep demo bench fuzz clean format
+.PHONY: all deps test-deps vmlinux targets progs unit test test-long test-real sweep demo bench fuzz clean format
 
 all: $(BUILD)/blockscope targets
 
 deps: $(DEPS_STAMP)
+
+# What the test suites share (cmocka, jq, valgrind, tmux...); a suite that
+# alone needs a package (Chromium, Prometheus, a server) installs it itself.
+test-deps: | $(DEPS_STAMP)
+	$(Q)scripts/install-deps.sh --tests
 
 # Installs what is missing the first time; re-run when the list changes.
 $(DEPS_STAMP): scripts/install-deps.sh
@@ -95,14 +100,14 @@ $(BUILD)/targets/%: targets/%.c targets/common.c $(wildcard targets/*.h) | $(DEP
 
 progs: $(PROG_BINS)
 
-$(BUILD)/tests/progs/%: tests/progs/%.c $(wildcard tests/progs/*.h) | $(DEPS_STAMP)
+$(BUILD)/tests/progs/%: tests/progs/%.c $(wildcard tests/progs/*.h) | test-deps
 	$(call msg,PROG,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) -O2 -g -fno-omit-frame-pointer $(WARN) -pthread -o $@ $<
 
 unit: $(UNIT_BINS)
 
-$(BUILD)/tests/unit/%: tests/unit/%.c $(LIB_OBJS)
+$(BUILD)/tests/unit/%: tests/unit/%.c $(LIB_OBJS) | test-deps
 	$(call msg,UNIT,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) $(WARN) $(EXTRA_CFLAGS) -Iuser -Ibpf -I$(BUILD) $^ \
@@ -111,17 +116,17 @@ $(BUILD)/tests/unit/%: tests/unit/%.c $(LIB_OBJS)
 # The whole test suite: unit tests, the same under ASan+UBSan, integration
 # tests against the real kernel (also with the sanitized collector), and one
 # closing line that sums every suite.
-test: all progs unit
+test: all progs unit test-deps
 	$(Q)$(MAKE) BUILD=$(BUILD)/sanitize EXTRA_CFLAGS="$(SANITIZE)" \
 		EXTRA_LDFLAGS="$(SANITIZE)" $(BUILD)/sanitize/blockscope unit
 	$(Q)tests/run-all.sh $(BUILD)
 
 # The long suites: thread churn for 60 s with flat memory.
-test-long: all progs
+test-long: all progs test-deps
 	$(Q)BUILD=$(BUILD) BLOCKSCOPE=$(BUILD)/blockscope tests/long/test_churn.sh
 
 # Real servers from Debian (nginx, Apache, Redis, PostgreSQL) under load.
-test-real: all
+test-real: all test-deps
 	$(Q)tests/real/run.sh $(BUILD)
 
 # The pool-size sweep: the formula against measured throughput knees.
