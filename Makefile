@@ -44,9 +44,19 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 MAKEFLAGS += --no-print-directory
 endif
 
-.PHONY: all deps test-deps vmlinux targets progs unit test test-long test-real sweep demo bench fuzz clean format
+# make install: PREFIX and DESTDIR as usual; blockscope(8) goes in sbin.
+PREFIX ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+DESTDIR ?=
+MAN_PAGE := $(BUILD)/blockscope.8
+COMPLETION := $(BUILD)/blockscope.bash
 
-all: $(BUILD)/blockscope targets
+.PHONY: all deps test-deps vmlinux targets progs unit test test-long test-real sweep demo bench fuzz \
+	clean format install uninstall
+
+all: $(BUILD)/blockscope $(MAN_PAGE) $(COMPLETION) targets
 
 deps: $(DEPS_STAMP)
 
@@ -89,6 +99,32 @@ $(BUILD)/obj/%.o: user/%.c $(wildcard user/*.h) bpf/blockscope.h $(SKEL) $(SYSCA
 $(BUILD)/blockscope: $(USER_OBJS)
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(CFLAGS) $(EXTRA_CFLAGS) $^ $(LIBS) $(EXTRA_LDFLAGS) -o $@
+
+# The manual page has one source, docs/blockscope.8; its version is the
+# binary's own (--version), the one place the version is written.
+$(MAN_PAGE): docs/blockscope.8 $(BUILD)/blockscope
+	$(call msg,GEN,$@)
+	$(Q)v=$$($(BUILD)/blockscope --version | sed -n '1s/^blockscope //p'); \
+		[ -n "$$v" ] || { echo "no version from $(BUILD)/blockscope --version" >&2; exit 1; }; \
+		sed "s/@VERSION@/$$v/g" $< > $@
+
+# Bash completion, its option lists taken from the binary's --help.
+$(COMPLETION): scripts/gen-completion.sh $(BUILD)/blockscope
+	$(call msg,GEN,$@)
+	$(Q)scripts/gen-completion.sh $(BUILD)/blockscope > $@
+
+install: $(BUILD)/blockscope $(MAN_PAGE) $(COMPLETION)
+	$(call msg,INSTALL,$(DESTDIR)$(SBINDIR)/blockscope)
+	$(Q)install -D -m 0755 $(BUILD)/blockscope $(DESTDIR)$(SBINDIR)/blockscope
+	$(call msg,INSTALL,$(DESTDIR)$(MANDIR)/man8/blockscope.8)
+	$(Q)install -D -m 0644 $(MAN_PAGE) $(DESTDIR)$(MANDIR)/man8/blockscope.8
+	$(call msg,INSTALL,$(DESTDIR)$(BASHCOMPDIR)/blockscope)
+	$(Q)install -D -m 0644 $(COMPLETION) $(DESTDIR)$(BASHCOMPDIR)/blockscope
+
+uninstall:
+	$(call msg,REMOVE,$(DESTDIR)$(SBINDIR)/blockscope and its page and completion)
+	$(Q)rm -f $(DESTDIR)$(SBINDIR)/blockscope $(DESTDIR)$(MANDIR)/man8/blockscope.8 \
+		$(DESTDIR)$(BASHCOMPDIR)/blockscope
 
 targets: $(TARGET_BINS)
 
@@ -169,4 +205,4 @@ format:
 clean:
 	$(call msg,CLEAN,$(BUILD))
 	$(Q)rm -rf $(BUILD)/bpf $(BUILD)/obj $(BUILD)/targets $(BUILD)/tests $(BUILD)/sanitize \
-		$(BUILD)/blockscope $(SKEL) $(SYSCALL_TABLE)
+		$(BUILD)/blockscope $(SKEL) $(SYSCALL_TABLE) $(MAN_PAGE) $(COMPLETION)
