@@ -54,7 +54,7 @@ MAN_PAGE := $(BUILD)/blockscope.8
 COMPLETION := $(BUILD)/blockscope.bash
 
 .PHONY: all deps test-deps vmlinux targets progs unit test test-long test-real sweep demo bench fuzz \
-	clean format install uninstall
+	clean format install uninstall deb
 
 all: $(BUILD)/blockscope $(MAN_PAGE) $(COMPLETION) targets
 
@@ -125,6 +125,12 @@ uninstall:
 	$(call msg,REMOVE,$(DESTDIR)$(SBINDIR)/blockscope and its page and completion)
 	$(Q)rm -f $(DESTDIR)$(SBINDIR)/blockscope $(DESTDIR)$(MANDIR)/man8/blockscope.8 \
 		$(DESTDIR)$(BASHCOMPDIR)/blockscope
+
+# A Debian package, build/blockscope_VERSION_ARCH.deb: built with Debian's
+# hardening flags in $(BUILD)/deb, checked by lintian (no error allowed).
+deb: | $(DEPS_STAMP)
+	$(Q)scripts/install-deps.sh dpkg-dev lintian
+	$(Q)scripts/make-deb.sh $(BUILD)
 
 targets: $(TARGET_BINS)
 
@@ -205,4 +211,5 @@ format:
 clean:
 	$(call msg,CLEAN,$(BUILD))
 	$(Q)rm -rf $(BUILD)/bpf $(BUILD)/obj $(BUILD)/targets $(BUILD)/tests $(BUILD)/sanitize \
-		$(BUILD)/blockscope $(SKEL) $(SYSCALL_TABLE) $(MAN_PAGE) $(COMPLETION)
+		$(BUILD)/blockscope $(SKEL) $(SYSCALL_TABLE) $(MAN_PAGE) $(COMPLETION) \
+		$(BUILD)/deb $(BUILD)/blockscope_*.deb
