@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The manual page and the bash completion in step with --help, both ways;
-# the page renders without a warning.
+# the page renders without a warning; the README stays a newcomer's page
+# (at most 200 lines) and every file that it and docs/ link to exists.
 # Each comparison is also run on a doctored copy, to show it can fail.
 source "$(dirname "$0")/../lib.sh"
 
@@ -90,4 +91,17 @@ check completion_file "--output= did not offer files" -- \
 check completion_no_value "-d offered: $(complete_words -d '' | head -3 | tr '\n' ' ')" -- \
 	[ -z "$(complete_words -d '')" ]
 
+# README: a newcomer's page; every local link of it and of docs/ resolves.
+lines=$(wc -l <"$ROOT/README.md")
+check readme_short "README.md has $lines lines, more than 200" -- [ "$lines" -le 200 ]
+check readme_test_command "README.md does not give make test" -- grep -q 'make test' "$ROOT/README.md"
+broken=()
+for md in "$ROOT/README.md" "$ROOT"/docs/*.md; do
+	while read -r link; do
+		link=${link%%#*}
+		[ -z "$link" ] && continue
+		[ -e "$(dirname "$md")/$link" ] || broken+=("${md#"$ROOT"/}: $link")
+	done < <(grep -o '](\([^)]*\))' "$md" | sed 's/^](\(.*\))$/\1/' | grep -v '^[a-z]*:')
+done
+check doc_links_resolve "${broken[*]}" -- [ ${#broken[@]} -eq 0 ]
 finish
