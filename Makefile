@@ -49,11 +49,26 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 MAKEFLAGS += --no-print-directory
 endif
 
-.PHONY: all deps vmlinux targets progs unit test test-long test-real sweep demo bench fuzz clean format
+# make install: PREFIX and DESTDIR as usual; blockscope(8) goes in sbin.
+PREFIX ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+DESTDIR ?=
+MAN_PAGE := $(BUILD)/blockscope.8
+COMPLETION := $(BUILD)/blockscope.bash
 
-all: $(BUILD)/blockscope targets
+.PHONY: all deps test-deps vmlinux targets progs unit test test-long test-real sweep demo bench fuzz \
+	clean format install uninstall deb
+
+all: $(BUILD)/blockscope $(MAN_PAGE) $(COMPLETION) targets
 
 deps: $(DEPS_STAMP)
+
+# What the test suites share (cmocka, jq, valgrind, tmux...); a suite that
+# alone needs a package (Chromium, Prometheus, a server) installs it itself.
+test-deps: | $(DEPS_STAMP)
+	$(Q)scripts/install-deps.sh --tests
 
 # Installs what is missing the first time; re-run when the list changes.
 $(DEPS_STAMP): scripts/install-deps.sh
@@ -93,6 +108,38 @@ $(BUILD)/blockscope: $(USER_OBJS)
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(CFLAGS) $(EXTRA_CFLAGS) $^ $(LIBS) $(EXTRA_LDFLAGS) -o $@
 
+# The manual page has one source, docs/blockscope.8; its version is the
+# binary's own (--version), the one place the version is written.
+$(MAN_PAGE): docs/blockscope.8 $(BUILD)/blockscope
+	$(call msg,GEN,$@)
+	$(Q)v=$$($(BUILD)/blockscope --version | sed -n '1s/^blockscope //p'); \
+		[ -n "$$v" ] || { echo "no version from $(BUILD)/blockscope --version" >&2; exit 1; }; \
+		sed "s/@VERSION@/$$v/g" $< > $@
+
+# Bash completion, its option lists taken from the binary's --help.
+$(COMPLETION): scripts/gen-completion.sh $(BUILD)/blockscope
+	$(call msg,GEN,$@)
+	$(Q)scripts/gen-completion.sh $(BUILD)/blockscope > $@
+
+install: $(BUILD)/blockscope $(MAN_PAGE) $(COMPLETION)
+	$(call msg,INSTALL,$(DESTDIR)$(SBINDIR)/blockscope)
+	$(Q)install -D -m 0755 $(BUILD)/blockscope $(DESTDIR)$(SBINDIR)/blockscope
+	$(call msg,INSTALL,$(DESTDIR)$(MANDIR)/man8/blockscope.8)
+	$(Q)install -D -m 0644 $(MAN_PAGE) $(DESTDIR)$(MANDIR)/man8/blockscope.8
+	$(call msg,INSTALL,$(DESTDIR)$(BASHCOMPDIR)/blockscope)
+	$(Q)install -D -m 0644 $(COMPLETION) $(DESTDIR)$(BASHCOMPDIR)/blockscope
+
+uninstall:
+	$(call msg,REMOVE,$(DESTDIR)$(SBINDIR)/blockscope and its page and completion)
+	$(Q)rm -f $(DESTDIR)$(SBINDIR)/blockscope $(DESTDIR)$(MANDIR)/man8/blockscope.8 \
+		$(DESTDIR)$(BASHCOMPDIR)/blockscope
+
+# A Debian package, build/blockscope_VERSION_ARCH.deb: built with Debian's
+# hardening flags in $(BUILD)/deb, checked by lintian (no error allowed).
+deb: | $(DEPS_STAMP)
+	$(Q)scripts/install-deps.sh dpkg-dev lintian
+	$(Q)scripts/make-deb.sh $(BUILD)
+
 targets: $(TARGET_BINS)
 
 $(BUILD)/targets/%: targets/%.c targets/common.c $(wildcard targets/*.h) | $(DEPS_STAMP)
@@ -103,14 +150,14 @@ $(BUILD)/targets/%: targets/%.c targets/common.c $(wildcard targets/*.h) | $(DEP
 
 progs: $(PROG_BINS)
 
-$(BUILD)/tests/progs/%: tests/progs/%.c $(wildcard tests/progs/*.h) | $(DEPS_STAMP)
+$(BUILD)/tests/progs/%: tests/progs/%.c $(wildcard tests/progs/*.h) | test-deps
 	$(call msg,PROG,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) -O2 -g -fno-omit-frame-pointer $(WARN) -pthread -o $@ $<
 
 unit: $(UNIT_BINS)
 
-$(BUILD)/tests/unit/%: tests/unit/%.c $(LIB_OBJS)
+$(BUILD)/tests/unit/%: tests/unit/%.c $(LIB_OBJS) | test-deps
 	$(call msg,UNIT,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) $(WARN) $(EXTRA_CFLAGS) $(USER_INC) $^ \
@@ -119,17 +166,17 @@ $(BUILD)/tests/unit/%: tests/unit/%.c $(LIB_OBJS)
 # The whole test suite: unit tests, the same under ASan+UBSan, integration
 # tests against the real kernel (also with the sanitized collector), and one
 # closing line that sums every suite.
-test: all progs unit
+test: all progs unit test-deps
 	$(Q)$(MAKE) BUILD=$(BUILD)/sanitize EXTRA_CFLAGS="$(SANITIZE)" \
 		EXTRA_LDFLAGS="$(SANITIZE)" $(BUILD)/sanitize/blockscope unit
 	$(Q)tests/run-all.sh $(BUILD)
 
 # The long suites: thread churn for 60 s with flat memory.
-test-long: all progs
+test-long: all progs test-deps
 	$(Q)BUILD=$(BUILD) BLOCKSCOPE=$(BUILD)/blockscope tests/long/test_churn.sh
 
 # Real servers from Debian (nginx, Apache, Redis, PostgreSQL) under load.
-test-real: all
+test-real: all test-deps
 	$(Q)tests/real/run.sh $(BUILD)
 
 # The pool-size sweep: the formula against measured throughput knees.
@@ -172,4 +219,5 @@ format:
 clean:
 	$(call msg,CLEAN,$(BUILD))
 	$(Q)rm -rf $(BUILD)/bpf $(BUILD)/obj $(BUILD)/targets $(BUILD)/tests $(BUILD)/sanitize \
-		$(BUILD)/blockscope $(SKEL) $(SYSCALL_TABLE)
+		$(BUILD)/blockscope $(SKEL) $(SYSCALL_TABLE) $(MAN_PAGE) $(COMPLETION) \
+		$(BUILD)/deb $(BUILD)/blockscope_*.deb
