@@ -49,7 +49,7 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 MAKEFLAGS += --no-print-directory
 endif
 
-.PHONY: all deps vmlinux targets progs unit test test-long test-real sweep demo bench fuzz clean format
+.PHONY: all deps vmlinux targets progs unit test test-long test-real test-runtimes sweep demo bench fuzz clean format
 
 all: $(BUILD)/blockscope targets
 
@@ -131,6 +131,11 @@ test-long: all progs
 # Real servers from Debian (nginx, Apache, Redis, PostgreSQL) under load.
 test-real: all
 	$(Q)tests/real/run.sh $(BUILD)
+
+# Real runtimes (JVM, Tomcat, CPython, gunicorn, Node.js, Go, glibc) under
+# light and heavy load: blockscope's answers on them (issue 14).
+test-runtimes: all progs
+	$(Q)tests/runtimes/run.sh $(BUILD)
 
 # The pool-size sweep: the formula against measured throughput knees.
 sweep: all

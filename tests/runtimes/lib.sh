@@ -38,8 +38,9 @@ HEAVY_CONNS=8
 
 # start_workload NAME SECONDS CMD...: starts CMD (which must print "NAME
 # pid=PID port=PORT" first and end by itself) in a session of its own,
-# killed after SECONDS at the latest; sets WPID and WPORT. Fails NAME-start
-# and returns 1 if no such line comes within 30 s.
+# killed after SECONDS at the latest; sets WPID and WPORT, once PORT
+# accepts connections (a program that serves nothing prints no port=).
+# Fails NAME-start and returns 1 if that does not happen within 30 s.
 start_workload() {
 	local name=$1 secs=$2 log=$TMP/$1.log i
 	shift 2
@@ -49,6 +50,9 @@ start_workload() {
 	for ((i = 0; i < 300; i++)); do
 		WPID=$(sed -n '1s/.* pid=\([0-9]*\).*/\1/p' "$log")
 		WPORT=$(sed -n '1s/.* port=\([0-9]*\).*/\1/p' "$log")
+		if [ -n "$WPID" ] && [ -z "$WPORT" ] && ! sed -n 1p "$log" | grep -q ' port='; then
+			break
+		fi
 		[ -n "$WPID" ] && [ -n "$WPORT" ] && wait_port "$WPORT" 5 && break
 		WPID= WPORT=
 		sleep 0.1
@@ -129,6 +133,7 @@ http_load() {
 # answered requests without errors; sets RPS.
 load_ok() {
 	local name=$1 n errors
+	RPS=
 	wait "$LOAD_PID" 2>/dev/null
 	if grep -q '^SUMMARY' "$LOAD_LOG"; then
 		n=$(sed -n 's/^SUMMARY requests=\([0-9]*\).*/\1/p' "$LOAD_LOG")
@@ -176,11 +181,11 @@ sizing_lines() {
 		 | "SIZING \($name): \(.group) role=\(.role) threads=\(.threads) N=\(.cores)"
 		   + " CT=\(.compute_ns | ms)ms WT=\(.wait_ns | ms)ms idle=\(.idle_wait_ns | ms)ms"
 		   + " sync=\(.sync_wait_ns | ms)ms runq=\(.runq_ns | ms)ms WT/CT=\(.wait_compute_ratio * 100 | round / 100)"
-		   + " recommended=\(.recommended_threads) busy=\(.cpu_busy // "-")"
+		   + " recommended=\(.recommended_threads) busy=\(if .cpu_busy then (.cpu_busy * 100 | round | tostring) + "%" else "-" end)"
 		   + (if (.warnings | length) > 0 then " warnings: " + (.warnings | join(" | ")) else "" end)),
 		([.sizing.groups[] | select((.did_work or .recommended_threads > 0) | not) | .group] as $rest
 		 | if ($rest | length) > 0 then "SIZING \($name): (no work, not sized) \($rest | join(", "))" else empty end),
-		"SIZING \($name): (all threads) recommended=\(.sizing.recommended_threads) busy=\(.sizing.cpu_busy // "-")"
+		"SIZING \($name): (all threads) recommended=\(.sizing.recommended_threads) busy=\(if .sizing.cpu_busy then (.sizing.cpu_busy * 100 | round | tostring) + "%" else "-" end)"
 		  + (if (.sizing.warnings | length) > 0 then " warnings: " + (.sizing.warnings | join(" | ")) else "" end)
 		' "$2" | tee -a "$RT_OUT/sizing.txt"
 }
@@ -245,6 +250,7 @@ check_pool() {
 		'groups_of($t) as $g | ($g | length) == 1 and $g[0] != null and (gsize($g[0]) as $s
 		 | $s.role == "pool" and ($s.recommended_threads - $want | fabs) <= 1)' \
 		--argjson t "$tids" --argjson want "$want"
+	per_request "$name" "$file" "$tids"
 	if [ -n "$prefix" ]; then
 		jq_true "$name-pool-named" "$file" \
 			"want a group named like '$prefix' holding the pool; pool groups: $(jq_rt 'groups_of($t)' "$file" --argjson t "$tids")" \
@@ -252,6 +258,24 @@ check_pool() {
 			 | ($g | length) >= 4 and ($p | gsub("[0-9]"; "") | startswith($g)))' \
 			--argjson t "$tids" --arg p "$prefix"
 	fi
+}
+
+# per_request NAME FILE TIDS: a NOTE (not a check) with the pool threads'
+# CT and WT per request as blockscope measured them over the window, at
+# the load's mean rate (RPS, from load_ok): the design is CPU_US of CPU
+# and WAIT_US of wait, and what a runtime adds per request (HTTP parsing,
+# an interpreter, a JIT still compiling) shows here as CT above CPU_US,
+# which moves the true WT/CT away from the designed one.
+per_request() {
+	[ -n "${RPS:-}" ] || return 0
+	jq -r --arg name "$1" --argjson t "$3" --argjson rps "$RPS" --argjson s "$TRACE_SECONDS" \
+		--argjson cpu "$CPU_US" --argjson wait "$WAIT_US" '
+		([.threads[] | select(.tid as $x | $t | index($x))]) as $p
+		| ($rps * $s) as $n
+		| if $n > 0 and ($p | length) > 0 then
+			"NOTE \($name): pool per request at \($rps) req/s: CT \(([$p[].oncpu_ns] | add) / $n / 1e3 | round) us"
+			+ " (designed \($cpu)), WT \(([$p[].wait_ns] | add) / $n / 1e3 | round) us (designed \($wait))"
+		  else empty end' "$2" | tee -a "$RT_OUT/sizing.txt"
 }
 
 # check_not_sized NAME FILE TIDS WHAT: the groups of the threads TIDS (a
