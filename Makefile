@@ -58,7 +58,7 @@ DESTDIR ?=
 MAN_PAGE := $(BUILD)/blockscope.8
 COMPLETION := $(BUILD)/blockscope.bash
 
-.PHONY: all deps test-deps vmlinux targets progs unit test test-long test-real sweep demo bench fuzz \
+.PHONY: all deps test-deps vmlinux targets progs unit test test-long test-real test-runtimes sweep demo bench fuzz \
 	clean format install uninstall deb
 
 all: $(BUILD)/blockscope $(MAN_PAGE) $(COMPLETION) targets
@@ -178,6 +178,11 @@ test-long: all progs test-deps
 # Real servers from Debian (nginx, Apache, Redis, PostgreSQL) under load.
 test-real: all test-deps
 	$(Q)tests/real/run.sh $(BUILD)
+
+# Real runtimes (JVM, Tomcat, CPython, gunicorn, Node.js, Go, glibc) under
+# light and heavy load: blockscope's answers on them (issue 14).
+test-runtimes: all progs
+	$(Q)tests/runtimes/run.sh $(BUILD)
 
 # The pool-size sweep: the formula against measured throughput knees.
 sweep: all

@@ -1,0 +1,3 @@
+module blockscope/tests/runtimes/go_server
+
+go 1.19

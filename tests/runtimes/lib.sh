@@ -1,0 +1,309 @@
+# Shared helpers for the real-runtime suites (tests/runtimes/test_*.sh,
+# make test-runtimes, issue 14). Source it; it sources tests/real/lib.sh
+# (and through it tests/lib.sh: pass/fail/check/jq_check, need_pkgs,
+# wait_port, stop_tree, on_exit, server, bounded, background, trace) and
+# adds what every runtime suite does the same way:
+#
+#   a backend (build/targets/backend) for the suite's workload;
+#   a workload started bounded in time, its PID and port from its first
+#     line ("NAME pid=PID port=PORT", as targets/ print);
+#   light and heavy load, over the line protocol (build/targets/loadgen)
+#     or over HTTP (wrk), bounded in count and time, 127.0.0.1 only;
+#   a traced phase: blockscope -j and blockscope -t on the same PID over
+#     the same 3 s, the JSON and the text kept in build/runtimes/;
+#   the checks of the issue, on the JSON: no lock-contention warning where
+#     there is none, contention warned where it is real, a pool's size
+#     within 1 of the formula with the workload's designed WT/CT, the pool
+#     found as one group, threads that are not a pool not sized;
+#   one SIZING line per group that did work, for the record.
+#
+# Every request costs CPU_US of CPU then a backend wait of WAIT_US:
+# designed WT/CT = WAIT_US / CPU_US = 3 for a thread that makes the
+# backend call itself.
+. "$(dirname "${BASH_SOURCE[0]}")/../real/lib.sh"
+
+RT_OUT=${RT_OUT:-$BUILD/runtimes}
+mkdir -p "$RT_OUT"
+CPU_US=1000
+WAIT_US=3000
+POOL_THREADS=4
+TRACE_SECONDS=3
+# Light: an open loop at a fixed rate, the pool mostly idle (on an idle
+# 2-CPU machine the CPUs are some 15-30% busy with runtime and tracer
+# overheads). Heavy: a closed loop with twice as many connections as the
+# pool has threads, so that the pool always has work queued.
+LIGHT_RATE=150
+LIGHT_CONNS=8
+HEAVY_CONNS=8
+
+# start_workload NAME SECONDS CMD...: starts CMD (which must print "NAME
+# pid=PID port=PORT" first and end by itself) in a session of its own,
+# killed after SECONDS at the latest; sets WPID and WPORT, once PORT
+# accepts connections (a program that serves nothing prints no port=).
+# Fails NAME-start and returns 1 if that does not happen within 30 s.
+start_workload() {
+	local name=$1 secs=$2 log=$TMP/$1.log i
+	shift 2
+	server timeout -k 5 "$secs" "$@" >"$log" 2>&1
+	on_exit "stop_tree $! TERM 5"
+	WPID= WPORT=
+	for ((i = 0; i < 300; i++)); do
+		WPID=$(sed -n '1s/.* pid=\([0-9]*\).*/\1/p' "$log")
+		WPORT=$(sed -n '1s/.* port=\([0-9]*\).*/\1/p' "$log")
+		if [ -n "$WPID" ] && [ -z "$WPORT" ] && ! sed -n 1p "$log" | grep -q ' port='; then
+			break
+		fi
+		[ -n "$WPID" ] && [ -n "$WPORT" ] && wait_port "$WPORT" 5 && break
+		WPID= WPORT=
+		sleep 0.1
+	done
+	if [ -z "$WPID" ]; then
+		fail "$name-start" "no 'pid= port=' line in 30 s: $(head -c 400 "$log" | tr '\n' ' ')"
+		return 1
+	fi
+	pass "$name-start"
+}
+
+# start_backend: the suite's backend; sets BACKEND_PORT.
+start_backend() {
+	start_target backend --port 0 --seconds 300 || { fail backend-start "backend did not start"; return 1; }
+	BACKEND_PORT=$PORT
+}
+
+# process_cpus PID: how many CPUs PID may use: its affinity, capped by the
+# cpu.max quota of its cgroup (v2) if one is set. The N of the formula, as
+# the issue defines it, read here independently of blockscope.
+process_cpus() {
+	local n cg q p
+	n=$(taskset -pc "$1" 2>/dev/null | sed 's/.*: //' | awk -F, '{
+		for (i = 1; i <= NF; i++) { if (split($i, r, "-") == 2) c += r[2] - r[1] + 1; else c++ }
+		print c }')
+	cg=$(sed -n 's/^0:://p' "/proc/$1/cgroup" 2>/dev/null)
+	while [ -n "$cg" ]; do
+		if read -r q p 2>/dev/null <"/sys/fs/cgroup$cg/cpu.max" && [ "$q" != max ]; then
+			n=$(awk -v n="$n" -v q="$q" -v p="$p" 'BEGIN { m = q / p; m = (m == int(m)) ? m : int(m) + 1; print (m < n ? m : n) }')
+		fi
+		[ "$cg" = / ] && break
+		cg=$(dirname "$cg")
+	done
+	echo "${n:-0}"
+}
+
+# expected_size N RATIO: ceil(N x U x (1 + RATIO)) with U = 1 (blockscope's
+# default), for a pool of designed WT/CT RATIO on N CPUs.
+expected_size() {
+	awk -v n="$1" -v r="$2" 'BEGIN { x = n * (1 + r); y = int(x); if (y < x - 1e-9) y++; print y }'
+}
+
+# line_load light|heavy PORT CPU_US WAIT_US SECONDS: loadgen in the
+# background (light: LIGHT_RATE req/s open loop; heavy: HEAVY_CONNS closed
+# loop); it ends by itself after SECONDS. Sets LOAD_PID and LOAD_LOG.
+line_load() {
+	local kind=$1 port=$2 cpu=$3 wait=$4 secs=$5 args
+	if [ "$kind" = light ]; then
+		args=(--rate "$LIGHT_RATE" --connections "$LIGHT_CONNS")
+	else
+		args=(--connections "$HEAVY_CONNS")
+	fi
+	LOAD_LOG=$TMP/load.$RANDOM.log
+	background $((secs + 20)) "$TARGETS/loadgen" --port "$port" "${args[@]}" --cpu-us "$cpu" \
+		--wait-us "$wait" --seconds "$secs" >"$LOAD_LOG" 2>&1
+	LOAD_PID=$BG_PID
+}
+
+# http_load light|heavy PORT URL_PATH SECONDS: wrk in the background,
+# bounded by -d. Light: 4 connections, each thinking a random 12-38 ms
+# after every answer (about 150 req/s whatever the server's speed); heavy:
+# HEAVY_CONNS connections, closed loop. Sets LOAD_PID and LOAD_LOG.
+http_load() {
+	local kind=$1 port=$2 path=$3 secs=$4 args=()
+	LOAD_LOG=$TMP/wrk.$RANDOM.log
+	if [ "$kind" = light ]; then
+		echo "function delay() return math.random(12, 38) end" >"$TMP/think.lua"
+		args=(-c 4 -s "$TMP/think.lua")
+	else
+		args=(-c "$HEAVY_CONNS")
+	fi
+	background $((secs + 20)) wrk -t1 "${args[@]}" -d"${secs}s" --timeout 5s \
+		"http://127.0.0.1:$port$path" >"$LOAD_LOG" 2>&1
+	LOAD_PID=$BG_PID
+}
+
+# load_ok NAME: waits for the load to end (it is bounded) and checks that it
+# answered requests without errors; sets RPS.
+load_ok() {
+	local name=$1 n errors
+	RPS=
+	wait "$LOAD_PID" 2>/dev/null
+	if grep -q '^SUMMARY' "$LOAD_LOG"; then
+		n=$(sed -n 's/^SUMMARY requests=\([0-9]*\).*/\1/p' "$LOAD_LOG")
+		errors=$(sed -n 's/^SUMMARY.* errors=\([0-9]*\).*/\1/p' "$LOAD_LOG")
+		RPS=$(sed -n 's/^SUMMARY.* rps=\([0-9.]*\).*/\1/p' "$LOAD_LOG")
+	else
+		n=$(awk '/requests in/ { print $1 }' "$LOAD_LOG")
+		errors=$(sed -n 's/.*Socket errors: connect \([0-9]*\), read \([0-9]*\), write \([0-9]*\), timeout \([0-9]*\).*/\1 + \2 + \3 + \4/p' "$LOAD_LOG")
+		errors=$((${errors:-0}))
+		grep -q 'Non-2xx' "$LOAD_LOG" && errors=$((errors + 1))
+		RPS=$(awk '/^Requests\/sec:/ { print $2 }' "$LOAD_LOG")
+	fi
+	check "$name-load" "load: $(tail -n 4 "$LOAD_LOG" | tr '\n' ' ')" -- \
+		test "${n:-0}" -gt 100 -a "${errors:-1}" -eq 0
+}
+
+# trace_phase NAME PID [BLOCKSCOPE-ARGS...]: blockscope -j -p PID -d
+# TRACE_SECONDS into $RT_OUT/NAME.json (tests/real's trace: exit 0, a
+# report, no lost records) and, over the same window, blockscope -t into
+# $RT_OUT/NAME.txt. Sets J. Returns 1 if there is no usable JSON report.
+trace_phase() {
+	local name=$1 pid=$2 tpid rc
+	shift 2
+	J=$RT_OUT/$name.json
+	rm -f "$J" "$RT_OUT/$name.txt"
+	bounded 60 "$BLOCKSCOPE" -t -o "$RT_OUT/$name.txt" -d "$TRACE_SECONDS" -p "$pid" "$@" \
+		2>"$RT_OUT/$name.txt.err" &
+	tpid=$!
+	trace "$name" "$J" -d "$TRACE_SECONDS" -p "$pid" "$@"
+	rc=$?
+	wait "$tpid"
+	check "$name-text" "blockscope -t: $(head -c 300 "$RT_OUT/$name.txt.err")" -- \
+		grep -q 'THREAD GROUPS AND POOL SIZING' "$RT_OUT/$name.txt"
+	return $rc
+}
+
+# sizing_lines NAME FILE: one SIZING line per group that did work or got a
+# size (group, role, threads, N, CT, WT, idle, sync, run-queue, WT/CT,
+# recommended, CPU busy, warnings), then the others in one line. Also
+# appended to $RT_OUT/sizing.txt, which docs/runtimes.md quotes.
+sizing_lines() {
+	jq -r --arg name "$1" '
+		def ms: . / 1e6 | round;
+		(.sizing.groups[] | select(.did_work or .recommended_threads > 0)
+		 | "SIZING \($name): \(.group) role=\(.role) threads=\(.threads) N=\(.cores)"
+		   + " CT=\(.compute_ns | ms)ms WT=\(.wait_ns | ms)ms idle=\(.idle_wait_ns | ms)ms"
+		   + " sync=\(.sync_wait_ns | ms)ms runq=\(.runq_ns | ms)ms WT/CT=\(.wait_compute_ratio * 100 | round / 100)"
+		   + " recommended=\(.recommended_threads) busy=\(if .cpu_busy then (.cpu_busy * 100 | round | tostring) + "%" else "-" end)"
+		   + (if (.warnings | length) > 0 then " warnings: " + (.warnings | join(" | ")) else "" end)),
+		([.sizing.groups[] | select((.did_work or .recommended_threads > 0) | not) | .group] as $rest
+		 | if ($rest | length) > 0 then "SIZING \($name): (no work, not sized) \($rest | join(", "))" else empty end),
+		"SIZING \($name): (all threads) recommended=\(.sizing.recommended_threads) busy=\(if .sizing.cpu_busy then (.sizing.cpu_busy * 100 | round | tostring) + "%" else "-" end)"
+		  + (if (.sizing.warnings | length) > 0 then " warnings: " + (.sizing.warnings | join(" | ")) else "" end)
+		' "$2" | tee -a "$RT_OUT/sizing.txt"
+}
+
+# More jq definitions for the checks, added to tests/real's JQ_LIB (which
+# jq_true puts before every filter). Each takes the whole report as input.
+#   gsize($g): the sizing entry of group $g;  tgroup($tid): thread $tid's group;
+#   groups_of($t): the groups of the threads of the TID array $t (null for
+#   one not in the report), sorted, each once;  contention: a warning of lock
+#   contention;  brief($g): group $g in short, for a message.
+JQ_LIB+='
+def gsize($g): [.sizing.groups[] | select(.group == $g)] | .[0];
+def tgroup($tid): [.threads[] | select(.tid == $tid) | .group] | .[0];
+def groups_of($t): [$t[] as $x | tgroup($x)] | unique;
+def contention: test("lock contention");
+def brief($g): gsize($g) | {group, role, threads, recommended_threads, wait_compute_ratio, warnings};
+'
+
+# jq_rt FILTER FILE [jq args...]: FILTER's value with JQ_LIB, compact.
+jq_rt() {
+	local f=$1 file=$2
+	shift 2
+	jq -c "$@" "$JQ_LIB $f" "$file" 2>/dev/null
+}
+
+# check_no_contention NAME FILE: no group and not the total warns of lock
+# contention (the workload has no lock that its threads fight over).
+check_no_contention() {
+	jq_true "$1-no-contention-warning" "$2" \
+		"warned: $(jq_rt '[(.sizing.groups[] | select(any(.warnings[]; contention)) | {group, sync_wait_ns, wait_ns, warnings: [.warnings[] | select(contention)]}), (.sizing.warnings[] | select(contention) | {total: .})]' "$2")" \
+		"[.sizing.groups[].warnings[], .sizing.warnings[] | select(contention)] | length == 0"
+}
+
+# tids_json FILE ROLE: the TIDs of a roles file ("TID ROLE" lines) with
+# that role, as a JSON array.
+tids_json() {
+	awk -v r="$2" '$2 == r { print $1 }' "$1" | jq -s -c '.'
+}
+
+# comm_tids FILE REGEX: the TIDs of the report's threads whose comm
+# matches REGEX, as a JSON array.
+comm_tids() {
+	jq -c --arg re "$2" '[.threads[] | select(.comm | test($re)) | .tid]' "$1"
+}
+
+# check_pool NAME FILE TIDS RATIO [NAME_PREFIX]: the pool's threads (the
+# JSON array TIDS, seen in the report) form one group, which is sized as a
+# pool (role "pool"), and its recommendation is within 1 of ceil(N x U x
+# (1 + RATIO)), N the CPUs the workload may use (WPID's affinity and
+# quota), U = 1. With NAME_PREFIX, the group's name is that of the pool's
+# threads (digits aside: blockscope groups by names without digits).
+check_pool() {
+	local name=$1 file=$2 tids=$3 ratio=$4 prefix=${5:-} n want
+	n=$(process_cpus "$WPID")
+	want=$(expected_size "$n" "$ratio")
+	jq_true "$name-pool-one-group" "$file" \
+		"pool threads $tids are in groups $(jq_rt '[$t[] as $x | tgroup($x)] | group_by(.) | map({(.[0] // "unseen"): length}) | add' "$file" --argjson t "$tids")" \
+		'($t | length) > 0 and (groups_of($t) | length == 1 and .[0] != null)' \
+		--argjson t "$tids"
+	jq_true "$name-pool-size" "$file" \
+		"designed WT/CT $ratio on N=$n CPUs: want $want +-1; pool groups: $(jq_rt '. as $r | [groups_of($t)[] | select(. != null) | . as $g | $r | brief($g)]' "$file" --argjson t "$tids")" \
+		'groups_of($t) as $g | ($g | length) == 1 and $g[0] != null and (gsize($g[0]) as $s
+		 | $s.role == "pool" and ($s.recommended_threads - $want | fabs) <= 1)' \
+		--argjson t "$tids" --argjson want "$want"
+	per_request "$name" "$file" "$tids"
+	if [ -n "$prefix" ]; then
+		jq_true "$name-pool-named" "$file" \
+			"want a group named like '$prefix' holding the pool; pool groups: $(jq_rt 'groups_of($t)' "$file" --argjson t "$tids")" \
+			'groups_of($t) | length == 1 and ((.[0] // "" | gsub("[0-9]"; "")) as $g
+			 | ($g | length) >= 4 and ($p | gsub("[0-9]"; "") | startswith($g)))' \
+			--argjson t "$tids" --arg p "$prefix"
+	fi
+}
+
+# per_request NAME FILE TIDS: a NOTE (not a check) with the pool threads'
+# CT and WT per request as blockscope measured them over the window, at
+# the load's mean rate (RPS, from load_ok): the design is CPU_US of CPU
+# and WAIT_US of wait, and what a runtime adds per request (HTTP parsing,
+# an interpreter, a JIT still compiling) shows here as CT above CPU_US,
+# which moves the true WT/CT away from the designed one.
+per_request() {
+	[ -n "${RPS:-}" ] || return 0
+	jq -r --arg name "$1" --argjson t "$3" --argjson rps "$RPS" --argjson s "$TRACE_SECONDS" \
+		--argjson cpu "$CPU_US" --argjson wait "$WAIT_US" '
+		([.threads[] | select(.tid as $x | $t | index($x))]) as $p
+		| ($rps * $s) as $n
+		| if $n > 0 and ($p | length) > 0 then
+			"NOTE \($name): pool per request at \($rps) req/s: CT \(([$p[].oncpu_ns] | add) / $n / 1e3 | round) us"
+			+ " (designed \($cpu)), WT \(([$p[].wait_ns] | add) / $n / 1e3 | round) us (designed \($wait))"
+		  else empty end' "$2" | tee -a "$RT_OUT/sizing.txt"
+}
+
+# check_not_sized NAME FILE TIDS WHAT: the groups of the threads TIDS (a
+# JSON array, at least one seen) get no recommended size: they are not a
+# pool (connection readers, a runtime's service threads, a main thread).
+check_not_sized() {
+	jq_true "$1-not-sized" "$2" \
+		"$4 should get no size; their groups: $(jq_rt '. as $r | [groups_of($t)[] | select(. != null) | . as $g | $r | brief($g)]' "$2" --argjson t "$3")" \
+		'. as $r | [groups_of($t)[] | select(. != null)] | length > 0
+		 and all(.[]; . as $g | $r | gsize($g).recommended_threads == 0)' \
+		--argjson t "$3"
+}
+
+# check_contention NAME FILE TIDS: the group of the threads TIDS warns of
+# lock contention: they fight over one lock (a hot monitor, the GIL).
+check_contention() {
+	jq_true "$1-contention-warned" "$2" \
+		"their groups: $(jq_rt '. as $r | [groups_of($t)[] | select(. != null) | . as $g | $r | gsize($g) | {group, sync_wait_ns, wait_ns, compute_ns, warnings}]' "$2" --argjson t "$3")" \
+		'. as $r | groups_of($t) | length > 0
+		 and all(.[]; . != null and (. as $g | $r | any(gsize($g).warnings[]; contention)))' \
+		--argjson t "$3"
+}
+
+# check_sized_at_most NAME FILE MAX WHY: no group of the report gets more
+# than MAX threads (threads that never wait for I/O themselves: an event
+# loop, Go's Ms, a CPU-only pool).
+check_sized_at_most() {
+	jq_true "$1-sized-at-most-$3" "$2" \
+		"$4; sized groups: $(jq_rt '[.sizing.groups[] | select(.recommended_threads > 0) | {group, role, threads, recommended_threads, wait_compute_ratio}]' "$2")" \
+		'all(.sizing.groups[]; .recommended_threads <= $m)' --argjson m "$3"
+}

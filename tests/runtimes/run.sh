@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# make test-runtimes (issue 14): blockscope's answers on the runtimes
+# people run. Installs from Debian what is missing (a JDK, Tomcat 10, Go,
+# gunicorn, wrk; Node.js only if there is none), then runs each suite
+# (tests/runtimes/test_*.sh): the glibc pool, the JVM fixed pool (and a hot
+# synchronized block), Tomcat 10, CPython's ThreadPoolExecutor (and the
+# GIL), gunicorn's sync workers, Node.js with libuv's pool, Go, and threads
+# pinned to one CPU; each under light and heavy load, traced by PID.
+# Reports, text and JSON, are kept in BUILD/runtimes/ with sizing.txt,
+# every group's SIZING line.
+# Prints each suite's checks, one line per suite, a check that no workload
+# or load generator was left running, and a last line summing them all.
+# Usage: tests/runtimes/run.sh [BUILD] [SUITE...]   e.g. run.sh build jvm node
+# As root. Every suite is bounded (SUITE_TIMEOUT seconds, default 150).
+set -u
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$ROOT" || exit 1
+BUILD=${1:-build}
+shift $(($# > 0 ? 1 : 0))
+BUILD=$(cd "$BUILD" 2>/dev/null && pwd) || { echo "no build directory: run make first"; exit 1; }
+export BUILD BLOCKSCOPE=${BLOCKSCOPE:-$BUILD/blockscope}
+export RT_OUT=$BUILD/runtimes
+SUITES=${*:-glibc jvm tomcat cpython gunicorn node go pinned}
+SUITE_TIMEOUT=${SUITE_TIMEOUT:-150}
+# Everything the suites start inherits this variable: that is how the
+# strays check tells our processes from other engineers' java, node,
+# loadgen or wrk on the same machine.
+export BLOCKSCOPE_RT_RUN=$$
+
+total_pass=0
+total_fail=0
+add() { total_pass=$((total_pass + $1)); total_fail=$((total_fail + $2)); }
+# ours: "PID COMM" of the processes the suites started that still run
+# (this script, the subshell running this function and their own
+# children aside).
+ours() {
+	local e p pp
+	for e in /proc/[0-9]*/environ; do
+		p=${e#/proc/}
+		p=${p%/environ}
+		[ "$p" = $$ ] || [ "$p" = "$BASHPID" ] && continue
+		pp=$(ps -o ppid= -p "$p" 2>/dev/null | tr -d ' ')
+		[ "$pp" = $$ ] || [ "$pp" = "$BASHPID" ] && continue
+		if tr '\0' '\n' 2>/dev/null <"$e" | grep -qx "BLOCKSCOPE_RT_RUN=$$"; then
+			echo "$p $(cat "/proc/$p/comm" 2>/dev/null)"
+		fi
+	done
+}
+
+if [ ! -x "$BLOCKSCOPE" ]; then
+	echo "no $BLOCKSCOPE: run make first"
+	echo "0 passed, 1 failed"
+	exit 1
+fi
+
+# Debian packages, only those missing (install-deps.sh installs nothing
+# when all are there). A JDK only without javac, Node.js only without node
+# (this machine's node 20 may come from elsewhere than Debian).
+pkgs=(tomcat10 golang-go gunicorn wrk curl)
+command -v javac >/dev/null || pkgs+=(openjdk-17-jdk-headless)
+command -v node >/dev/null || pkgs+=(nodejs)
+if ! scripts/install-deps.sh "${pkgs[@]}"; then
+	echo "FAIL packages: scripts/install-deps.sh ${pkgs[*]} failed"
+	add 0 1
+fi
+
+start=$SECONDS
+rm -f "$RT_OUT/sizing.txt"
+for s in $SUITES; do
+	script=tests/runtimes/test_$s.sh
+	if [ ! -f "$script" ]; then
+		echo "runtimes $s: no $script"
+		add 0 1
+		continue
+	fi
+	t0=$SECONDS
+	out=$(timeout -k 10 "$SUITE_TIMEOUT" bash "$script" 2>&1)
+	rc=$?
+	echo "$out" | grep -v -E '^[0-9]+ passed, [0-9]+ failed$'
+	last=$(echo "$out" | grep -E '^[0-9]+ passed, [0-9]+ failed$' | tail -n 1)
+	p=$(echo "$last" | awk '{ print $1 }')
+	f=$(echo "$last" | awk '{ print $3 }')
+	p=${p:-0}
+	f=${f:-1}
+	[ $rc -eq 124 ] && echo "runtimes $s: timed out after ${SUITE_TIMEOUT} s"
+	# A suite that died without its closing line failed.
+	[ -z "$last" ] && [ "$f" -eq 0 ] && f=1
+	echo "runtimes $s: $p passed, $f failed ($((SECONDS - t0)) s)"
+	add "$p" "$f"
+done
+
+# Nothing a suite started may outlive it.
+sleep 1
+strays=$(ours)
+if [ -z "$strays" ]; then
+	echo "PASS no-strays"
+	add 1 0
+else
+	echo "FAIL no-strays: still running: $(echo "$strays" | tr '\n' ' ' | head -c 400)"
+	add 0 1
+fi
+echo "runtimes suite took $((SECONDS - start)) s"
+echo "$total_pass passed, $total_fail failed"
+[ "$total_fail" -eq 0 ]

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Go (Debian's golang-go, standard library only, built here with GOCACHE
+# and GOPATH under build/ and GOPROXY=off: nothing is downloaded):
+# tests/runtimes/go/main.go, a goroutine per connection, GOMAXPROCS=2.
+# Designed: goroutines wait in the netpoller, no thread blocks in a socket
+# read, so the threads' WT/CT is 0 and no group of threads needs more than
+# N (the CPUs it may use), within 1; GOMAXPROCS is the knob. Go's runtime
+# threads (sysmon) are not a pool. No lock is contended.
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+export GOCACHE=$RT_OUT/go/cache GOPATH=$RT_OUT/go/path GOPROXY=off GOFLAGS=-mod=mod GOTOOLCHAIN=local
+mkdir -p "$GOCACHE" "$GOPATH"
+check go-build "go build failed: $(cat "$TMP/go.log" 2>/dev/null)" -- \
+	bash -c "cd '$ROOT/tests/runtimes/go' && go vet . >'$TMP/go.log' 2>&1 && go build -o '$RT_OUT/go_server' . >>'$TMP/go.log' 2>&1" ||
+	{ finish; exit; }
+start_backend || { finish; exit; }
+start_workload go_server 60 env GOMAXPROCS=2 "$RT_OUT/go_server" -port 0 -backend-port "$BACKEND_PORT" \
+	-seconds 60 || { finish; exit; }
+for phase in light heavy; do
+	name=go_$phase
+	line_load "$phase" "$WPORT" "$CPU_US" "$WAIT_US" 7
+	sleep 2
+	trace_phase "$name" "$WPID" || { finish; exit; }
+	load_ok "$name"
+	sizing_lines "$name" "$J"
+	check_no_contention "$name" "$J"
+	n=$(process_cpus "$WPID")
+	check_sized_at_most "$name" "$J" "$(($(expected_size "$n" 0) + 1))" \
+		"designed thread WT/CT 0 on N=$n CPUs: no group needs more than N + 1 threads"
+done
+finish

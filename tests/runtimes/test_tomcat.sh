@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Tomcat 10 (Debian's tomcat10, started by hand: no systemd here) with its
+# own CATALINA_BASE in the suite's temporary directory and one servlet,
+# tests/runtimes/WorkServlet.java (compiled here against Debian's
+# servlet-api.jar): GET /work?cpu=US&wait=US does the CPU and the backend
+# call on Tomcat's request thread. Driven over HTTP by wrk, light (think
+# time) and heavy (closed loop).
+#
+# The request threads are the pool a Tomcat user sizes (maxThreads,
+# POOL_THREADS here): designed WT/CT = 3. They are named
+# "http-nio-PORT-exec-N", as Tomcat names a connector's own pool; they
+# come from an <Executor> with that name prefix because the connector
+# listens on 127.0.0.1 only, and with an address Tomcat puts it into the
+# names ("http-nio-127.0.0.1-PORT-exec-N"), which the kernel's 15
+# characters cut to "http-nio-127.0." for every connector thread alike.
+# A port of 4 digits keeps "-e" of "-exec-" inside the 15 characters.
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+H=/usr/share/tomcat10
+CLASSES=$RT_OUT/tomcat
+mkdir -p "$CLASSES"
+check tomcat-javac "javac failed: $(cat "$TMP/javac.log" 2>/dev/null)" -- \
+	bash -c "javac -Xlint:all -Werror -cp '$H/lib/servlet-api.jar' -d '$CLASSES' \
+		'$ROOT/tests/runtimes/WorkServlet.java' >'$TMP/javac.log' 2>&1" || { finish; exit; }
+start_backend || { finish; exit; }
+
+# A free port of 4 digits.
+for _ in $(seq 100); do
+	TPORT=$((2000 + RANDOM % 8000))
+	port_free "$TPORT" && [ -z "$(ss -Htan "sport = :$TPORT")" ] && break
+done
+B=$TMP/catalina
+mkdir -p "$B/conf" "$B/logs" "$B/temp" "$B/work" "$B/webapps/ROOT/WEB-INF/classes"
+cp /etc/tomcat10/web.xml /etc/tomcat10/catalina.properties /etc/tomcat10/logging.properties "$B/conf/"
+cp "$CLASSES"/*.class "$B/webapps/ROOT/WEB-INF/classes/"
+cat >"$B/conf/server.xml" <<EOX
+<?xml version="1.0" encoding="UTF-8"?>
+<Server port="-1" shutdown="SHUTDOWN">
+  <Service name="Catalina">
+    <Executor name="exec" namePrefix="http-nio-$TPORT-exec-" maxThreads="$POOL_THREADS" minSpareThreads="$POOL_THREADS"/>
+    <Connector executor="exec" port="$TPORT" address="127.0.0.1" protocol="HTTP/1.1"
+               connectionTimeout="20000" maxKeepAliveRequests="-1"/>
+    <Engine name="Catalina" defaultHost="localhost">
+      <Host name="localhost" appBase="webapps" unpackWARs="false" autoDeploy="false"/>
+    </Engine>
+  </Service>
+</Server>
+EOX
+cat >"$B/webapps/ROOT/WEB-INF/web.xml" <<'EOX'
+<?xml version="1.0" encoding="UTF-8"?>
+<web-app xmlns="https://jakarta.ee/xml/ns/jakartaee" version="6.0" metadata-complete="true">
+  <servlet><servlet-name>work</servlet-name><servlet-class>WorkServlet</servlet-class></servlet>
+  <servlet-mapping><servlet-name>work</servlet-name><url-pattern>/work</url-pattern></servlet-mapping>
+</web-app>
+EOX
+# The JVM's PID and the port first, as every workload here prints them.
+start_workload tomcat 90 bash -c 'echo "tomcat pid=$$ port=$0"; exec "$@"' "$TPORT" \
+	java -Dblockscope.backend.port="$BACKEND_PORT" -Dcatalina.home="$H" -Dcatalina.base="$B" \
+	-Djava.io.tmpdir="$B/temp" -Djava.util.logging.config.file="$B/conf/logging.properties" \
+	-Djava.util.logging.manager=org.apache.juli.ClassLoaderLogManager \
+	-cp "$H/bin/bootstrap.jar:$H/bin/tomcat-juli.jar" org.apache.catalina.startup.Bootstrap start ||
+	{ tail -n 5 "$B/logs/"* 2>/dev/null; finish; exit; }
+check tomcat-serves "GET /work: $(curl -s -m 5 "http://127.0.0.1:$TPORT/work?cpu=10&wait=10" 2>&1 | head -c 200)" -- \
+	bash -c "curl -s -m 5 'http://127.0.0.1:$TPORT/work?cpu=10&wait=10' | grep -q OK" || { finish; exit; }
+
+JVM_SERVICE='^(C[12] CompilerThre|GC Thread#|G1 |VM Periodic Tas|VM Thread|Reference Handl|Finalizer|Signal Dispatch|Service Thread|Monitor Deflati|Common-Cleaner|Notification Th|Sweeper thread|Attach Listener)'
+for phase in light heavy; do
+	name=tomcat_$phase
+	http_load "$phase" "$TPORT" "/work?cpu=$CPU_US&wait=$WAIT_US" 7
+	sleep 2
+	trace_phase "$name" "$WPID" || { finish; exit; }
+	load_ok "$name"
+	sizing_lines "$name" "$J"
+	check_no_contention "$name" "$J"
+	check_pool "$name" "$J" "$(comm_tids "$J" "^http-nio-$TPORT-e")" 3 "http-nio-$TPORT-e"
+	check_not_sized "$name-service-threads" "$J" "$(comm_tids "$J" "$JVM_SERVICE")" "the JVM's service threads"
+done
+finish
