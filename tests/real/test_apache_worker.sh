@@ -97,8 +97,8 @@ jq_true worker-groups "$J" "groups: $(jq -c '[.sizing.groups[] | {group, role, t
 	 and ([.sizing.groups[] | select(.group == "apache2 main" and .role == "main" and .threads == 2)] | length) == 1'
 # What the waits mean, with the default classes: the workers' futex waits
 # are idle (work handed over by the listener), so no lock contention is
-# warned; the main threads' pipe read (cut by the window) is theirs, not
-# the pools' WT. Before, futex counted as sync and this warned "lock
+# warned; the main threads' pipe read (the whole window: nothing came) is
+# idle and theirs, not the pools' WT. Before, futex counted as sync and this warned "lock
 # contention" (docs/servers.md had to hand-write --class options).
 jq_true worker-default-classes "$J" "sizing: $(jq -c '.sizing | del(.groups)' "$J"); groups: $(jq -c '[.sizing.groups[] | {group, role, idle_wait_ns, sync_wait_ns, wait_ns, reasons: [.wait_reasons[0:3][] | .reason]}]' "$J")" \
 	'.duration_ns as $d
@@ -106,7 +106,7 @@ jq_true worker-default-classes "$J" "sizing: $(jq -c '.sizing | del(.groups)' "$
 	 | ([.sizing.groups[] | select(.group == "apache2 main")][0]) as $m
 	 | $p.idle_wait_ns > 10 * $p.sync_wait_ns and $p.wait_reasons[0].reason == "handed-work"
 	 and ([.sizing.warnings[], $p.warnings[] | select(test("lock contention"))] | length) == 0
-	 and $m.wait_ns >= 1.8 * $d and .sizing.wait_ns < $m.wait_ns'
+	 and $m.idle_wait_ns >= 1.8 * $d and .sizing.wait_ns < $m.idle_wait_ns'
 # Under ab the recommendation answers nothing (the CPUs are saturated):
 # the report must say so, from the kernel's own run-queue time.
 saturation_agrees worker-saturated-warns "$J" "$ON" "$RQ"

@@ -144,11 +144,13 @@ static void cut_waits_like_the_last(void **state)
 	f.cut_known = true;
 	f.cut_like = CLASS_IDLE;
 	assert_int_equal(wait_judge(&f), WAIT_CUT_IDLE);
-	f.cut_known = false; /* nothing known: as the syscall goes (futex: sync) */
-	assert_int_equal(wait_judge(&f), WAIT_CUT_SYNC);
+	f.cut_known = false; /* a wait on threads that nothing ended: nothing came */
+	assert_int_equal(wait_judge(&f), WAIT_CUT_IDLE);
 	f.nr = syscall_number("read");
 	f.fd = FD_IPC;
-	assert_int_equal(wait_judge(&f), WAIT_CUT_WAIT);
+	assert_int_equal(wait_judge(&f), WAIT_CUT_IDLE);
+	f.fd = FD_FILE; /* not a wait on threads: by its fd, as ever */
+	assert_int_equal(wait_judge(&f), WAIT_FILE_IO);
 }
 
 static void overrides_win(void **state)

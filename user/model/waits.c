@@ -49,11 +49,11 @@ static const struct {
 	[WAIT_SHARED_LOCK] = { "shared-lock", CLASS_SYNC,
 			       "a futex that threads of several groups wait on: a lock they share (a GIL)" },
 	[WAIT_CUT_IDLE] = { "cut-idle", CLASS_IDLE,
-			    "still waiting at the stop: as its last complete wait in that call, else by the syscall" },
+			    "still waiting at the stop: as its last wait in that call; a wait on threads nothing ended is idle" },
 	[WAIT_CUT_WAIT] = { "cut-wait", CLASS_WAIT,
-			    "still waiting at the stop: as its last complete wait in that call, else by the syscall" },
+			    "still waiting at the stop: as its last wait in that call; a wait on threads nothing ended is idle" },
 	[WAIT_CUT_SYNC] = { "cut-sync", CLASS_SYNC,
-			    "still waiting at the stop: as its last complete wait in that call, else by the syscall" },
+			    "still waiting at the stop: as its last wait in that call; a wait on threads nothing ended is idle" },
 	[WAIT_OVERRIDE_IDLE] = { "override", CLASS_IDLE, "--class" },
 	[WAIT_OVERRIDE_WAIT] = { "override", CLASS_WAIT, "--class" },
 	[WAIT_OVERRIDE_SYNC] = { "override", CLASS_SYNC, "--class" },
@@ -148,12 +148,26 @@ static enum wait_reason from_override(long nr, const struct class_overrides *ov,
 	return WAIT_OTHER;
 }
 
+/* A futex, or a read of a pipe or eventfd: a wait for another thread or process. */
+static bool waits_on_threads(const struct wait_facts *f)
+{
+	int c = named(f->nr);
+
+	return c == NC_FUTEX || c == NC_FUTEX_WAITV || (is_read(c) && f->fd == FD_IPC);
+}
+
 /* A wait for another thread: judged by who ended it and what that one had waited for. */
 static enum wait_reason between_threads(const struct wait_facts *f)
 {
 	if (f->cut) {
-		/* No waker yet: as its last wait in that call, else as the syscall goes. */
-		enum wait_class like = f->cut_known ? f->cut_like : syscall_class(f->nr, NULL);
+		/*
+		 * No waker yet: as its last wait in that call; else a wait for
+		 * another thread that nothing ended all window long is idle
+		 * (nothing came), and any other goes by its syscall.
+		 */
+		enum wait_class like = f->cut_known	 ? f->cut_like :
+				       waits_on_threads(f) ? CLASS_IDLE :
+							   syscall_class(f->nr, NULL);
 
 		return like == CLASS_IDLE ? WAIT_CUT_IDLE : like == CLASS_SYNC ? WAIT_CUT_SYNC :
 										 WAIT_CUT_WAIT;
