@@ -80,8 +80,12 @@ static bool siblings(const struct account *a, const struct thread_stats *x,
 	return thread_main_reason(x) == thread_main_reason(y);
 }
 
-/* The class of t's last complete wait in syscall nr; false if none is known. */
-static bool last_wait_in(const struct thread_stats *t, long nr, enum wait_class *cls)
+/*
+ * The class of t's latest wait that ended by before_ns (0: any time) in
+ * syscall nr (-1: any); false if none is known.
+ */
+static bool latest_wait(const struct thread_stats *t, long nr, uint64_t before_ns,
+			enum wait_class *cls)
 {
 	uint64_t best = 0;
 	bool found = false;
@@ -90,30 +94,12 @@ static bool last_wait_in(const struct thread_stats *t, long nr, enum wait_class 
 	for (i = 0; i < THREAD_RECENT_WAITS; i++) {
 		const struct wait_mark *m = &t->recent[i];
 
-		if (m->woken_ns && m->nr == nr && m->woken_ns > best) {
-			best = m->woken_ns;
-			*cls = (enum wait_class)m->cls;
-			found = true;
-		}
-	}
-	return found;
-}
-
-/* The class of the waker's last wait that ended before it woke us; false if none is known. */
-static bool last_wait_before(const struct thread_stats *w, uint64_t woken_ns, enum wait_class *cls)
-{
-	uint64_t best = 0;
-	bool found = false;
-	int i;
-
-	for (i = 0; i < THREAD_RECENT_WAITS; i++) {
-		const struct wait_mark *m = &w->recent[i];
-
-		if (m->woken_ns && (!woken_ns || m->woken_ns <= woken_ns) && m->woken_ns > best) {
-			best = m->woken_ns;
-			*cls = (enum wait_class)m->cls;
-			found = true;
-		}
+		if (!m->woken_ns || m->woken_ns <= best || (nr >= 0 && m->nr != nr) ||
+		    (before_ns && m->woken_ns > before_ns))
+			continue;
+		best = m->woken_ns;
+		*cls = (enum wait_class)m->cls;
+		found = true;
 	}
 	return found;
 }
@@ -277,7 +263,7 @@ void account_judge_wait(struct account *a, struct thread_stats *t, const struct 
 	f.waker_unknown = c->waker_kind == WAKER_TASK && c->waker_tgid == 0;
 	if (c->hdr.flags & CALL_IN_PROGRESS) {
 		f.cut = true;
-		f.cut_known = last_wait_in(t, c->nr, &f.cut_like);
+		f.cut_known = latest_wait(t, c->nr, 0, &f.cut_like);
 	}
 	if (a->fd_kind_of && wait_needs_fd(c->nr) && c->args[0] <= 0x7fffffff)
 		f.fd = a->fd_kind_of(a->fd_ctx, t->tgid, (int)c->args[0]);
@@ -287,7 +273,7 @@ void account_judge_wait(struct account *a, struct thread_stats *t, const struct 
 		f.waker_in_process = true;
 		if (w && w->tgid == t->tgid) {
 			f.waker_sibling = siblings(a, t, w);
-			f.waker_known = last_wait_before(w, c->woken_ns, &f.waker_last);
+			f.waker_known = latest_wait(w, -1, c->woken_ns, &f.waker_last);
 		}
 	}
 	r = wait_judge(&f);
