@@ -97,7 +97,7 @@ const char *thread_group(const struct thread_stats *t, char *buf, size_t len)
 	return buf;
 }
 
-/* Unnamed threads of one process, clustered by their main wait and the pool futex they share. */
+/* Unnamed threads of one process, clustered by the futex they wait on, or their main wait. */
 struct cluster {
 	uint32_t tgid;
 	uint32_t process_seq;
@@ -238,10 +238,7 @@ static struct cluster *cluster_of(struct cluster *c, size_t n, const struct thre
 
 	for (i = 0; i < n; i++)
 		if (c[i].tgid == t->tgid && c[i].process_seq == t->process_seq &&
-		    c[i].futex == futex &&
-		    (c[i].reason == reason ||
-		     /* A pool thread with no wait of its own yet (no job so far) goes with its pool. */
-		     (futex && (reason == WAIT_REASON_COUNT || c[i].reason == WAIT_REASON_COUNT))))
+		    (futex ? c[i].futex == futex : !c[i].futex && c[i].reason == reason))
 			return &c[i];
 	return NULL;
 }
@@ -289,7 +286,8 @@ void roles_assign(struct account *a)
 			k->reason = reason;
 			snprintf(k->label, sizeof(k->label), "%.15s", t->comm);
 		}
-		if (k->reason == WAIT_REASON_COUNT)
+		/* The pool's label goes by what most of its time went to. */
+		if (futex && reason != WAIT_REASON_COUNT && k->reason == WAIT_REASON_COUNT)
 			k->reason = reason;
 		k->threads++;
 		k->oncpu_ns += thread_oncpu_ns(t);
@@ -314,7 +312,7 @@ void roles_assign(struct account *a)
 				k = cluster_of(c, n, t, futex, thread_main_reason(t));
 				for (j = 0; k && j < n; j++)
 					if (named_c[j].tgid == k->tgid && named_c[j].futex == k->futex &&
-					    named_c[j].reason == k->reason)
+					    (k->futex || named_c[j].reason == k->reason))
 						snprintf(t->group, sizeof(t->group), "%s", named_c[j].label);
 			}
 			free(named_c);
