@@ -267,11 +267,16 @@ void account_judge_wait(struct account *a, struct thread_stats *t, const struct 
 	}
 	if (a->fd_kind_of && wait_needs_fd(c->nr) && c->args[0] <= 0x7fffffff)
 		f.fd = a->fd_kind_of(a->fd_ctx, t->tgid, (int)c->args[0]);
-	if (c->waker_kind == WAKER_TASK && c->waker_tgid == t->tgid && c->waker_tid != t->tid) {
+	if (c->waker_kind == WAKER_TASK && c->waker_tid && c->waker_tid != t->tid) {
 		const struct thread_stats *w = account_find_thread(a, c->waker_tid);
 
-		f.waker_in_process = true;
-		if (w && w->tgid == t->tgid) {
+		/*
+		 * A thread of a traced process counts as one of ours: a server's
+		 * processes (PostgreSQL's backends, Apache's children) wait on
+		 * each other as threads do.
+		 */
+		f.waker_in_process = c->waker_tgid == t->tgid || (w && w->tgid == c->waker_tgid);
+		if (w && w->tgid == c->waker_tgid) {
 			f.waker_sibling = siblings(a, t, w);
 			f.waker_known = latest_wait(w, -1, c->woken_ns, &f.waker_last);
 		}
