@@ -30,6 +30,7 @@ void why_setup(struct why *w, const struct options *o, struct account *a,
 		struct account_observer calls = { .on_call = on_call, .ctx = &w->stacks };
 
 		cfg->stacks = o->kernel_stacks ? 2 : 1;
+		cfg->stack_bytes = o->stack_copy;
 		account_observe(a, &calls);
 	}
 	if (w->timeline_on) {
