@@ -71,10 +71,36 @@ static struct image *get(struct images *im, uint32_t tgid)
 	return img;
 }
 
+/*
+ * Only the lines of files: libdwfl reads nothing else, and the heap and
+ * anonymous regions change all the time, which would rebuild the session.
+ */
+static char *file_lines(const char *maps)
+{
+	char *out = malloc(strlen(maps) + 1), *o = out;
+	const char *line = maps;
+
+	if (!out)
+		return NULL;
+	while (*line) {
+		const char *end = strchr(line, '\n');
+		size_t len = end ? (size_t)(end - line) + 1 : strlen(line);
+		const char *path = memchr(line, '/', len);
+
+		if (path) {
+			memcpy(o, line, len);
+			o += len;
+		}
+		line += len;
+	}
+	*o = '\0';
+	return out;
+}
+
 struct image *images_set(struct images *im, uint32_t tgid, const char *maps, bool exec)
 {
 	struct image *img = get(im, tgid);
-	char *copy = strdup(maps);
+	char *copy = file_lines(maps);
 
 	if (!img || !copy) {
 		free(copy);
