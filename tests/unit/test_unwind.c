@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include "unit.h"
 #include "images.h"
+#include "stacks.h"
 #include "unwind.h"
 
 #define COPY 8192
@@ -30,6 +31,17 @@ static uint32_t readable(uint64_t sp, uint32_t want)
 	if (f)
 		fclose(f);
 	return n;
+}
+
+/* The stack as the kernel copies it: raw bytes, ASan's redzones included. */
+__attribute__((no_sanitize("address"), noinline)) static void raw_copy(uint8_t *to, uint64_t from,
+								       uint32_t n)
+{
+	const volatile uint8_t *p = (const volatile uint8_t *)from;
+	uint32_t i;
+
+	for (i = 0; i < n; i++)
+		to[i] = p[i];
 }
 
 /* Registers where the asm label is, in DWARF's x86-64 order, then the stack above sp. */
@@ -54,7 +66,7 @@ __attribute__((noinline)) static void take(struct unwind_capture *c, uint32_t by
 	c->tid = (uint32_t)gettid();
 	c->size = readable(r[USTACK_REG_SP], bytes);
 	c->at_limit = c->size == bytes;
-	memcpy(stack_copy, (const void *)r[USTACK_REG_SP], c->size);
+	raw_copy(stack_copy, r[USTACK_REG_SP], c->size);
 	c->stack = stack_copy;
 }
 
@@ -220,6 +232,51 @@ static void malformed_records_are_refused(void **state)
 	assert_int_equal(unwind_capture_from_record(&u, sizeof(u), &c), -1);
 }
 
+/* The stacks stage: a copy and its call record make a call site, named from the image. */
+static void the_stage_names_and_aggregates_call_sites(void **state)
+{
+	static struct ustack_record rec;
+	struct unwind_capture c;
+	struct call_record call;
+	struct stacks s;
+	bool outer = false;
+	int i, k;
+
+	(void)state;
+	stacks_init(&s);
+	for (i = 0; i < 2; i++) {
+		outer_fn(&c, COPY);
+		memset(&rec, 0, sizeof(rec));
+		rec.hdr.type = RECORD_USTACK;
+		rec.hdr.tid = c.tid;
+		rec.hdr.tgid = (uint32_t)getpid();
+		rec.nr = 0;
+		rec.enter_ns = 1000 + (uint64_t)i;
+		memcpy(rec.regs, c.regs, sizeof(rec.regs));
+		rec.size = c.size;
+		memcpy(rec.data, c.stack, c.size);
+		stacks_add_ustack(&s, &rec, USTACK_HEADER_SIZE + c.size);
+		memset(&call, 0, sizeof(call));
+		call.hdr.type = RECORD_CALL;
+		call.hdr.tid = c.tid;
+		call.hdr.tgid = (uint32_t)getpid();
+		call.enter_ns = 1000 + (uint64_t)i;
+		call.voluntary = 1;
+		call.blocked_ns = 5000;
+		call.user_stack_id = call.kernel_stack_id = -1;
+		stacks_add(&s, &call, "self");
+	}
+	assert_int_equal(s.n, 1);
+	assert_int_equal(s.e[0].count, 2);
+	assert_int_equal(s.e[0].method, UNWIND_DWARF);
+	assert_int_equal(s.by_method[UNWIND_DWARF], 2);
+	for (k = 0; k < s.e[0].nuser; k++)
+		outer = outer || strstr(s.e[0].user_frames[k], "outer_fn+") != NULL;
+	assert_true(outer);
+	assert_int_equal(stacks_resolve(&s), 0);
+	stacks_free(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -228,6 +285,7 @@ int main(void)
 		cmocka_unit_test(an_image_outlives_its_process),
 		cmocka_unit_test(the_deeper_sane_stack_is_kept),
 		cmocka_unit_test(malformed_records_are_refused),
+		cmocka_unit_test(the_stage_names_and_aggregates_call_sites),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -46,6 +46,7 @@ void stacks_init(struct stacks *s)
 	s->nr_mprotect = syscall_number("mprotect");
 }
 
+
 static void free_frames(char **f, int n)
 {
 	int i;
@@ -116,6 +117,7 @@ void stacks_add_ustack(struct stacks *s, const void *data, size_t size)
 	struct stack_pending *p;
 	struct image *img;
 	uint64_t t0;
+	int i;
 
 	if (unwind_capture_from_record(data, size, &c)) {
 		s->ustack_malformed++;
@@ -123,7 +125,12 @@ void stacks_add_ustack(struct stacks *s, const void *data, size_t size)
 	}
 	s->ustack_records++;
 	s->ustack_bytes += c.size;
-	p = &s->pending[s->next_pending++ % STACKS_PENDING];
+	/* One waiting copy per thread: a newer one replaces it (its call record was lost). */
+	for (i = 0, p = NULL; i < STACKS_PENDING && !p; i++)
+		if (s->pending[i].full && s->pending[i].tid == u->hdr.tid)
+			p = &s->pending[i];
+	if (!p)
+		p = &s->pending[s->next_pending++ % STACKS_PENDING];
 	p->tid = u->hdr.tid;
 	p->nr = (long)u->nr;
 	p->enter_ns = u->enter_ns;
@@ -143,9 +150,15 @@ static struct unwound *take_pending(struct stacks *s, const struct call_record *
 
 		if (p->full && p->tid == c->hdr.tid) {
 			p->full = false;
-			/* Its call record was lost if this is another call: drop it. */
-			if (p->nr == (long)c->nr && p->enter_ns == c->enter_ns)
+			/*
+			 * The copy comes just before its call record. An interrupted
+			 * call and its retry come merged, with the first part's entry
+			 * time and the retry's copy: a copy taken before the call began
+			 * is an older call's, whose record was lost.
+			 */
+			if (p->enter_ns >= c->enter_ns)
 				return &p->u;
+			s->ustack_unpaired++;
 		}
 	}
 	return NULL;
