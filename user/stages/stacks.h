@@ -89,6 +89,8 @@ void stacks_add(struct stacks *s, const struct call_record *c, const char *comm)
  * the kernel stacks.
  */
 int stacks_resolve(struct stacks *s);
+/* The account's latest entry for a PID (a PID may be reused), or NULL; a may be NULL. */
+const struct process_stats *stacks_process(const struct account *a, uint32_t tgid);
 /* "Top blocking call sites", most blocked time first. */
 void stacks_print_top(FILE *f, struct stacks *s, int limit);
 /* Folded stacks (comm;outer;...;inner;[syscall];kernel... value), weighted by blocked us. */
