@@ -300,7 +300,11 @@ void stacks_add(struct stacks *s, const struct call_record *c, const char *comm)
 	/* A new image's first stack is its entry point, where nothing calls. */
 	if (dwarf && dwarf->n == 1 && (c->nr == s->nr_execve || c->nr == s->nr_execveat))
 		dwarf->end = UNWIND_END_OUTERMOST;
-	read_fp(s->map_fd, c->user_stack_id, &fp);
+	/* A whole DWARF stack is kept anyway: no need to read the frame-pointer walk. */
+	if (dwarf && dwarf->n && dwarf->end == UNWIND_END_OUTERMOST)
+		memset(&fp, 0, sizeof(fp));
+	else
+		read_fp(s->map_fd, c->user_stack_id, &fp);
 	u = unwind_choose(dwarf, &fp);
 	if (!u && c->kernel_stack_id < 0) {
 		s->missing++;

@@ -90,6 +90,7 @@ static void name_kernel_frames(struct stacks *s, struct stack_entry *e)
 	if (e->kernel_frames || e->kernel_id < 0 || s->map_fd < 0 ||
 	    bpf_map_lookup_elem(s->map_fd, &key, ips))
 		return;
+	load_kallsyms(); /* once, and only with --kernel-stacks */
 	while (n < STACK_MAX_DEPTH && ips[n])
 		n++;
 	e->kernel_frames = calloc((size_t)n + 1, sizeof(char *));
@@ -212,7 +213,6 @@ int stacks_resolve(struct stacks *s)
 	size_t i, len = 0;
 	int k;
 
-	load_kallsyms();
 	/* Hash chains are not needed past this point: the order may change. */
 	free(s->buckets);
 	s->buckets = NULL;
