@@ -3,11 +3,12 @@
  * Built by test_stacks.sh as programs are usually built (gcc -O2 -g, no
  * frame pointers, Debian's libc without them too): blocks in nanosleep and
  * read from its own named functions; each round forks a child that sleeps,
- * writes to the pipe the parent reads, and exits.
+ * writes to the pipe the parent reads, and exits (reaped).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 __attribute__((noinline)) void sleep_in_own_function(long ms)
@@ -44,6 +45,7 @@ int main(int argc, char **argv)
 			_exit(0);
 		}
 		read_in_own_function(p[0]);
+		wait(NULL);
 	}
 	return 0;
 }
