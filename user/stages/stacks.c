@@ -149,8 +149,10 @@ static struct unwound *take_pending(struct stacks *s, const struct call_record *
 			 * time and the retry's copy: a copy taken before the call began
 			 * is an older call's, whose record was lost.
 			 */
-			if (p->enter_ns >= c->enter_ns)
+			if (p->enter_ns >= c->enter_ns) {
+				s->ustack_paired++;
 				return &p->u;
+			}
 			s->ustack_unpaired++;
 		}
 	}
@@ -389,6 +391,9 @@ void stacks_print_top(FILE *f, struct stacks *s, int limit)
 		if (k != UNWIND_END_OUTERMOST && k != UNWIND_END_UNKNOWN && s->cut[k])
 			fprintf(f, "  %llu DWARF stacks %s\n", (unsigned long long)s->cut[k],
 				unwind_end_text((enum unwind_end)k) + strlen("cut: "));
+	if (s->ustack_records > s->ustack_paired)
+		fprintf(f, "  %llu stack copies had no call site (calls cut by the tracing window, or a lost record)\n",
+			(unsigned long long)(s->ustack_records - s->ustack_paired));
 	if (s->ustack_skipped)
 		fprintf(f, "  %llu blocking calls had no stack copy (the ring was half full): "
 			   "frame pointers only\n",

@@ -58,7 +58,8 @@ struct stacks {
 	uint64_t by_method[3];	  /* blocking calls by enum unwind_method of the stack kept */
 	uint64_t cut[UNWIND_END_COUNT]; /* blocking calls whose DWARF stack ended so */
 	uint64_t ustack_records, ustack_bytes, ustack_malformed;
-	uint64_t ustack_unpaired; /* copies whose call record never came */
+	uint64_t ustack_unpaired; /* copies older than the call record of their thread */
+	uint64_t ustack_paired;	  /* copies that found their call record */
 	uint64_t ustack_skipped; /* copies the kernel did not take (ring half full) */
 	uint64_t unwind_ns;	 /* collector time spent unwinding */
 	uint64_t perfmap_frames; /* frames named from a runtime's perf map */
