@@ -65,7 +65,9 @@ check follow_no_hex_frames "a frame left as an address" -- no_hex_frames "$TMP/f
 expect_error bad_stack_copy 2 "invalid --stack-copy '100'" "$BLOCKSCOPE" --stacks --stack-copy=100 -p 1
 
 # 4. A JVM: Java methods from its perf map, HotSpot's C++ frames demangled.
-if command -v javac >/dev/null && command -v java >/dev/null; then
+if ! "$ROOT/scripts/install-deps.sh" openjdk-17-jdk-headless >"$TMP/deps.log" 2>&1; then
+	fail jvm_case "cannot install openjdk-17-jdk-headless: $(tail -1 "$TMP/deps.log")"
+elif command -v javac >/dev/null && command -v java >/dev/null && command -v jcmd >/dev/null; then
 	javac -d "$TMP" "$SRC/Blocker.java" 2>"$TMP/javac.err"
 	java -cp "$TMP" Blocker 100000 >"$TMP/java.out" 2>&1 &
 	JVM=$!
@@ -81,6 +83,6 @@ if command -v javac >/dev/null && command -v java >/dev/null; then
 	check jvm_no_mangled "a mangled name left" -- bash -c "! grep -q ';_ZN' '$TMP/jvm.folded'"
 	kill "$JVM" 2>/dev/null
 else
-	fail jvm_case "java/javac are not installed (openjdk-17-jdk-headless)"
+	fail jvm_case "java, javac or jcmd not found after installing openjdk-17-jdk-headless"
 fi
 finish
