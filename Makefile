@@ -14,7 +14,7 @@ CFLAGS ?= -O2 -g
 EXTRA_CFLAGS ?=
 EXTRA_LDFLAGS ?=
 WARN := -Wall -Wextra -Werror
-LIBS := -lbpf -lelf -ldw -lz -ljson-c -lmicrohttpd -lgnutls -lyaml -lcrypt -lm
+LIBS := -lbpf -lelf -ldw -lstdc++ -lz -ljson-c -lmicrohttpd -lgnutls -lyaml -lcrypt -lm
 
 VMLINUX := vmlinux/$(ARCH)/vmlinux.h
 BPF_SRC := bpf/blockscope.bpf.c

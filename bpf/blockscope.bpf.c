@@ -29,6 +29,11 @@ const volatile bool follow_forks = false;
 const volatile bool emit_sched_events = false;
 /* --stacks: 1 user stacks of blocking calls, 2 also kernel stacks. */
 const volatile __u32 collect_stacks = 0;
+/*
+ * --stacks: bytes of user stack copied at each blocking call, for DWARF
+ * unwinding in the collector (0: frame pointers only).
+ */
+const volatile __u32 ustack_bytes = 0;
 /* --cgroup: threads of this cgroup v2 are adopted at their first event. */
 const volatile __u64 target_cgroup_id = 0;
 /*
@@ -143,6 +148,7 @@ struct thread_state {
 	__s32 kernel_stack_id; /* where its last sleep in the call began */
 	__u64 call_woken_ns;   /* when its last sleep in the call ended */
 	struct agg_counts agg[AGG_SLOTS];
+	__u8 user_stacks; /* collect_stacks: mmap/execve calls go to the collector */
 };
 
 struct {
@@ -181,6 +187,14 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } misses SEC(".maps");
+
+/* --stacks: where a stack copy is built; too big for the BPF stack. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ustack_record);
+} ustack_scratch SEC(".maps");
 
 static __always_inline void count_misses(__u32 which, __u64 count)
 {
@@ -232,6 +246,7 @@ static __always_inline struct thread_state *new_state(struct task_struct *task, 
 	ts->aggregate = aggregate_nonblocking;
 	ts->sched_events = emit_sched_events;
 	ts->kernel_stacks = collect_stacks > 1;
+	ts->user_stacks = collect_stacks > 0;
 	ts->time_mask = time_sample_mask;
 	if (!ts->rng)
 		ts->rng = bpf_get_prandom_u32() | 1;
@@ -541,6 +556,115 @@ static __always_inline void enter_call(struct task_struct *task, struct thread_s
 	start_call(task, ts, nr, time_this_call(ts, nr) ? bpf_ktime_get_ns() : 0, 0);
 }
 
+#define USTACK_CHUNK 1024
+#define USTACK_PIECE 64
+
+/*
+ * Copies the user stack from sp up: in 1 KiB chunks while they read, then
+ * in 64-byte pieces inside the chunk that crossed the stack's top (a read
+ * fails whole if any of its bytes is unmapped, and faults are not taken here).
+ */
+static __always_inline __u32 copy_user_stack(struct ustack_record *u, __u64 sp, __u32 want)
+{
+	__u32 n = 0, i;
+
+	for (i = 0; i < USTACK_MAX_BYTES / USTACK_CHUNK; i++) {
+		__u32 off = (i * USTACK_CHUNK) & (USTACK_MAX_BYTES - USTACK_CHUNK);
+
+		if (off + USTACK_CHUNK > want)
+			break;
+		if (bpf_probe_read_user(&u->data[off], USTACK_CHUNK, (void *)(sp + off)))
+			break;
+		n = off + USTACK_CHUNK;
+	}
+	for (i = 0; i < USTACK_CHUNK / USTACK_PIECE; i++) {
+		__u32 off = (n + i * USTACK_PIECE) & (USTACK_MAX_BYTES - USTACK_PIECE);
+
+		if (off != n + i * USTACK_PIECE || off + USTACK_PIECE > want)
+			break;
+		if (bpf_probe_read_user(&u->data[off], USTACK_PIECE, (void *)(sp + off)))
+			break;
+		n = off + USTACK_PIECE;
+	}
+	return n;
+}
+
+/*
+ * A blocking call's user registers and stack (--stacks), sent just before
+ * its call record. Skipped, and counted, when the ring is half full: the
+ * call records matter more than their stacks.
+ */
+static __always_inline void send_user_stack(struct task_struct *task, struct thread_state *ts,
+					    struct pt_regs *regs, __u64 now)
+{
+#ifdef __TARGET_ARCH_x86
+	__u64 ring = bpf_ringbuf_query(&records, BPF_RB_RING_SIZE);
+	struct ustack_record *u;
+	__u32 zero = 0, want = ustack_bytes, size;
+
+	if (!want)
+		return;
+	if (bpf_ringbuf_query(&records, BPF_RB_AVAIL_DATA) > ring / 2 ||
+	    !(u = bpf_map_lookup_elem(&ustack_scratch, &zero))) {
+		count_miss(MISS_USTACK);
+		return;
+	}
+	u->hdr.type = RECORD_USTACK;
+	u->hdr.flags = 0;
+	u->hdr.tid = task->pid;
+	u->hdr.tgid = task->tgid;
+	u->nr = ts->nr;
+	u->enter_ns = ts->enter_ns ? ts->enter_ns : now;
+	u->regs[0] = regs->ax;
+	u->regs[1] = regs->dx;
+	u->regs[2] = regs->cx;
+	u->regs[3] = regs->bx;
+	u->regs[4] = regs->si;
+	u->regs[5] = regs->di;
+	u->regs[6] = regs->bp;
+	u->regs[7] = regs->sp;
+	u->regs[8] = regs->r8;
+	u->regs[9] = regs->r9;
+	u->regs[10] = regs->r10;
+	u->regs[11] = regs->r11;
+	u->regs[12] = regs->r12;
+	u->regs[13] = regs->r13;
+	u->regs[14] = regs->r14;
+	u->regs[15] = regs->r15;
+	u->regs[16] = regs->ip;
+	if (want > USTACK_MAX_BYTES)
+		want = USTACK_MAX_BYTES;
+	size = copy_user_stack(u, regs->sp, want);
+	if (size + USTACK_CHUNK > want)
+		u->hdr.flags |= USTACK_AT_LIMIT;
+	u->size = size;
+	size &= USTACK_MAX_BYTES * 2 - 1;
+	if (size > USTACK_MAX_BYTES)
+		return;
+	if (bpf_ringbuf_output(&records, u, USTACK_HEADER_SIZE + size, BPF_RB_NO_WAKEUP))
+		count_miss(MISS_USTACK);
+#endif
+}
+
+/*
+ * With --stacks, a call that maps code into the process (execve, or mmap
+ * and mprotect with PROT_EXEC) goes to the collector at once, waking it:
+ * it reads the process's maps while the process lives, so that its stacks
+ * can be named after it exits.
+ */
+static __always_inline bool maps_changed(struct thread_state *ts, struct pt_regs *regs, long ret)
+{
+#ifdef __TARGET_ARCH_x86
+	if (!ts->user_stacks || (ret < 0 && ret >= -MAX_ERRNO))
+		return false;
+	if (ts->nr == 59 || ts->nr == 322) /* execve, execveat */
+		return true;
+	if (ts->nr == 9 || ts->nr == 10) /* mmap, mprotect: prot is the third argument */
+		return regs->dx & 4; /* PROT_EXEC */
+#endif
+	return false;
+}
+
 /*
  * Every syscall of every process on the machine runs this: an untraced
  * thread costs one storage lookup that finds nothing, and no other memory
@@ -577,6 +701,7 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct thread_state *ts = state_of(task);
 	struct call_record *rec;
+	bool maps;
 	__u64 now;
 
 	if (!ts)
@@ -594,25 +719,31 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 	 * calls cut by the window and interrupted calls with their retries,
 	 * which the collector must see in order to count once.
 	 */
+	maps = maps_changed(ts, regs, ret);
 	if (ts->aggregate && !ts->call_voluntary && !ts->call_flags &&
-	    !ts->restart_pending && !is_restart_return(ret)) {
+	    !ts->restart_pending && !is_restart_return(ret) && !maps) {
 		aggregate_call(task, ts, ret);
 		ts->in_call = 0;
 		return 0;
 	}
 	now = bpf_ktime_get_ns();
 	ts->restart_pending = is_restart_return(ret);
+	/* The user stack at exit is the one that made the call. */
+	if (ts->user_stacks && ts->call_voluntary)
+		send_user_stack(task, ts, regs, now);
 	rec = reserve(sizeof(*rec));
 	if (rec) {
 		fill_call(rec, task, ts, regs, now);
 		rec->ret = ret;
 		if (collect_stacks && ts->call_voluntary) {
-			/* The user stack at exit is the one that made the call. */
 			rec->user_stack_id = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
 			if (collect_stacks > 1)
 				rec->kernel_stack_id = ts->kernel_stack_id;
 		}
-		submit(rec);
+		if (maps)
+			bpf_ringbuf_submit(rec, BPF_RB_FORCE_WAKEUP);
+		else
+			submit(rec);
 	}
 	ts->in_call = 0;
 	return 0;

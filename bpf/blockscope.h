@@ -21,6 +21,7 @@ enum record_type {
 	RECORD_PROCESS_EXIT = 4, /* the last thread of a traced process died */
 	RECORD_SCHED = 5,	/* a switch or wakeup, with --timeline only */
 	RECORD_AGG = 6,		/* non-blocking calls of one syscall, counted in the kernel */
+	RECORD_USTACK = 7,	/* --stacks: a blocking call's user registers and stack */
 };
 
 /* struct call_record.flags */
@@ -283,7 +284,8 @@ enum miss_counter {
 	MISS_STORAGE = 1,  /* per-thread state could not be created */
 	MISS_TGID_MAP = 2, /* a followed child did not fit the traced map */
 	MISS_AGG_CALLS = 3, /* non-blocking calls inside RECORD_AGG records lost */
-	MISS_COUNT = 4,
+	MISS_USTACK = 4,    /* stack copies not taken: the ring was half full, or no room */
+	MISS_COUNT = 5,
 };
 
 /* The iterator's job, set in .bss before it is run. */
@@ -292,5 +294,35 @@ enum snapshot_mode {
 	SNAPSHOT_FINAL = 1,    /* write each traced thread's totals and calls in flight */
 	SNAPSHOT_INTERVAL = 2, /* write each traced thread's totals only */
 };
+
+/*
+ * --stacks: what a blocking call's user stack is unwound from in the
+ * collector (DWARF CFI, as perf --call-graph dwarf does), taken at its
+ * sys_exit and sent just before its RECORD_CALL: the user registers and a
+ * copy of the stack from sp up. Registers in DWARF's x86-64 order: rax rdx
+ * rcx rbx rsi rdi rbp rsp r8-r15, then rip.
+ */
+#define USTACK_REGS 17
+#define USTACK_REG_SP 7
+#define USTACK_REG_IP 16
+#define USTACK_MAX_BYTES 16384
+#define USTACK_DEFAULT_BYTES 8192
+
+/* struct ustack_record.hdr.flags */
+enum ustack_flags {
+	USTACK_AT_LIMIT = 1 << 0, /* the copy ended at the size asked for, not at the stack's top */
+};
+
+struct ustack_record {
+	struct record_header hdr;
+	__s64 nr;	  /* its call's syscall */
+	__u64 enter_ns;	  /* its call's enter_ns, as its RECORD_CALL will say */
+	__u64 regs[USTACK_REGS];
+	__u32 size;	  /* bytes in data, copied from regs[USTACK_REG_SP] up */
+	__u32 pad;
+	__u8 data[USTACK_MAX_BYTES]; /* only size bytes are sent */
+};
+
+#define USTACK_HEADER_SIZE __builtin_offsetof(struct ustack_record, data)
 
 #endif /* BLOCKSCOPE_H */

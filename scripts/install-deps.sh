@@ -15,7 +15,7 @@ if [ "${1:-}" = --list ]; then
 	shift
 fi
 
-packages=(clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev libjson-c-dev libdw-dev
+packages=(clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev libjson-c-dev libdw-dev libstdc++-12-dev
 	  libmicrohttpd-dev libgnutls28-dev libyaml-dev libcrypt-dev pkg-config gcc make linux-libc-dev)
 if [ "${1:-}" = --tests ]; then
 	shift

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "blockscope.h"
 #include "options.h"
 #include "webconfig.h"
 
@@ -55,7 +56,7 @@ static const char args_doc[] = "-p PID[,PID...]\n--cgroup=PATH\n-- COMMAND [ARG.
 
 enum { OPT_CLASS = 256, OPT_CHILDREN, OPT_VERIFY, OPT_RING, OPT_TOP, OPT_SERVE, OPT_WINDOW,
        OPT_CGROUP, OPT_STACKS, OPT_KSTACKS, OPT_FOLDED, OPT_TIMELINE, OPT_SVG,
-       OPT_STREAM_ALL, OPT_TIME_SAMPLE, OPT_WEB_CONFIG };
+       OPT_STREAM_ALL, OPT_TIME_SAMPLE, OPT_WEB_CONFIG, OPT_STACK_COPY };
 
 static const struct argp_option opts[] = {
 	{ "pid", 'p', "PID[,PID...]", 0,
@@ -70,6 +71,11 @@ static const struct argp_option opts[] = {
 	  "sites",
 	  0 },
 	{ "kernel-stacks", OPT_KSTACKS, NULL, 0, "With --stacks, also where in the kernel it slept", 0 },
+	{ "stack-copy", OPT_STACK_COPY, "BYTES", 0,
+	  "With --stacks, copy up to BYTES of each blocking call's user stack to unwind it with "
+	  "DWARF CFI, so code built without frame pointers unwinds too (default 8192, at most "
+	  "16384, a multiple of 64; 0: frame pointers only)",
+	  0 },
 	{ "folded", OPT_FOLDED, "FILE", 0,
 	  "Write folded stacks of blocking calls, weighted by blocked microseconds (flamegraph.pl)",
 	  0 },
@@ -298,6 +304,15 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_KSTACKS:
 		o->stacks = o->kernel_stacks = true;
 		break;
+	case OPT_STACK_COPY:
+		if (parse_number(arg, &v) || v < 0 || v > USTACK_MAX_BYTES || v != (unsigned)v ||
+		    (unsigned)v % 64)
+			argp_error(state,
+				   "invalid --stack-copy '%s': bytes, a multiple of 64 from 0 to %u",
+				   arg, USTACK_MAX_BYTES);
+		o->stack_copy = (unsigned)v;
+		o->stacks = true;
+		break;
 	case OPT_FOLDED:
 	case OPT_TIMELINE:
 	case OPT_SVG:
@@ -419,6 +434,7 @@ int options_parse(int argc, char **argv, struct options *o)
 	memset(o, 0, sizeof(*o));
 	o->utilization = 1.0;
 	o->time_sample = DEFAULT_TIME_SAMPLE;
+	o->stack_copy = USTACK_DEFAULT_BYTES;
 	argp_err_exit_status = 2;
 	return argp_parse(&argp, argc, argv, ARGP_IN_ORDER, NULL, o);
 }

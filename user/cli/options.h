@@ -26,6 +26,7 @@ struct options {
 	bool top; /* live view */
 	bool stacks;	      /* --stacks: call sites of blocking calls */
 	bool kernel_stacks;   /* and their kernel stacks */
+	unsigned stack_copy;  /* --stack-copy: user stack bytes copied per blocking call */
 	const char *folded;   /* folded stacks file */
 	const char *timeline; /* Perfetto trace-event file */
 	const char *svg;      /* timeline picture */

@@ -201,6 +201,14 @@ int account_record(struct account *a, const void *data, size_t size)
 			if (a->observers[i].on_sched)
 				a->observers[i].on_sched(a->observers[i].ctx, data);
 		return 0;
+	case RECORD_USTACK:
+		if (size < USTACK_HEADER_SIZE ||
+		    size < USTACK_HEADER_SIZE + ((const struct ustack_record *)data)->size)
+			goto bad;
+		for (i = 0; i < a->nobservers; i++)
+			if (a->observers[i].on_other)
+				a->observers[i].on_other(a->observers[i].ctx, data, size);
+		return 0;
 	}
 bad:
 	a->malformed++;

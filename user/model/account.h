@@ -208,6 +208,8 @@ struct process_stats {
 struct account_observer {
 	void (*on_call)(void *ctx, const struct call_record *c, const struct thread_stats *t);
 	void (*on_sched)(void *ctx, const struct sched_record *r);
+	/* Records the model does not read itself (RECORD_USTACK), with their size. */
+	void (*on_other)(void *ctx, const void *data, size_t size);
 	void *ctx;
 };
 

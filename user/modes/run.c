@@ -194,7 +194,7 @@ int run_start(struct run *r, char *err, size_t errlen)
 		return -1;
 	/* The window opens with the baseline, so no thread's is longer than the trace. */
 	r->t0 = monotonic_ns();
-	why_start(&r->why, r->t0);
+	why_start(&r->why, r->t0, &r->tracer, o->pids, o->npids);
 	/* And so does the count of how busy the target's CPUs are. */
 	r->cpu.pid = o->npids ? o->pids[0] : 0;
 	cpu_mark_advance(&r->cpu, &(uint64_t){ 0 }, &(uint64_t){ 0 });

@@ -13,6 +13,11 @@ static void on_call(void *ctx, const struct call_record *c, const struct thread_
 	stacks_add(ctx, c, t->comm);
 }
 
+static void on_ustack(void *ctx, const void *data, size_t size)
+{
+	stacks_add_ustack(ctx, data, size);
+}
+
 static void on_sched(void *ctx, const struct sched_record *r)
 {
 	timeline_add(ctx, r);
@@ -25,11 +30,14 @@ void why_setup(struct why *w, const struct options *o, struct account *a,
 	w->stacks_on = o->stacks || o->folded;
 	w->timeline_on = o->timeline || o->svg;
 	stacks_init(&w->stacks);
+	w->stacks.acct = a;
 	timeline_init(&w->timeline, w->timeline_on ? TIMELINE_MAX_EVENTS : 0);
 	if (w->stacks_on) {
-		struct account_observer calls = { .on_call = on_call, .ctx = &w->stacks };
+		struct account_observer calls = { .on_call = on_call, .on_other = on_ustack,
+						  .ctx = &w->stacks };
 
 		cfg->stacks = o->kernel_stacks ? 2 : 1;
+		cfg->stack_bytes = o->stack_copy;
 		account_observe(a, &calls);
 	}
 	if (w->timeline_on) {
@@ -40,9 +48,17 @@ void why_setup(struct why *w, const struct options *o, struct account *a,
 	}
 }
 
-void why_start(struct why *w, uint64_t t0_ns)
+void why_start(struct why *w, uint64_t t0_ns, struct tracer *t, const pid_t *pids, int npids)
 {
+	int i;
+
 	w->timeline.start_ns = t0_ns;
+	if (!w->stacks_on)
+		return;
+	stacks_set_map(&w->stacks, tracer_stacks_fd(t));
+	/* Each target's maps as tracing begins (a launched command's: before its exec). */
+	for (i = 0; i < npids; i++)
+		images_read(&w->stacks.images, (uint32_t)pids[i], false);
 }
 
 static int write_file(const char *path, int (*fn)(FILE *, void *, const void *), void *x,
@@ -82,8 +98,13 @@ static int picture(FILE *f, void *tl, const void *a)
 int why_finish(struct why *w, const struct options *o, struct tracer *t, const struct account *a,
 	       uint64_t end_ns, char *err, size_t errlen)
 {
-	if (w->stacks_on)
-		stacks_resolve(&w->stacks, tracer_stacks_fd(t));
+	if (w->stacks_on) {
+		struct tracer_misses m;
+
+		tracer_read_misses(t, &m);
+		w->stacks.ustack_skipped = m.ustack;
+		stacks_resolve(&w->stacks);
+	}
 	if (o->folded && write_file(o->folded, folded, &w->stacks, NULL, err, errlen))
 		return -1;
 	w->timeline.end_ns = end_ns;

@@ -19,7 +19,8 @@ struct why {
 /* Asks the tracer for what the options need and hooks the account. */
 void why_setup(struct why *w, const struct options *o, struct account *a,
 	       struct tracer_config *cfg);
-void why_start(struct why *w, uint64_t t0_ns);
+/* The window opens on these targets; the tracer's maps are there to read. */
+void why_start(struct why *w, uint64_t t0_ns, struct tracer *t, const pid_t *pids, int npids);
 /*
  * At the end of the trace, while the targets still live: names the stacks,
  * writes the folded stacks, the timeline and the picture. -1 with err set.

@@ -68,6 +68,7 @@ int tracer_open(struct tracer *t, const struct tracer_config *cfg, record_fn fn,
 	t->skel->rodata->target_cgroup_id = cfg->cgroup_id;
 	t->skel->rodata->emit_sched_events = cfg->sched_events;
 	t->skel->rodata->collect_stacks = cfg->stacks;
+	t->skel->rodata->ustack_bytes = cfg->stacks ? cfg->stack_bytes : 0;
 	t->skel->rodata->aggregate_nonblocking = !cfg->stream_all;
 	t->skel->rodata->time_sample_mask = cfg->time_sample ? cfg->time_sample - 1 : 0;
 	/* A stack map reserves its memory up front: keep it tiny unless used. */
@@ -232,6 +233,7 @@ void tracer_read_misses(struct tracer *t, struct tracer_misses *m)
 	m->lost_calls = tracer_misses(t, MISS_AGG_CALLS);
 	m->storage = tracer_misses(t, MISS_STORAGE);
 	m->tgid = tracer_misses(t, MISS_TGID_MAP);
+	m->ustack = tracer_misses(t, MISS_USTACK);
 }
 
 int tracer_stacks_fd(struct tracer *t)

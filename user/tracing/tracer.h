@@ -34,6 +34,7 @@ struct tracer_config {
 	uint64_t cgroup_id; /* --cgroup: adopt the threads of this cgroup v2; 0: none */
 	bool sched_events; /* --timeline: a record per switch and wakeup */
 	unsigned stacks;   /* --stacks: 1 user stacks, 2 also kernel stacks */
+	unsigned stack_bytes; /* --stacks: user stack copied per blocking call (0: frame pointers only) */
 	bool stream_all;   /* no counting of non-blocking calls in the kernel */
 	unsigned time_sample; /* one in K calls timed, a power of 2; 0 or 1: every call */
 };
@@ -44,6 +45,7 @@ struct tracer_misses {
 	uint64_t lost_calls; /* non-blocking calls inside those records */
 	uint64_t storage;    /* threads whose state could not be made */
 	uint64_t tgid;	     /* followed children that did not fit the traced set */
+	uint64_t ustack;     /* --stacks: user stack copies not taken (ring half full) */
 };
 
 /*
