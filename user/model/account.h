@@ -112,6 +112,10 @@ struct futex_home {
 	uint64_t score; /* blocked ns, plus what the slot's last owner had: for eviction only */
 	uint64_t blocked_ns;
 	uint64_t class_ns[CLASS_COUNT]; /* the same, by the class each wait was given */
+	uint64_t handed_ns;		/* waits ended by a thread handing work over: a job queue */
+	uint64_t mutex_ns;		/* waits for it as a glibc mutex (FUTEX_WAIT on 2) */
+	/* Waits ended by a thread that waits on it too, not as a mutex: a lock passed around (a GIL). */
+	uint64_t passed_ns;
 	bool shared;			/* found shared with another group: booked as sync */
 };
 

@@ -104,33 +104,53 @@ static bool latest_wait(const struct thread_stats *t, long nr, uint64_t before_n
 	return found;
 }
 
-static void note_futex(struct thread_stats *t, uint64_t uaddr, uint64_t ns, enum wait_class cls)
+/* Whether t waits on the futex object uaddr other than as a mutex: a cond, a GIL, a queue. */
+static bool waits_here(const struct thread_stats *t, uint64_t uaddr)
 {
-	struct futex_home *min = &t->futexes[0];
-	uint64_t inherited;
 	int i;
 
-	for (i = 0; i < THREAD_FUTEX_SLOTS; i++) {
-		if (t->futexes[i].uaddr == uaddr && t->futexes[i].score) {
-			t->futexes[i].score += ns;
-			t->futexes[i].blocked_ns += ns;
-			t->futexes[i].class_ns[cls] += ns;
-			return;
-		}
-		if (t->futexes[i].score < min->score)
+	for (i = 0; i < THREAD_FUTEX_SLOTS; i++)
+		if (t->futexes[i].uaddr == uaddr && t->futexes[i].blocked_ns > t->futexes[i].mutex_ns)
+			return true;
+	return false;
+}
+
+/*
+ * One wait on a futex object, into t's slots. passed: its waker waits on
+ * the object too (waits_here). Full slots: the newcomer takes the least
+ * used slot and inherits its score (space-saving), so a futex used once per
+ * request (a future's lock) never pushes out the one used all the time (a
+ * pool's queue, a GIL).
+ */
+static void note_futex(struct thread_stats *t, uint64_t uaddr, uint64_t ns, enum wait_reason r,
+		       bool passed)
+{
+	struct futex_home *f = NULL, *min = &t->futexes[0];
+	int i;
+
+	for (i = 0; i < THREAD_FUTEX_SLOTS && !f; i++) {
+		if (t->futexes[i].uaddr == uaddr && t->futexes[i].score)
+			f = &t->futexes[i];
+		else if (t->futexes[i].score < min->score)
 			min = &t->futexes[i];
 	}
-	/*
-	 * Full: the newcomer takes the least used slot and inherits its score
-	 * (space-saving), so a futex used once per request (a future's lock)
-	 * never pushes out the one used all the time (a pool's queue, a GIL).
-	 */
-	inherited = min->score;
-	memset(min, 0, sizeof(*min));
-	min->uaddr = uaddr;
-	min->score = inherited + ns;
-	min->blocked_ns = ns;
-	min->class_ns[cls] = ns;
+	if (!f) {
+		uint64_t inherited = min->score;
+
+		f = min;
+		memset(f, 0, sizeof(*f));
+		f->uaddr = uaddr;
+		f->score = inherited;
+	}
+	f->score += ns;
+	f->blocked_ns += ns;
+	f->class_ns[wait_reason_class(r)] += ns;
+	if (r == WAIT_HANDED_WORK)
+		f->handed_ns += ns;
+	if (r == WAIT_MUTEX)
+		f->mutex_ns += ns;
+	if (passed)
+		f->passed_ns += ns;
 }
 
 /* Takes up to *ns out of the given reasons, in order; what could not be found stays. */
@@ -256,6 +276,7 @@ void account_judge_wait(struct account *a, struct thread_stats *t, const struct 
 		.waker_kind = c->waker_kind,
 		.overrides = &a->overrides,
 	};
+	const struct thread_stats *w = NULL;
 	enum wait_reason r;
 	enum wait_class cls;
 
@@ -268,7 +289,7 @@ void account_judge_wait(struct account *a, struct thread_stats *t, const struct 
 	if (a->fd_kind_of && wait_needs_fd(c->nr) && c->args[0] <= 0x7fffffff)
 		f.fd = a->fd_kind_of(a->fd_ctx, t->tgid, (int)c->args[0]);
 	if (c->waker_kind == WAKER_TASK && c->waker_tid && c->waker_tid != t->tid) {
-		const struct thread_stats *w = account_find_thread(a, c->waker_tid);
+		w = account_find_thread(a, c->waker_tid);
 
 		/*
 		 * A thread of a traced process counts as one of ours: a server's
@@ -290,8 +311,11 @@ void account_judge_wait(struct account *a, struct thread_stats *t, const struct 
 	 * sleep on one of two words (__g_signals[0] or [1], by turns), and one
 	 * object (a queue, the GIL with its mutex) is one place to wait.
 	 */
-	if (c->nr == futex_nr())
-		note_futex(t, c->args[0] & ~(uint64_t)63, c->blocked_ns, cls);
+	if (c->nr == futex_nr()) {
+		uint64_t object = c->args[0] & ~(uint64_t)63;
+
+		note_futex(t, object, c->blocked_ns, r, w && waits_here(w, object));
+	}
 	if (c->woken_ns) {
 		struct wait_mark *m = &t->recent[t->recent_next++ % THREAD_RECENT_WAITS];
 

@@ -48,7 +48,8 @@ const char *role_name(enum thread_role r)
  * Thread-per-connection readers that hand requests to a pool: the group's
  * own waits are mostly for its clients' next requests, and its WT is mostly
  * results from other threads of its process. Its size is the number of
- * connections; its waiting is the pool's work, sized there.
+ * connections; its waiting is the pool's work, sized there. Waits on other
+ * threads (results, locks, their timeouts) are not its own.
  */
 static void mark_connection_groups(struct account *a)
 {
@@ -77,7 +78,8 @@ static void mark_connection_groups(struct account *a)
 			wait += o->class_blocked_ns[CLASS_WAIT];
 			for (r = 0; r < WAIT_REASON_COUNT; r++)
 				if (r != WAIT_CLIENT_REQUEST && wait_reason_class(r) != CLASS_SYNC &&
-				    r != WAIT_RESULT && r != WAIT_HANDED_WORK && o->reason_blocked_ns[r] > own_max)
+				    r != WAIT_RESULT && r != WAIT_HANDED_WORK && r != WAIT_TIMED_OUT &&
+				    o->reason_blocked_ns[r] > own_max)
 					own_max = o->reason_blocked_ns[r];
 		}
 		if (!request || request < own_max || 2 * result < wait)
@@ -162,17 +164,30 @@ static bool unnamed(const struct account *a, const struct thread_stats *t)
 
 static bool futex_shared(const struct account *a, const struct thread_stats *t, uint64_t futex);
 
-/* The futex t waited on longest among those another unnamed thread of its process waits on too. */
+/*
+ * The futex t waits on for work: another unnamed thread of its process waits
+ * on it too, t's waits there ended with a job handed over (the waker had
+ * just been given work), and mostly not by a thread that waits there too. A
+ * pool's queue is one: its producer does not wait on it. The GIL is not,
+ * though a thread that just read a request hands it on: its holders all
+ * wait on it by turns, and CPython's connection readers would join their
+ * pool over it. The most handed-over time wins; 0 if none: t is then
+ * clustered by its main wait.
+ */
 static uint64_t pool_futex(const struct account *a, const struct thread_stats *t)
 {
-	uint64_t best = 0, ns = 0;
+	uint64_t best = 0, handed = 0;
 	int i;
 
-	for (i = 0; i < THREAD_FUTEX_SLOTS; i++)
-		if (t->futexes[i].blocked_ns > ns && futex_shared(a, t, t->futexes[i].uaddr)) {
-			ns = t->futexes[i].blocked_ns;
-			best = t->futexes[i].uaddr;
+	for (i = 0; i < THREAD_FUTEX_SLOTS; i++) {
+		const struct futex_home *f = &t->futexes[i];
+
+		if (f->handed_ns > handed && 2 * f->passed_ns < f->blocked_ns &&
+		    futex_shared(a, t, f->uaddr)) {
+			handed = f->handed_ns;
+			best = f->uaddr;
 		}
+	}
 	return best;
 }
 
@@ -198,126 +213,189 @@ static bool only_waits_on_others(const struct thread_stats *t)
 	return r == WAIT_REASON_COUNT || r == WAIT_SLEEP || r == WAIT_SIGNAL_OR_CHILD;
 }
 
+/*
+ * A master process (gunicorn's arbiter, the parent of nginx's or Apache's
+ * workers, PostgreSQL's postmaster): the parent of traced processes named
+ * as it is, waiting only for events, signals or its children. It starts and
+ * watches the pool; it is not one of it.
+ */
+static bool master_process(const struct account *a, const struct thread_stats *t)
+{
+	enum wait_reason r = thread_main_reason(t);
+	size_t i;
+
+	if (!t->tid || t->tid != t->tgid ||
+	    (r != WAIT_REASON_COUNT && wait_reason_class(r) != CLASS_IDLE))
+		return false;
+	for (i = 0; i < a->nprocesses; i++) {
+		const struct process_stats *p = &a->processes[i];
+		const struct thread_stats *m = account_find_thread(a, p->tgid);
+		const char *comm = m && m->tgid == p->tgid ? m->comm : p->comm;
+
+		if (p->parent_tgid == t->tgid && p->tgid != t->tgid &&
+		    strncmp(comm, t->comm, BLOCKSCOPE_COMM_LEN) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Clusters by their threads' on-CPU time, most first (qsort over indices into clusters). */
+static const struct cluster *sort_base;
+
 static int by_oncpu_desc(const void *x, const void *y)
 {
-	const struct cluster *a = x, *b = y;
+	const struct cluster *a = &sort_base[*(const size_t *)x], *b = &sort_base[*(const size_t *)y];
 
 	return a->oncpu_ns == b->oncpu_ns ? 0 : a->oncpu_ns < b->oncpu_ns ? 1 : -1;
 }
 
-/* The clusters of unnamed threads, labelled COMM:REASON (#2... when two share a label). */
+/*
+ * The clusters of unnamed threads, labelled COMM:REASON, the busiest first
+ * (#2... when two of one process share a label; across processes the same
+ * label is one group).
+ */
 static void name_clusters(struct cluster *c, size_t n)
 {
+	size_t *order = malloc((n ? n : 1) * sizeof(*order));
 	size_t i, j;
 
-	qsort(c, n, sizeof(*c), by_oncpu_desc);
+	for (i = 0; order && i < n; i++)
+		order[i] = i;
+	if (order) {
+		sort_base = c;
+		qsort(order, n, sizeof(*order), by_oncpu_desc);
+	}
 	for (i = 0; i < n; i++) {
+		struct cluster *k = &c[order ? order[i] : i];
 		char base[BLOCKSCOPE_COMM_LEN];
 		int same = 1;
 
-		snprintf(base, sizeof(base), "%.15s", c[i].label);
-		snprintf(c[i].label, sizeof(c[i].label), "%.15s:%.18s", base,
-			 c[i].reason < WAIT_REASON_COUNT ? wait_reason_name(c[i].reason) : "workers");
-		/* Two pools of one process that do the same: told apart; across processes: one group. */
-		for (j = 0; j < i; j++)
-			if (c[j].tgid == c[i].tgid && c[j].process_seq == c[i].process_seq &&
-			    strncmp(c[j].label, c[i].label, strlen(c[i].label)) == 0)
-				same++;
-		if (same > 1) {
-			size_t len = strlen(c[i].label);
+		snprintf(base, sizeof(base), "%.15s", k->label);
+		snprintf(k->label, sizeof(k->label), "%.15s:%.18s", base,
+			 k->reason < WAIT_REASON_COUNT ? wait_reason_name(k->reason) : "workers");
+		for (j = 0; j < i; j++) {
+			const struct cluster *o = &c[order ? order[j] : j];
 
-			snprintf(c[i].label + len, sizeof(c[i].label) - len, "#%d", same);
+			if (o->tgid == k->tgid && o->process_seq == k->process_seq &&
+			    strncmp(o->label, k->label, strlen(k->label)) == 0)
+				same++;
+		}
+		if (same > 1) {
+			size_t len = strlen(k->label);
+
+			snprintf(k->label + len, sizeof(k->label) - len, "#%d", same);
 		}
 	}
+	free(order);
 }
 
-static struct cluster *cluster_of(struct cluster *c, size_t n, const struct thread_stats *t,
-				  uint64_t futex, enum wait_reason reason)
+/* Whether t is one of the threads roles_assign clusters: unnamed, not its process's main thread. */
+static bool clustered(const struct account *a, const struct thread_stats *t)
 {
-	size_t i;
+	return t->role == ROLE_POOL && t->tid && t->tid != t->tgid && unnamed(a, t);
+}
 
-	for (i = 0; i < n; i++)
-		if (c[i].tgid == t->tgid && c[i].process_seq == t->process_seq &&
-		    (futex ? c[i].futex == futex : !c[i].futex && c[i].reason == reason))
-			return &c[i];
-	return NULL;
+/*
+ * The unnamed threads of each process, into clusters: by the job queue
+ * they wait on (pool_futex), else by their main wait. A thread that never
+ * had to wait on its pool's queue (under heavy load there is always a job)
+ * goes with the pool whose threads wait as it does, not alone.
+ */
+static size_t make_clusters(struct account *a, struct cluster *c, size_t *of)
+{
+	size_t i, j, n = 0;
+
+	for (i = 0; i < a->nthreads; i++) {
+		const struct thread_stats *t = &a->threads[i];
+
+		c[i].futex = clustered(a, t) ? pool_futex(a, t) : 0;
+		c[i].reason = thread_main_reason(t);
+	}
+	for (i = 0; i < a->nthreads; i++) {
+		const struct thread_stats *t = &a->threads[i];
+
+		/* (With no main wait either, such a thread only computes and takes locks.) */
+		if (!clustered(a, t) || c[i].futex)
+			continue;
+		for (j = 0; j < a->nthreads; j++)
+			if (c[j].futex && c[j].reason == c[i].reason && same_process(&a->threads[j], t)) {
+				c[i].futex = c[j].futex;
+				break;
+			}
+	}
+	/* Now each thread's key is in c[i]; the clusters go to the front, in place. */
+	{
+		struct cluster *keys = malloc((a->nthreads ? a->nthreads : 1) * sizeof(*keys));
+
+		if (!keys)
+			return 0;
+		memcpy(keys, c, a->nthreads * sizeof(*c));
+		for (i = 0; i < a->nthreads; i++) {
+			const struct thread_stats *t = &a->threads[i];
+			struct cluster *k = NULL;
+
+			of[i] = SIZE_MAX;
+			if (!clustered(a, t))
+				continue;
+			for (j = 0; j < n && !k; j++)
+				if (c[j].tgid == t->tgid && c[j].process_seq == t->process_seq &&
+				    (keys[i].futex ? c[j].futex == keys[i].futex
+						   : !c[j].futex && c[j].reason == keys[i].reason))
+					k = &c[j];
+			if (!k) {
+				k = &c[n++];
+				memset(k, 0, sizeof(*k));
+				k->tgid = t->tgid;
+				k->process_seq = t->process_seq;
+				k->futex = keys[i].futex;
+				k->reason = keys[i].reason;
+				snprintf(k->label, sizeof(k->label), "%.15s", t->comm);
+			}
+			/* A pool's label goes by what its first thread with a main wait spent most on. */
+			if (k->reason == WAIT_REASON_COUNT)
+				k->reason = keys[i].reason;
+			k->threads++;
+			k->oncpu_ns += thread_oncpu_ns(t);
+			of[i] = (size_t)(k - c);
+		}
+		free(keys);
+	}
+	return n;
 }
 
 void roles_assign(struct account *a)
 {
 	struct cluster *c = calloc(a->nthreads ? a->nthreads : 1, sizeof(*c));
-	size_t i, n = 0;
+	size_t *of = calloc(a->nthreads ? a->nthreads : 1, sizeof(*of));
+	size_t i, n;
 
 	for (i = 0; i < a->nthreads; i++) {
 		struct thread_stats *t = &a->threads[i];
-		uint64_t futex;
-		enum wait_reason reason;
-		struct cluster *k;
 
 		t->role = ROLE_POOL;
 		group_name(t->comm, t->group, sizeof(t->group));
 		if (runtime_service(t->comm)) {
 			t->role = ROLE_RUNTIME;
-			continue;
-		}
-		if (t->tid && t->tid == t->tgid && only_waits_on_others(t) && !unnamed(a, t)) {
+		} else if (master_process(a, t)) {
+			t->role = ROLE_MAIN;
+			snprintf(t->group, sizeof(t->group), "%.15s master", t->comm);
+		} else if (t->tid && t->tid == t->tgid && only_waits_on_others(t) && !unnamed(a, t)) {
 			/* A named main thread that only starts, joins or sleeps: never a pool. */
 			t->role = ROLE_MAIN;
-			continue;
-		}
-		if (!t->tid || !unnamed(a, t))
-			continue;
-		if (t->tid == t->tgid) {
+		} else if (t->tid && t->tid == t->tgid && unnamed(a, t)) {
 			/* It cannot be multiplied: never a pool, whatever it does. */
 			t->role = ROLE_MAIN;
 			snprintf(t->group, sizeof(t->group), "%.15s main", t->comm);
-			continue;
-		}
-		if (!c)
-			continue; /* out of memory: the name alone */
-		futex = pool_futex(a, t);
-		reason = thread_main_reason(t);
-		k = cluster_of(c, n, t, futex, reason);
-		if (!k) {
-			k = &c[n++];
-			k->tgid = t->tgid;
-			k->process_seq = t->process_seq;
-			k->futex = futex;
-			k->reason = reason;
-			snprintf(k->label, sizeof(k->label), "%.15s", t->comm);
-		}
-		/* The pool's label goes by what most of its time went to. */
-		if (futex && reason != WAIT_REASON_COUNT && k->reason == WAIT_REASON_COUNT)
-			k->reason = reason;
-		k->threads++;
-		k->oncpu_ns += thread_oncpu_ns(t);
-	}
-	if (!c)
-		return;
-	{
-		struct cluster *named_c = malloc((n ? n : 1) * sizeof(*named_c));
-
-		if (named_c) {
-			memcpy(named_c, c, n * sizeof(*c));
-			name_clusters(named_c, n);
-			for (i = 0; i < a->nthreads; i++) {
-				struct thread_stats *t = &a->threads[i];
-				uint64_t futex;
-				const struct cluster *k;
-				size_t j;
-
-				if (t->role != ROLE_POOL || !t->tid || t->tid == t->tgid || !unnamed(a, t))
-					continue;
-				futex = pool_futex(a, t);
-				k = cluster_of(c, n, t, futex, thread_main_reason(t));
-				for (j = 0; k && j < n; j++)
-					if (named_c[j].tgid == k->tgid && named_c[j].futex == k->futex &&
-					    (k->futex || named_c[j].reason == k->reason))
-						snprintf(t->group, sizeof(t->group), "%s", named_c[j].label);
-			}
-			free(named_c);
 		}
 	}
+	if (c && of) {
+		n = make_clusters(a, c, of);
+		name_clusters(c, n);
+		for (i = 0; i < a->nthreads; i++)
+			if (of[i] < n)
+				snprintf(a->threads[i].group, sizeof(a->threads[i].group), "%s", c[of[i]].label);
+	}
+	free(of);
 	free(c);
 	account_shared_locks(a);
 	mark_connection_groups(a);

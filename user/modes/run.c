@@ -102,6 +102,7 @@ static void read_base(pid_t pid, pid_t tid, void *arg)
 static int trace_targets(struct run *r, char *err, size_t errlen)
 {
 	struct options *o = r->opts;
+	pid_t parent;
 	int i;
 
 	if (o->cgroup && targets_add_cgroup(o, r->cgroup.path, err, errlen))
@@ -124,6 +125,10 @@ static int trace_targets(struct run *r, char *err, size_t errlen)
 				snprintf(p->comm, sizeof(p->comm), "%s", basename(o->command[0]));
 			else
 				proc_comm(o->pids[i], 0, p->comm, sizeof(p->comm));
+			/* A master and its workers, told apart by roles.c. */
+			parent = o->command ? -1 : proc_parent_of(o->pids[i]);
+			if (parent > 0)
+				p->parent_tgid = (uint32_t)parent;
 		}
 	}
 	return 0;

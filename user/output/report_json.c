@@ -24,6 +24,48 @@ static void add_str(json_object *o, const char *key, const char *v)
 }
 
 /*
+ * The futex objects (64-byte blocks) a thread waited on most, as roles.c
+ * saw them: [{"object", "ns", "idle_ns", "wait_ns", "sync_ns",
+ * "handed_ns", "mutex_ns", "passed_ns", "shared"}], the busiest first. A pool's job queue, a GIL
+ * and a mutex show apart here.
+ */
+static struct json_object *futexes_json(const struct thread_stats *t)
+{
+	struct json_object *arr = json_object_new_array();
+	bool taken[THREAD_FUTEX_SLOTS] = { false };
+	char addr[32];
+	int k, i;
+
+	for (k = 0; k < THREAD_FUTEX_SLOTS; k++) {
+		const struct futex_home *f;
+		struct json_object *o;
+		int best = -1;
+
+		for (i = 0; i < THREAD_FUTEX_SLOTS; i++)
+			if (!taken[i] && t->futexes[i].blocked_ns &&
+			    (best < 0 || t->futexes[i].blocked_ns > t->futexes[best].blocked_ns))
+				best = i;
+		if (best < 0)
+			break;
+		taken[best] = true;
+		f = &t->futexes[best];
+		o = json_object_new_object();
+		snprintf(addr, sizeof(addr), "0x%llx", (unsigned long long)f->uaddr);
+		add_str(o, "object", addr);
+		add_int(o, "ns", f->blocked_ns);
+		add_int(o, "idle_ns", f->class_ns[CLASS_IDLE]);
+		add_int(o, "wait_ns", f->class_ns[CLASS_WAIT]);
+		add_int(o, "sync_ns", f->class_ns[CLASS_SYNC]);
+		add_int(o, "handed_ns", f->handed_ns);
+		add_int(o, "mutex_ns", f->mutex_ns);
+		add_int(o, "passed_ns", f->passed_ns);
+		json_object_object_add(o, "shared", json_object_new_boolean(f->shared));
+		json_object_array_add(arr, o);
+	}
+	return arr;
+}
+
+/*
  * Blocked time by what it waited for: [{"reason", "class", "ns"}], largest
  * first, the reasons with no time left out.
  */
@@ -144,6 +186,7 @@ static json_object *thread_json(const struct thread_stats *t)
 	add_int(o, "idle_wait_ns", t->class_blocked_ns[CLASS_IDLE]);
 	add_int(o, "sync_wait_ns", t->class_blocked_ns[CLASS_SYNC]);
 	json_object_object_add(o, "wait_reasons", wait_reasons_json(t->reason_blocked_ns));
+	json_object_object_add(o, "futexes", futexes_json(t));
 	add_int(o, "calls", t->calls);
 	add_int(o, "blocking_calls", t->blocking_calls);
 	add_int(o, "eagain_calls", t->eagain_calls);

@@ -58,11 +58,12 @@ int proc_thread_counters(pid_t pid, pid_t tid, struct thread_counters *c)
 	return found == 2 ? 0 : -1;
 }
 
-pid_t proc_tgid_of(pid_t pid)
+/* One number from /proc/PID/status, by its scanf format ("Tgid: %d"); -1 if gone. */
+static pid_t status_number(pid_t pid, const char *format)
 {
 	char line[256];
 	FILE *f;
-	int tgid = -1;
+	int n = -1;
 
 	if (pid <= 0)
 		return -1;
@@ -70,10 +71,20 @@ pid_t proc_tgid_of(pid_t pid)
 	if (!f)
 		return -1;
 	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "Tgid: %d", &tgid) == 1)
+		if (sscanf(line, format, &n) == 1)
 			break;
 	fclose(f);
-	return tgid;
+	return n;
+}
+
+pid_t proc_tgid_of(pid_t pid)
+{
+	return status_number(pid, "Tgid: %d");
+}
+
+pid_t proc_parent_of(pid_t pid)
+{
+	return status_number(pid, "PPid: %d");
 }
 
 int proc_comm(pid_t pid, pid_t tid, char *out, size_t len)

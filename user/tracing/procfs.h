@@ -15,6 +15,8 @@ FILE *proc_open(pid_t pid, pid_t tid, const char *name);
 int proc_thread_counters(pid_t pid, pid_t tid, struct thread_counters *c);
 /* The thread group of a PID or TID; -1 if there is no such task. */
 pid_t proc_tgid_of(pid_t pid);
+/* Its parent process (PPid), or -1. */
+pid_t proc_parent_of(pid_t pid);
 int proc_comm(pid_t pid, pid_t tid, char *out, size_t len);
 /* Calls fn for each thread of pid; returns the count, or -1. */
 int proc_for_each_thread(pid_t pid, void (*fn)(pid_t pid, pid_t tid, void *arg), void *arg);

@@ -1,0 +1,233 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* Thread roles: the groups a person would recognise, from names or from what the threads do. */
+#include <stdio.h>
+#include "unit.h"
+#include "roles.h"
+
+#define MS 1000000ULL
+#define QUEUE 0x7f0000001000ULL /* a pool's job queue (a condition variable) */
+#define GIL 0x7f0000002000ULL	/* a lock every thread passes around */
+
+static struct account a;
+
+static int setup(void **state)
+{
+	(void)state;
+	return account_init(&a, NULL);
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	account_free(&a);
+	return 0;
+}
+
+static struct thread_stats *thread(uint32_t tid, uint32_t tgid, const char *comm)
+{
+	struct thread_stats *t = account_thread(&a, tid, tgid);
+
+	assert_non_null(t);
+	snprintf(t->comm, sizeof(t->comm), "%s", comm);
+	return t;
+}
+
+static void waits(struct thread_stats *t, enum wait_reason r, uint64_t ns)
+{
+	t->reason_blocked_ns[r] += ns;
+	t->class_blocked_ns[wait_reason_class(r)] += ns;
+}
+
+/*
+ * Time on a futex object, booked as the class its waits were given; passed:
+ * ended by threads that wait there too (a lock handed round).
+ */
+static void on_futex_by(struct thread_stats *t, uint64_t uaddr, enum wait_reason r, uint64_t ns,
+			bool passed)
+{
+	int i;
+
+	for (i = 0; i < THREAD_FUTEX_SLOTS; i++)
+		if (!t->futexes[i].uaddr || t->futexes[i].uaddr == uaddr)
+			break;
+	assert_true(i < THREAD_FUTEX_SLOTS);
+	t->futexes[i].uaddr = uaddr;
+	t->futexes[i].score += ns;
+	t->futexes[i].blocked_ns += ns;
+	t->futexes[i].class_ns[wait_reason_class(r)] += ns;
+	if (r == WAIT_HANDED_WORK)
+		t->futexes[i].handed_ns += ns;
+	if (passed)
+		t->futexes[i].passed_ns += ns;
+	waits(t, r, ns);
+}
+
+static void on_futex(struct thread_stats *t, uint64_t uaddr, enum wait_reason r, uint64_t ns)
+{
+	on_futex_by(t, uaddr, r, ns, false);
+}
+
+/*
+ * The GIL: passed between every thread by turns. A thread that just read a
+ * request and lets the GIL go looks like one handing work over.
+ */
+static void on_gil(struct thread_stats *t)
+{
+	on_futex_by(t, GIL, WAIT_SIBLING, 300 * MS, true);
+	on_futex_by(t, GIL, WAIT_HANDED_WORK, 20 * MS, true);
+}
+
+/* CPython's ThreadPoolExecutor behind reader threads: every thread is "python3". */
+/* idlers: how many of the pool had to wait for a job on its queue. */
+static void cpython(int idlers)
+{
+	struct thread_stats *t;
+	uint32_t tid;
+
+	t = thread(100, 100, "python3");
+	waits(t, WAIT_ACCEPT, 3000 * MS);
+	for (tid = 101; tid <= 104; tid++) { /* the pool */
+		t = thread(tid, 100, "python3");
+		waits(t, WAIT_BACKEND, 1500 * MS);
+		if ((int)tid - 101 < idlers)
+			on_futex(t, QUEUE, WAIT_HANDED_WORK, 800 * MS);
+		on_gil(t);
+	}
+	for (tid = 105; tid <= 110; tid++) { /* one reader per connection */
+		t = thread(tid, 100, "python3");
+		waits(t, WAIT_CLIENT_REQUEST, 1000 * MS);
+		/* A future's lock: freed and taken again by another reader. */
+		on_futex(t, 0x7f0000100000ULL + (tid % 2) * 64, WAIT_RESULT, 900 * MS);
+		on_gil(t);
+	}
+	roles_assign(&a);
+}
+
+static const char *group_of(uint32_t tid)
+{
+	return account_find_thread(&a, tid)->group;
+}
+
+static int role_of(uint32_t tid)
+{
+	return account_find_thread(&a, tid)->role;
+}
+
+static void readers_apart_from_pool_over_the_gil(void **state)
+{
+	(void)state;
+	cpython(4);
+	assert_string_equal(group_of(100), "python3 main");
+	assert_int_equal(role_of(100), ROLE_MAIN);
+	assert_string_equal(group_of(101), group_of(104));
+	assert_int_equal(role_of(101), ROLE_POOL);
+	assert_string_equal(group_of(105), group_of(110));
+	assert_string_not_equal(group_of(101), group_of(105));
+	assert_string_equal(group_of(101), "python3:backend");
+}
+
+/* Heavy load: the pool never waits for a job, only the GIL joins it to the readers. */
+static void busy_pool_apart_from_readers(void **state)
+{
+	(void)state;
+	cpython(0);
+	assert_string_equal(group_of(101), group_of(104));
+	assert_string_equal(group_of(105), group_of(110));
+	assert_string_not_equal(group_of(101), group_of(105));
+}
+
+/* Heavy load: two of the pool found a job waiting each time, two had to wait on the queue. */
+static void pool_whole_when_some_never_wait(void **state)
+{
+	(void)state;
+	cpython(2);
+	assert_string_equal(group_of(101), group_of(102));
+	assert_string_equal(group_of(101), group_of(103));
+	assert_string_equal(group_of(101), group_of(104));
+	assert_string_not_equal(group_of(101), group_of(105));
+}
+
+/* Two pools that both wait for work are told apart by their queues, not merged by their reason. */
+static void two_queues_two_pools(void **state)
+{
+	struct thread_stats *t;
+	uint32_t tid;
+
+	(void)state;
+	thread(200, 200, "node");
+	for (tid = 201; tid <= 206; tid++) {
+		t = thread(tid, 200, "node");
+		on_futex(t, tid <= 203 ? QUEUE : QUEUE + 4096, WAIT_HANDED_WORK, 900 * MS);
+	}
+	roles_assign(&a);
+	assert_string_equal(group_of(201), group_of(203));
+	assert_string_equal(group_of(204), group_of(206));
+	assert_string_not_equal(group_of(201), group_of(204));
+}
+
+static void named_threads_and_runtime_services(void **state)
+{
+	struct thread_stats *t;
+
+	(void)state;
+	t = thread(300, 300, "java");
+	waits(t, WAIT_SIGNAL_OR_CHILD, 3000 * MS); /* joins its threads */
+	t = thread(301, 300, "pool-1-thread-1");
+	waits(t, WAIT_BACKEND, 1000 * MS);
+	t = thread(302, 300, "pool-1-thread-2");
+	waits(t, WAIT_BACKEND, 1000 * MS);
+	thread(303, 300, "C2 CompilerThre");
+	thread(304, 300, "GC Thread#0");
+	roles_assign(&a);
+	assert_int_equal(role_of(300), ROLE_MAIN);
+	assert_string_equal(group_of(301), "pool--thread-");
+	assert_string_equal(group_of(302), "pool--thread-");
+	assert_int_equal(role_of(301), ROLE_POOL);
+	assert_int_equal(role_of(303), ROLE_RUNTIME);
+	assert_int_equal(role_of(304), ROLE_RUNTIME);
+	assert_string_equal(runtime_service("G1 Conc#0"), "JVM");
+	assert_null(runtime_service("worker-3"));
+}
+
+/* gunicorn: an arbiter and its worker processes, all "gunicorn". */
+static void master_apart_from_its_workers(void **state)
+{
+	struct thread_stats *t;
+	uint32_t pid;
+
+	(void)state;
+	t = thread(400, 400, "gunicorn");
+	waits(t, WAIT_EVENT_LOOP, 3000 * MS);
+	account_process(&a, 400);
+	for (pid = 401; pid <= 404; pid++) {
+		account_process(&a, pid)->parent_tgid = 400;
+		t = thread(pid, pid, "gunicorn");
+		waits(t, WAIT_EVENT_LOOP, 1000 * MS); /* light load: a worker idles too */
+		waits(t, WAIT_BACKEND, 900 * MS);
+	}
+	/* Another server of the same name, not its child. */
+	account_process(&a, 500)->parent_tgid = 1;
+	t = thread(500, 500, "gunicorn");
+	waits(t, WAIT_EVENT_LOOP, 3000 * MS);
+	roles_assign(&a);
+	assert_int_equal(role_of(400), ROLE_MAIN);
+	assert_string_equal(group_of(400), "gunicorn master");
+	assert_int_equal(role_of(401), ROLE_POOL);
+	assert_string_equal(group_of(401), "gunicorn");
+	assert_string_equal(group_of(404), "gunicorn");
+	assert_int_equal(role_of(500), ROLE_POOL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(readers_apart_from_pool_over_the_gil, setup, teardown),
+		cmocka_unit_test_setup_teardown(busy_pool_apart_from_readers, setup, teardown),
+		cmocka_unit_test_setup_teardown(pool_whole_when_some_never_wait, setup, teardown),
+		cmocka_unit_test_setup_teardown(two_queues_two_pools, setup, teardown),
+		cmocka_unit_test_setup_teardown(named_threads_and_runtime_services, setup, teardown),
+		cmocka_unit_test_setup_teardown(master_apart_from_its_workers, setup, teardown),
+	};
+
+	return cmocka_run_group_tests_name("roles", tests, NULL, NULL);
+}
