@@ -56,7 +56,7 @@ static void on_futex_by(struct thread_stats *t, uint64_t uaddr, enum wait_reason
 	t->futexes[i].blocked_ns += ns;
 	t->futexes[i].class_ns[wait_reason_class(r)] += ns;
 	if (r == WAIT_HANDED_WORK)
-		t->futexes[i].handed_ns += ns;
+		t->futexes[i].for_work_ns += ns;
 	if (passed)
 		t->futexes[i].passed_ns += ns;
 	waits(t, r, ns);

@@ -112,10 +112,18 @@ struct futex_home {
 	uint64_t score; /* blocked ns, plus what the slot's last owner had: for eviction only */
 	uint64_t blocked_ns;
 	uint64_t class_ns[CLASS_COUNT]; /* the same, by the class each wait was given */
-	uint64_t handed_ns;		/* waits ended by a thread handing work over: a job queue */
+	/* Waits for a job: ended by a thread handing work over, or none came all trace (a queue). */
+	uint64_t for_work_ns;
 	uint64_t mutex_ns;		/* waits for it as a glibc mutex (FUTEX_WAIT on 2) */
-	/* Waits ended by a thread that waits on it too, not as a mutex: a lock passed around (a GIL). */
+	/* Waits ended by a thread that waits on the same word too, not as a mutex: a GIL passed round. */
 	uint64_t passed_ns;
+	/*
+	 * The 8 bytes its latest wait other than as a mutex was on: a glibc
+	 * condition variable's two futex words (__g_signals) sit in one such
+	 * unit, and two objects in one block (a queue's condition and its
+	 * neighbour's) do not.
+	 */
+	uint64_t word;
 	bool shared;			/* found shared with another group: booked as sync */
 };
 

@@ -104,27 +104,29 @@ static bool latest_wait(const struct thread_stats *t, long nr, uint64_t before_n
 	return found;
 }
 
-/* Whether t waits on the futex object uaddr other than as a mutex: a cond, a GIL, a queue. */
+/* Whether t's latest wait on the object of futex word uaddr, other than as a mutex, was on it too. */
 static bool waits_here(const struct thread_stats *t, uint64_t uaddr)
 {
 	int i;
 
 	for (i = 0; i < THREAD_FUTEX_SLOTS; i++)
-		if (t->futexes[i].uaddr == uaddr && t->futexes[i].blocked_ns > t->futexes[i].mutex_ns)
+		if (t->futexes[i].uaddr == (uaddr & ~(uint64_t)63) &&
+		    t->futexes[i].word == (uaddr & ~(uint64_t)7))
 			return true;
 	return false;
 }
 
 /*
- * One wait on a futex object, into t's slots. passed: its waker waits on
- * the object too (waits_here). Full slots: the newcomer takes the least
+ * One wait on the futex word, into the slot of its object (64-byte block).
+ * passed: its waker waits on the same word too (waits_here). Full slots: the newcomer takes the least
  * used slot and inherits its score (space-saving), so a futex used once per
  * request (a future's lock) never pushes out the one used all the time (a
  * pool's queue, a GIL).
  */
-static void note_futex(struct thread_stats *t, uint64_t uaddr, uint64_t ns, enum wait_reason r,
+static void note_futex(struct thread_stats *t, uint64_t word, uint64_t ns, enum wait_reason r,
 		       bool passed)
 {
+	uint64_t uaddr = word & ~(uint64_t)63;
 	struct futex_home *f = NULL, *min = &t->futexes[0];
 	int i;
 
@@ -145,10 +147,12 @@ static void note_futex(struct thread_stats *t, uint64_t uaddr, uint64_t ns, enum
 	f->score += ns;
 	f->blocked_ns += ns;
 	f->class_ns[wait_reason_class(r)] += ns;
-	if (r == WAIT_HANDED_WORK)
-		f->handed_ns += ns;
+	if (r == WAIT_HANDED_WORK || r == WAIT_CUT_IDLE)
+		f->for_work_ns += ns;
 	if (r == WAIT_MUTEX)
 		f->mutex_ns += ns;
+	else
+		f->word = word & ~(uint64_t)7;
 	if (passed)
 		f->passed_ns += ns;
 }
@@ -311,11 +315,8 @@ void account_judge_wait(struct account *a, struct thread_stats *t, const struct 
 	 * sleep on one of two words (__g_signals[0] or [1], by turns), and one
 	 * object (a queue, the GIL with its mutex) is one place to wait.
 	 */
-	if (c->nr == futex_nr()) {
-		uint64_t object = c->args[0] & ~(uint64_t)63;
-
-		note_futex(t, object, c->blocked_ns, r, w && waits_here(w, object));
-	}
+	if (c->nr == futex_nr())
+		note_futex(t, c->args[0], c->blocked_ns, r, w && waits_here(w, c->args[0]));
 	if (c->woken_ns) {
 		struct wait_mark *m = &t->recent[t->recent_next++ % THREAD_RECENT_WAITS];
 

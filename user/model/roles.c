@@ -167,24 +167,24 @@ static bool futex_shared(const struct account *a, const struct thread_stats *t, 
 /*
  * The futex t waits on for work: another unnamed thread of its process waits
  * on it too, t's waits there ended with a job handed over (the waker had
- * just been given work), and mostly not by a thread that waits there too. A
- * pool's queue is one: its producer does not wait on it. The GIL is not,
- * though a thread that just read a request hands it on: its holders all
- * wait on it by turns, and CPython's connection readers would join their
- * pool over it. The most handed-over time wins; 0 if none: t is then
- * clustered by its main wait.
+ * just been given work) or lasted all trace (a pool given no job), and
+ * mostly not by a thread that waits there too. A pool's queue is one: its
+ * producer does not wait on it. The GIL is not, though a thread that just
+ * read a request hands it on: its holders all wait on it by turns, and
+ * CPython's connection readers would join their pool over it. The most
+ * such time wins; 0 if none: t is then clustered by its main wait.
  */
 static uint64_t pool_futex(const struct account *a, const struct thread_stats *t)
 {
-	uint64_t best = 0, handed = 0;
+	uint64_t best = 0, for_work = 0;
 	int i;
 
 	for (i = 0; i < THREAD_FUTEX_SLOTS; i++) {
 		const struct futex_home *f = &t->futexes[i];
 
-		if (f->handed_ns > handed && 2 * f->passed_ns < f->blocked_ns &&
+		if (f->for_work_ns > for_work && 2 * f->passed_ns < f->blocked_ns &&
 		    futex_shared(a, t, f->uaddr)) {
-			handed = f->handed_ns;
+			for_work = f->for_work_ns;
 			best = f->uaddr;
 		}
 	}

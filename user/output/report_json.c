@@ -26,8 +26,8 @@ static void add_str(json_object *o, const char *key, const char *v)
 /*
  * The futex objects (64-byte blocks) a thread waited on most, as roles.c
  * saw them: [{"object", "ns", "idle_ns", "wait_ns", "sync_ns",
- * "handed_ns", "mutex_ns", "passed_ns", "shared"}], the busiest first. A pool's job queue, a GIL
- * and a mutex show apart here.
+ * "for_work_ns", "mutex_ns", "passed_ns", "shared"}], the busiest first.
+ * A pool's job queue, a GIL and a mutex show apart here.
  */
 static struct json_object *futexes_json(const struct thread_stats *t)
 {
@@ -56,7 +56,7 @@ static struct json_object *futexes_json(const struct thread_stats *t)
 		add_int(o, "idle_ns", f->class_ns[CLASS_IDLE]);
 		add_int(o, "wait_ns", f->class_ns[CLASS_WAIT]);
 		add_int(o, "sync_ns", f->class_ns[CLASS_SYNC]);
-		add_int(o, "handed_ns", f->handed_ns);
+		add_int(o, "for_work_ns", f->for_work_ns);
 		add_int(o, "mutex_ns", f->mutex_ns);
 		add_int(o, "passed_ns", f->passed_ns);
 		json_object_object_add(o, "shared", json_object_new_boolean(f->shared));
