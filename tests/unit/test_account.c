@@ -314,6 +314,49 @@ static void window_cut_calls_kept_apart(void **state)
 	assert_int_equal(account_find_thread(&a, 9)->class_blocked_ns[CLASS_IDLE], 12000000);
 }
 
+/* A futex wait of thread tid (process tgid), ended by waker at woken_ns. */
+static struct call_record futex_wait(uint32_t tid, uint32_t tgid, uint64_t op, uint64_t val,
+				     uint64_t blocked_ns, uint64_t woken_ns, uint32_t waker)
+{
+	struct call_record c = make_call(tid, "futex", 0, blocked_ns, blocked_ns, 1);
+
+	c.hdr.tgid = tgid;
+	c.args[0] = 0x7f0000001000ULL + 64 * val;
+	c.args[1] = op;
+	c.args[2] = val;
+	c.woken_ns = woken_ns;
+	c.waker_kind = WAKER_TASK;
+	c.waker_tid = waker;
+	c.waker_tgid = tgid;
+	return c;
+}
+
+/*
+ * Node.js: the event loop took its queue's mutex (contended) to post a task,
+ * then woke a worker that had waited 2 s for one. The mutex says nothing of
+ * what the loop was doing: it had been given work (its epoll wait), so the
+ * worker's wait was for work, not for a result.
+ */
+static void producer_past_its_mutex_hands_work(void **state)
+{
+	struct call_record loop = make_call(50, "epoll_wait", 1, 5000000, 5000000, 1);
+	struct call_record mutex = futex_wait(50, 50, 128 /* FUTEX_WAIT_PRIVATE */, 2, 20000,
+					      2000000, 52);
+	struct call_record job = futex_wait(51, 50, 393 /* FUTEX_WAIT_BITSET_PRIVATE|REALTIME */,
+					    0, 2000000000, 3000000, 50);
+	const struct thread_stats *worker;
+
+	(void)state;
+	loop.woken_ns = 1000000;
+	account_call(&a, &loop);
+	account_call(&a, &mutex);
+	account_call(&a, &job);
+	assert_int_equal(account_find_thread(&a, 50)->reason_blocked_ns[WAIT_MUTEX], 20000);
+	worker = account_find_thread(&a, 51);
+	assert_int_equal(worker->reason_blocked_ns[WAIT_HANDED_WORK], 2000000000);
+	assert_int_equal(worker->class_blocked_ns[CLASS_WAIT], 0);
+}
+
 static void thread_counters_and_baselines(void **state)
 {
 	struct thread_counters base = { 1000000, 50000, 10, 2 };
@@ -614,6 +657,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(busy_syscalls_keep_their_slots, setup, teardown),
 		cmocka_unit_test_setup_teardown(comm_without_nul_is_bounded, setup, teardown),
+		cmocka_unit_test_setup_teardown(producer_past_its_mutex_hands_work, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("account", tests, NULL, NULL);

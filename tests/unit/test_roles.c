@@ -4,9 +4,9 @@
 #include "unit.h"
 #include "roles.h"
 
-#define MS 1000000ULL
+#define MS    1000000ULL
 #define QUEUE 0x7f0000001000ULL /* a pool's job queue (a condition variable) */
-#define GIL 0x7f0000002000ULL	/* a lock every thread passes around */
+#define GIL   0x7f0000002000ULL /* a lock every thread passes around */
 
 static struct account a;
 
@@ -48,10 +48,10 @@ static void on_futex_by(struct thread_stats *t, uint64_t uaddr, enum wait_reason
 	int i;
 
 	for (i = 0; i < THREAD_FUTEX_SLOTS; i++)
-		if (!t->futexes[i].uaddr || t->futexes[i].uaddr == uaddr)
+		if (!t->futexes[i].uaddr || t->futexes[i].uaddr == (uaddr & ~63ULL))
 			break;
 	assert_true(i < THREAD_FUTEX_SLOTS);
-	t->futexes[i].uaddr = uaddr;
+	t->futexes[i].uaddr = uaddr & ~63ULL;
 	t->futexes[i].score += ns;
 	t->futexes[i].blocked_ns += ns;
 	t->futexes[i].class_ns[wait_reason_class(r)] += ns;
@@ -59,6 +59,8 @@ static void on_futex_by(struct thread_stats *t, uint64_t uaddr, enum wait_reason
 		t->futexes[i].for_work_ns += ns;
 	if (passed)
 		t->futexes[i].passed_ns += ns;
+	if (r != WAIT_MUTEX)
+		t->futexes[i].word = uaddr & ~7ULL;
 	waits(t, r, ns);
 }
 
@@ -134,6 +136,49 @@ static void busy_pool_apart_from_readers(void **state)
 	assert_string_equal(group_of(101), group_of(104));
 	assert_string_equal(group_of(105), group_of(110));
 	assert_string_not_equal(group_of(101), group_of(105));
+}
+
+/* The GIL, waited on by the pool and the readers alike: their waits on it are sync. */
+static void gil_shared_by_groups_is_sync(void **state)
+{
+	const struct thread_stats *pool, *reader;
+
+	(void)state;
+	cpython(4);
+	pool = account_find_thread(&a, 101);
+	reader = account_find_thread(&a, 105);
+	assert_int_equal(pool->reason_blocked_ns[WAIT_SHARED_LOCK], 20 * MS);
+	assert_int_equal(reader->reason_blocked_ns[WAIT_SHARED_LOCK], 20 * MS);
+	assert_int_equal(pool->reason_blocked_ns[WAIT_HANDED_WORK], 800 * MS);
+}
+
+/*
+ * Node.js: V8's workers wait for tasks on a queue whose 64 bytes hold a word
+ * the main thread waits on too. Not the same word: not a shared lock.
+ */
+static void queue_beside_a_main_thread_word_is_not_shared(void **state)
+{
+	struct thread_stats *t;
+	uint32_t tid;
+
+	(void)state;
+	t = thread(600, 600, "node");
+	waits(t, WAIT_EVENT_LOOP, 2000 * MS);
+	on_futex(t, QUEUE + 8, WAIT_HANDED_WORK, 50 * MS);
+	for (tid = 601; tid <= 604; tid++) {
+		t = thread(tid, 600, "node");
+		on_futex(t, QUEUE + 40, WAIT_CUT_IDLE, 3000 * MS);
+	}
+	roles_assign(&a);
+	t = account_find_thread(&a, 601);
+	assert_int_equal(t->class_blocked_ns[CLASS_SYNC], 0);
+	assert_int_equal(t->class_blocked_ns[CLASS_IDLE], 3000 * MS);
+	assert_string_equal(group_of(601), group_of(604));
+	assert_string_not_equal(group_of(600), group_of(601));
+	/* The same word: a lock the groups pass round. */
+	on_futex(account_find_thread(&a, 600), QUEUE + 40, WAIT_HANDED_WORK, 50 * MS);
+	roles_assign(&a);
+	assert_int_equal(account_find_thread(&a, 601)->class_blocked_ns[CLASS_SYNC], 3000 * MS);
 }
 
 /* Heavy load: two of the pool found a job waiting each time, two had to wait on the queue. */
@@ -224,6 +269,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(readers_apart_from_pool_over_the_gil, setup, teardown),
 		cmocka_unit_test_setup_teardown(busy_pool_apart_from_readers, setup, teardown),
 		cmocka_unit_test_setup_teardown(pool_whole_when_some_never_wait, setup, teardown),
+		cmocka_unit_test_setup_teardown(gil_shared_by_groups_is_sync, setup, teardown),
+		cmocka_unit_test_setup_teardown(queue_beside_a_main_thread_word_is_not_shared, setup, teardown),
 		cmocka_unit_test_setup_teardown(two_queues_two_pools, setup, teardown),
 		cmocka_unit_test_setup_teardown(named_threads_and_runtime_services, setup, teardown),
 		cmocka_unit_test_setup_teardown(master_apart_from_its_workers, setup, teardown),

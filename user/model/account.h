@@ -102,6 +102,7 @@ struct wait_mark {
 	uint64_t woken_ns; /* when that wait ended */
 	int32_t nr;	   /* in which syscall */
 	uint8_t cls;	   /* enum wait_class */
+	bool mutex;	   /* a glibc mutex taken on the way (WAIT_MUTEX) */
 };
 
 /* The futex objects (64-byte blocks) a thread waited on most: threads that share one form a pool. */

@@ -82,10 +82,13 @@ static bool siblings(const struct account *a, const struct thread_stats *x,
 
 /*
  * The class of t's latest wait that ended by before_ns (0: any time) in
- * syscall nr (-1: any); false if none is known.
+ * syscall nr (-1: any); false if none is known. past_mutexes: a mutex
+ * taken on the way does not count; what the thread was doing shows in the
+ * wait before it (a producer that took its queue's lock to hand a job over
+ * had been given that job: not a result, not a lock passed round).
  */
 static bool latest_wait(const struct thread_stats *t, long nr, uint64_t before_ns,
-			enum wait_class *cls)
+			bool past_mutexes, enum wait_class *cls)
 {
 	uint64_t best = 0;
 	bool found = false;
@@ -95,7 +98,7 @@ static bool latest_wait(const struct thread_stats *t, long nr, uint64_t before_n
 		const struct wait_mark *m = &t->recent[i];
 
 		if (!m->woken_ns || m->woken_ns <= best || (nr >= 0 && m->nr != nr) ||
-		    (before_ns && m->woken_ns > before_ns))
+		    (before_ns && m->woken_ns > before_ns) || (past_mutexes && m->mutex))
 			continue;
 		best = m->woken_ns;
 		*cls = (enum wait_class)m->cls;
@@ -192,8 +195,12 @@ static void rebook_shared(struct thread_stats *t, struct futex_home *f)
 	f->shared = true;
 }
 
+/*
+ * A thread's wait on a futex word (as its slot's latest word: 8 bytes, a
+ * condition variable's pair), other than as a mutex.
+ */
 struct futex_user {
-	uint64_t uaddr;
+	uint64_t uaddr, word;
 	uint32_t tgid, process_seq;
 	const char *group;
 };
@@ -204,16 +211,23 @@ static int by_address(const void *x, const void *y)
 
 	if (a->uaddr != b->uaddr)
 		return a->uaddr < b->uaddr ? -1 : 1;
+	if (a->word != b->word)
+		return a->word < b->word ? -1 : 1;
 	if (a->tgid != b->tgid)
 		return a->tgid < b->tgid ? -1 : 1;
 	return 0;
 }
 
-/* Whether uaddr in t's process is waited on by a thread of another group. */
+/*
+ * Whether the futex word of f in t's process is waited on by a thread of
+ * another group: the same word, not only the same block, or a queue that
+ * sits beside a lock the main thread takes (V8's task queue) would pass
+ * for a GIL.
+ */
 static bool shared_between_groups(const struct futex_user *u, size_t n,
-				  const struct thread_stats *t, uint64_t uaddr)
+				  const struct thread_stats *t, const struct futex_home *f)
 {
-	struct futex_user key = { .uaddr = uaddr, .tgid = t->tgid };
+	struct futex_user key = { .uaddr = f->uaddr, .word = f->word, .tgid = t->tgid };
 	const struct futex_user *hit = bsearch(&key, u, n, sizeof(*u), by_address);
 	size_t i;
 
@@ -242,9 +256,9 @@ void account_shared_locks(struct account *a)
 		if (!t->tid || t->role == ROLE_RUNTIME)
 			continue;
 		for (k = 0; k < THREAD_FUTEX_SLOTS; k++)
-			if (t->futexes[k].blocked_ns)
-				u[n++] = (struct futex_user){ t->futexes[k].uaddr, t->tgid,
-							      t->process_seq, t->group };
+			if (t->futexes[k].blocked_ns && t->futexes[k].word)
+				u[n++] = (struct futex_user){ t->futexes[k].uaddr, t->futexes[k].word,
+							      t->tgid, t->process_seq, t->group };
 	}
 	qsort(u, n, sizeof(*u), by_address);
 	for (i = 0; i < a->nthreads; i++) {
@@ -255,7 +269,8 @@ void account_shared_locks(struct account *a)
 		for (k = 0; k < THREAD_FUTEX_SLOTS; k++) {
 			struct futex_home *f = &t->futexes[k];
 
-			if (f->blocked_ns && !f->shared && shared_between_groups(u, n, t, f->uaddr))
+			if (f->blocked_ns && !f->shared && f->word &&
+			    shared_between_groups(u, n, t, f))
 				rebook_shared(t, f);
 		}
 	}
@@ -288,7 +303,7 @@ void account_judge_wait(struct account *a, struct thread_stats *t, const struct 
 	f.waker_unknown = c->waker_kind == WAKER_TASK && c->waker_tgid == 0;
 	if (c->hdr.flags & CALL_IN_PROGRESS) {
 		f.cut = true;
-		f.cut_known = latest_wait(t, c->nr, 0, &f.cut_like);
+		f.cut_known = latest_wait(t, c->nr, 0, false, &f.cut_like);
 	}
 	if (a->fd_kind_of && wait_needs_fd(c->nr) && c->args[0] <= 0x7fffffff)
 		f.fd = a->fd_kind_of(a->fd_ctx, t->tgid, (int)c->args[0]);
@@ -303,7 +318,7 @@ void account_judge_wait(struct account *a, struct thread_stats *t, const struct 
 		f.waker_in_process = c->waker_tgid == t->tgid || (w && w->tgid == c->waker_tgid);
 		if (w && w->tgid == c->waker_tgid) {
 			f.waker_sibling = siblings(a, t, w);
-			f.waker_known = latest_wait(w, -1, c->woken_ns, &f.waker_last);
+			f.waker_known = latest_wait(w, -1, c->woken_ns, true, &f.waker_last);
 		}
 	}
 	r = wait_judge(&f);
@@ -323,5 +338,6 @@ void account_judge_wait(struct account *a, struct thread_stats *t, const struct 
 		m->woken_ns = c->woken_ns;
 		m->nr = (int32_t)c->nr;
 		m->cls = (uint8_t)cls;
+		m->mutex = r == WAIT_MUTEX;
 	}
 }
