@@ -263,6 +263,28 @@ static void master_apart_from_its_workers(void **state)
 	assert_int_equal(role_of(500), ROLE_POOL);
 }
 
+/* Go: the scheduler's Ms wait in the netpoller; sysmon sleeps in a loop. Only in a Go program. */
+static void go_sysmon_is_the_runtimes(void **state)
+{
+	struct thread_stats *t;
+	uint32_t pid, tid;
+
+	(void)state;
+	for (pid = 700; pid <= 710; pid += 10) {
+		account_process(&a, pid)->runtime = pid == 700 ? RUNTIME_GO : RUNTIME_NATIVE;
+		t = thread(pid, pid, "server");
+		waits(t, WAIT_EVENT_LOOP, 1000 * MS);
+		for (tid = pid + 1; tid <= pid + 2; tid++)
+			waits(thread(tid, pid, "server"), WAIT_EVENT_LOOP, 2000 * MS);
+		waits(thread(pid + 3, pid, "server"), WAIT_SLEEP, 2900 * MS);
+	}
+	roles_assign(&a);
+	assert_int_equal(role_of(703), ROLE_RUNTIME);
+	assert_string_equal(group_of(703), "server sysmon");
+	assert_int_equal(role_of(701), ROLE_POOL);
+	assert_int_equal(role_of(713), ROLE_POOL); /* a C program's sleeper is its own */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -274,6 +296,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(two_queues_two_pools, setup, teardown),
 		cmocka_unit_test_setup_teardown(named_threads_and_runtime_services, setup, teardown),
 		cmocka_unit_test_setup_teardown(master_apart_from_its_workers, setup, teardown),
+		cmocka_unit_test_setup_teardown(go_sysmon_is_the_runtimes, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("roles", tests, NULL, NULL);

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "blockscope.h"
+#include "runtime_kind.h"
 #include "classify.h"
 #include "syscalls.h"
 #include "waits.h"
@@ -211,6 +212,7 @@ struct process_stats {
 	bool followed; /* forked at any time since tracing began: kept across intervals */
 	bool went; /* exited while we traced */
 	int exit_code;
+	uint8_t runtime; /* enum process_runtime (runtime_kind.h), probed before each report */
 };
 
 /*

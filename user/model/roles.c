@@ -239,6 +239,31 @@ static bool master_process(const struct account *a, const struct thread_stats *t
 	return false;
 }
 
+/* t's process entry, or NULL. */
+static const struct process_stats *process_of(const struct account *a, const struct thread_stats *t)
+{
+	size_t i;
+
+	for (i = a->nprocesses; i > 0; i--)
+		if (a->processes[i - 1].tgid == t->tgid && a->processes[i - 1].seq == t->process_seq)
+			return &a->processes[i - 1];
+	return NULL;
+}
+
+/*
+ * Go's monitor thread (sysmon): in a Go program every thread is one of the
+ * scheduler's Ms, and the one that sleeps in a loop (usleep, 20 us to 10 ms)
+ * watches the others. GOMAXPROCS sizes the Ms that run goroutines; sysmon
+ * is the runtime's own.
+ */
+static bool go_sysmon(const struct account *a, const struct thread_stats *t)
+{
+	const struct process_stats *p = process_of(a, t);
+
+	return p && p->runtime == RUNTIME_GO && t->tid && t->tid != t->tgid &&
+	       thread_main_reason(t) == WAIT_SLEEP;
+}
+
 /* Clusters by their threads' on-CPU time, most first (qsort over indices into clusters). */
 static const struct cluster *sort_base;
 
@@ -376,6 +401,9 @@ void roles_assign(struct account *a)
 		group_name(t->comm, t->group, sizeof(t->group));
 		if (runtime_service(t->comm)) {
 			t->role = ROLE_RUNTIME;
+		} else if (go_sysmon(a, t)) {
+			t->role = ROLE_RUNTIME;
+			snprintf(t->group, sizeof(t->group), "%.15s sysmon", t->comm);
 		} else if (master_process(a, t)) {
 			t->role = ROLE_MAIN;
 			snprintf(t->group, sizeof(t->group), "%.15s master", t->comm);

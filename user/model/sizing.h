@@ -57,7 +57,7 @@ struct sizing {
 	double utilization;
 	struct time_split split;
 	double wait_compute_ratio;
-	long recommended; /* 0 when there is too little to size from */
+	long recommended; /* 0 when nothing ran on CPU (too_little_cpu warns below 10 ms) */
 	int nwarnings;
 	char warnings[SIZING_MAX_WARNINGS][SIZING_WARNING_LEN];
 	/* Which rules gave the warnings above, for machines (the metrics). */

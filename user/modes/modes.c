@@ -12,6 +12,7 @@
 #include "exporter.h"
 #include "modes.h"
 #include "roles.h"
+#include "runtime_probe.h"
 #include "procfs.h"
 #include "sizing.h"
 #include "top.h"
@@ -41,6 +42,13 @@ static int close_window(struct run *r, bool final, char *err, size_t errlen)
 			account_set_end(&r->acct, t->tid, &c);
 	}
 	tracer_drain(&r->tracer);
+	/* What runtime each new process runs, for roles.c (a Go program's threads are its Ms). */
+	for (i = 0; i < r->acct.nprocesses; i++) {
+		struct process_stats *p = &r->acct.processes[i];
+
+		if (p->runtime == RUNTIME_UNPROBED)
+			p->runtime = p->went ? RUNTIME_NATIVE : runtime_probe((pid_t)p->tgid);
+	}
 	if (final)
 		account_finish(&r->acct);
 	return 0;

@@ -278,8 +278,10 @@ int report_json(FILE *out, const struct report *r)
 		add_int(o, "eagain_calls", pt.eagain_calls);
 		json_object_object_add(o, "came", json_object_new_boolean(p->came));
 		json_object_object_add(o, "went", json_object_new_boolean(p->went));
-		if (p->came)
+		if (p->came || p->parent_tgid)
 			add_int(o, "parent", p->parent_tgid);
+		if (p->runtime > RUNTIME_NATIVE)
+			add_str(o, "runtime", runtime_name((enum process_runtime)p->runtime));
 		json_object_array_add(arr, o);
 	}
 	json_object_object_add(root, "targets", arr);

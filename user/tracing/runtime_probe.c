@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * Which language runtime a process runs. roles.c needs it where threads
+ * carry no names: every thread of a Go program is one of the scheduler's
+ * Ms, and its monitor (sysmon) sleeps in a loop like no pool does.
+ */
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include "runtime_probe.h"
+
+/* Whether the ELF file at path has a section of that name (Go: .go.buildinfo). */
+static bool has_section(const char *path, const char *name)
+{
+	Elf_Scn *scn = NULL;
+	bool found = false;
+	size_t strndx;
+	Elf *elf;
+	int fd;
+
+	if (elf_version(EV_CURRENT) == EV_NONE)
+		return false;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (elf && elf_getshdrstrndx(elf, &strndx) == 0) {
+		while (!found && (scn = elf_nextscn(elf, scn))) {
+			GElf_Shdr shdr;
+			const char *s;
+
+			if (gelf_getshdr(scn, &shdr) && (s = elf_strptr(elf, strndx, shdr.sh_name)))
+				found = strcmp(s, name) == 0;
+		}
+	}
+	if (elf)
+		elf_end(elf);
+	close(fd);
+	return found;
+}
+
+/* The runtime a mapped file or the executable's name gives away; RUNTIME_NATIVE if none. */
+static enum process_runtime by_file(const char *path)
+{
+	const char *base = strrchr(path, '/');
+
+	base = base ? base + 1 : path;
+	if (strcmp(base, "libjvm.so") == 0)
+		return RUNTIME_JVM;
+	if (strcmp(base, "node") == 0 || strcmp(base, "nodejs") == 0 ||
+	    strncmp(base, "libnode.so", 10) == 0)
+		return RUNTIME_NODE;
+	if (strncmp(base, "libpython3", 10) == 0 || strncmp(base, "python3", 7) == 0)
+		return RUNTIME_PYTHON;
+	return RUNTIME_NATIVE;
+}
+
+enum process_runtime runtime_probe(pid_t pid)
+{
+	enum process_runtime r = RUNTIME_NATIVE;
+	char path[64], line[512], exe[256];
+	ssize_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
+	if (has_section(path, ".go.buildinfo"))
+		return RUNTIME_GO;
+	n = readlink(path, exe, sizeof(exe) - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		r = by_file(exe);
+	}
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	f = fopen(path, "re");
+	while (f && r == RUNTIME_NATIVE && fgets(line, sizeof(line), f)) {
+		char *file = strchr(line, '/');
+
+		if (file) {
+			file[strcspn(file, "\n")] = '\0';
+			r = by_file(file);
+		}
+	}
+	if (f)
+		fclose(f);
+	return r;
+}
