@@ -155,16 +155,20 @@ load_ok() {
 # report, no lost records) and, over the same window, blockscope -t into
 # $RT_OUT/NAME.txt. Sets J. Returns 1 if there is no usable JSON report.
 trace_phase() {
-	local name=$1 pid=$2 tpid rc
+	local name=$1 pid=$2 tpid rc t0
 	shift 2
 	J=$RT_OUT/$name.json
 	rm -f "$J" "$RT_OUT/$name.txt"
+	sched_sample "$pid" >"$RT_OUT/$name.sched0"
+	t0=$(date +%s%N)
 	bounded 60 "$BLOCKSCOPE" -t -o "$RT_OUT/$name.txt" -d "$TRACE_SECONDS" -p "$pid" "$@" \
 		2>"$RT_OUT/$name.txt.err" &
 	tpid=$!
 	trace "$name" "$J" -d "$TRACE_SECONDS" -p "$pid" "$@"
 	rc=$?
 	wait "$tpid"
+	sched_sample "$pid" >"$RT_OUT/$name.sched1"
+	echo $(($(date +%s%N) - t0)) >"$RT_OUT/$name.window"
 	check "$name-text" "blockscope -t: $(head -c 300 "$RT_OUT/$name.txt.err")" -- \
 		grep -q 'THREAD GROUPS AND POOL SIZING' "$RT_OUT/$name.txt"
 	return $rc
@@ -225,28 +229,64 @@ tids_json() {
 	awk -v r="$2" '$2 == r { print $1 }' "$1" | jq -s -c '.'
 }
 
+# sched_sample PID: "TID ON-CPU-NS" for every thread of PID and of its
+# child processes, from the kernel's schedstat: the CPU the pool spent,
+# measured without blockscope.
+sched_sample() {
+	local p t ns rest
+	for p in "$1" $(pgrep -P "$1"); do
+		for t in /proc/"$p"/task/*; do
+			read -r ns rest 2>/dev/null <"$t/schedstat" && echo "${t##*/} $ns"
+		done
+	done
+}
+
+# kernel_ct_us NAME TIDS: the CPU time per request of the threads TIDS (a
+# JSON array) over NAME's traced phase, in us: their schedstat on-CPU time
+# across the phase over the requests served in it (the load's mean rate,
+# RPS from load_ok, times the phase's length). Empty if unknown.
+kernel_ct_us() {
+	[ -n "${RPS:-}" ] && [ -s "$RT_OUT/$1.window" ] || return 0
+	jq -rn --argjson t "$2" --argjson rps "$RPS" --argjson w "$(cat "$RT_OUT/$1.window")" \
+		--rawfile a "$RT_OUT/$1.sched0" --rawfile b "$RT_OUT/$1.sched1" '
+		def parse: [splits("\n") | select(length > 0) | split(" ") | {(.[0]): (.[1] | tonumber)}] | add // {};
+		($a | parse) as $x | ($b | parse) as $y
+		| ([$t[] | tostring | select($x[.] != null and $y[.] != null) | $y[.] - $x[.]] | add // 0) as $ns
+		| ($rps * $w / 1e9) as $n
+		| if $n > 0 and $ns > 0 then $ns / $n / 1e3 | round else empty end'
+}
+
 # comm_tids FILE REGEX: the TIDs of the report's threads whose comm
 # matches REGEX, as a JSON array.
 comm_tids() {
 	jq -c --arg re "$2" '[.threads[] | select(.comm | test($re)) | .tid]' "$1"
 }
 
-# check_pool NAME FILE TIDS RATIO [NAME_PREFIX]: the pool's threads (the
+# check_pool NAME FILE TIDS WAIT [NAME_PREFIX]: the pool's threads (the
 # JSON array TIDS, seen in the report) form one group, which is sized as a
 # pool (role "pool"), and its recommendation is within 1 of ceil(N x U x
-# (1 + RATIO)), N the CPUs the workload may use (WPID's affinity and
-# quota), U = 1. With NAME_PREFIX, the group's name is that of the pool's
-# threads (digits aside: blockscope groups by names without digits).
+# (1 + WT/CT)), N the CPUs the workload may use (WPID's affinity and
+# quota), U = 1, WT = WAIT us per request (the design: the backend's delay,
+# 0 where the pool does not make the call) and CT the pool's CPU time per
+# request as the kernel counted it (kernel_ct_us): a runtime adds CPU of
+# its own to the designed CPU_US (HTTP parsing, an interpreter), and the
+# right size is the one for the CPU the requests really took. With
+# NAME_PREFIX, the group's name is that of the pool's threads (digits
+# aside: blockscope groups by names without digits).
 check_pool() {
-	local name=$1 file=$2 tids=$3 ratio=$4 prefix=${5:-} n want
+	local name=$1 file=$2 tids=$3 wait=$4 prefix=${5:-} n want ct ratio
 	n=$(process_cpus "$WPID")
+	ct=$(kernel_ct_us "$name" "$tids")
+	ratio=$(awk -v w="$wait" -v c="${ct:-$CPU_US}" 'BEGIN { print w / c }')
 	want=$(expected_size "$n" "$ratio")
+	echo "NOTE $name: pool CT per request ${ct:-unknown} us by the kernel (designed $CPU_US), WT $wait us designed: WT/CT $ratio, N=$n: size $want" |
+		tee -a "$RT_OUT/sizing.txt"
 	jq_true "$name-pool-one-group" "$file" \
 		"pool threads $tids are in groups $(jq_rt '[$t[] as $x | tgroup($x)] | group_by(.) | map({(.[0] // "unseen"): length}) | add' "$file" --argjson t "$tids")" \
 		'($t | length) > 0 and (groups_of($t) | length == 1 and .[0] != null)' \
 		--argjson t "$tids"
 	jq_true "$name-pool-size" "$file" \
-		"designed WT/CT $ratio on N=$n CPUs: want $want +-1; pool groups: $(jq_rt '. as $r | [groups_of($t)[] | select(. != null) | . as $g | $r | brief($g)]' "$file" --argjson t "$tids")" \
+		"WT $wait us / CT ${ct:-$CPU_US} us = $ratio on N=$n CPUs: want $want +-1; pool groups: $(jq_rt '. as $r | [groups_of($t)[] | select(. != null) | . as $g | $r | brief($g)]' "$file" --argjson t "$tids")" \
 		'groups_of($t) as $g | ($g | length) == 1 and $g[0] != null and (gsize($g[0]) as $s
 		 | $s.role == "pool" and ($s.recommended_threads - $want | fabs) <= 1)' \
 		--argjson t "$tids" --argjson want "$want"

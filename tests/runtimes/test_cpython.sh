@@ -27,7 +27,7 @@ for phase in light heavy; do
 	load_ok "$name"
 	sizing_lines "$name" "$J"
 	check_no_contention "$name" "$J"
-	check_pool "$name" "$J" "$(tids_json "$R" pool)" 3
+	check_pool "$name" "$J" "$(tids_json "$R" pool)" "$WAIT_US"
 	check_not_sized "$name-readers" "$J" "$(tids_json "$R" reader)" "the connection readers"
 	check_not_sized "$name-main" "$J" "$(tids_json "$R" main)" "the main thread (accepts, starts readers)"
 done

@@ -15,6 +15,6 @@ for phase in light heavy; do
 	load_ok "$name"
 	sizing_lines "$name" "$J"
 	check_no_contention "$name" "$J"
-	check_pool "$name" "$J" "$(comm_tids "$J" '^worker-')" 3 worker-0
+	check_pool "$name" "$J" "$(comm_tids "$J" '^worker-')" "$WAIT_US" worker-0
 done
 finish

@@ -30,7 +30,7 @@ for phase in light heavy; do
 	load_ok "$name"
 	sizing_lines "$name" "$J"
 	check_no_contention "$name" "$J"
-	check_pool "$name" "$J" "$(jq -c --argjson w "$WORKERS" '[.threads[] | select(.pid as $p | $w | index($p)) | .tid]' "$J")" 3
+	check_pool "$name" "$J" "$(jq -c --argjson w "$WORKERS" '[.threads[] | select(.pid as $p | $w | index($p)) | .tid]' "$J")" "$WAIT_US"
 	check_not_sized "$name-master" "$J" "[$WPID]" "the master (arbiter)"
 done
 finish

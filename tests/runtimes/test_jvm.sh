@@ -28,7 +28,7 @@ for phase in light heavy; do
 	load_ok "$name"
 	sizing_lines "$name" "$J"
 	check_no_contention "$name" "$J"
-	check_pool "$name" "$J" "$(comm_tids "$J" '^pool-1-thread-')" 3 pool-1-thread-1
+	check_pool "$name" "$J" "$(comm_tids "$J" '^pool-1-thread-')" "$WAIT_US" pool-1-thread-1
 	check_not_sized "$name-readers" "$J" "$(comm_tids "$J" '^conn-')" "the connection readers (conn-N)"
 	check "$name-service-threads-seen" "fewer than 3 JVM service threads in the report" -- \
 		test "$(comm_tids "$J" "$JVM_SERVICE" | jq length)" -ge 3

@@ -72,7 +72,7 @@ for phase in light heavy; do
 	load_ok "$name"
 	sizing_lines "$name" "$J"
 	check_no_contention "$name" "$J"
-	check_pool "$name" "$J" "$(comm_tids "$J" "^http-nio-$TPORT-e")" 3 "http-nio-$TPORT-e"
+	check_pool "$name" "$J" "$(comm_tids "$J" "^http-nio-$TPORT-e")" "$WAIT_US" "http-nio-$TPORT-e"
 	check_not_sized "$name-service-threads" "$J" "$(comm_tids "$J" "$JVM_SERVICE")" "the JVM's service threads"
 done
 finish

@@ -100,6 +100,8 @@ static void cpython(int idlers)
 		waits(t, WAIT_CLIENT_REQUEST, 1000 * MS);
 		/* A future's lock: freed and taken again by another reader. */
 		on_futex(t, 0x7f0000100000ULL + (tid % 2) * 64, WAIT_RESULT, 900 * MS);
+		/* Some of those waits ended as a thread that had just read a request let go of it. */
+		on_futex(t, 0x7f0000100000ULL + (tid % 2) * 64, WAIT_HANDED_WORK, 200 * MS);
 		on_gil(t);
 	}
 	roles_assign(&a);
@@ -132,6 +134,8 @@ static void readers_apart_from_pool_over_the_gil(void **state)
 static void busy_pool_apart_from_readers(void **state)
 {
 	(void)state;
+	/* A pool thread once waited on a future's lock, as a reader released it. */
+	on_futex(thread(101, 100, "python3"), 0x7f0000100000ULL + 64, WAIT_HANDED_WORK, 10 * MS);
 	cpython(0);
 	assert_string_equal(group_of(101), group_of(104));
 	assert_string_equal(group_of(105), group_of(110));

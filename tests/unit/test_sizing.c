@@ -144,6 +144,43 @@ static void groups_from_account(void **state)
 	account_free(&a);
 }
 
+/* A pool given almost no jobs (Node's V8 platform workers): folded, not sized, not in the total. */
+static void idle_pool_not_sized(void **state)
+{
+	struct account a;
+	struct sizing total, *groups;
+	size_t n, i;
+	uint32_t tid;
+
+	(void)state;
+	account_init(&a, NULL);
+	for (tid = 2; tid <= 3; tid++)
+		add_thread(&a, tid, "worker-", 250 * MS, 750 * MS, 0, 0);
+	for (tid = 10; tid <= 13; tid++) {
+		struct thread_stats *t;
+
+		/* 5 ms on CPU in 3 s, its waits handed round between its threads. */
+		add_thread(&a, tid, "platform-", 5 * MS, 0, 400 * MS, 2500 * MS);
+		t = account_find_thread(&a, tid);
+		t->first_ns = 1000 * MS;
+		t->last_ns = 4000 * MS;
+	}
+	assert_int_equal(sizing_by_group(&a, 2, 1.0, -1, &total, &groups, &n), 0);
+	assert_int_equal(n, 2);
+	for (i = 0; i < n && strcmp(groups[i].group, "platform-") != 0; i++)
+		;
+	assert_true(i < n);
+	assert_false(groups[i].did_work);
+	assert_int_equal(groups[i].recommended, 0);
+	assert_int_equal(groups[i].nwarnings, 0);
+	assert_int_equal(groups[i].split.compute_ns, 20 * MS);
+	assert_int_equal(total.split.threads, 2);
+	assert_int_equal(total.split.sync_ns, 0);
+	assert_int_equal(total.nwarnings, 0);
+	free(groups);
+	account_free(&a);
+}
+
 static void cpu_max(void **state)
 {
 	(void)state;
@@ -159,7 +196,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(formula),   cmocka_unit_test(warnings),
 		cmocka_unit_test(group_names), cmocka_unit_test(groups_from_account),
-		cmocka_unit_test(cpu_max),
+		cmocka_unit_test(idle_pool_not_sized), cmocka_unit_test(cpu_max),
 	};
 
 	return cmocka_run_group_tests_name("sizing", tests, NULL, NULL);

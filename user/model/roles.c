@@ -171,19 +171,23 @@ static bool futex_shared(const struct account *a, const struct thread_stats *t, 
  * mostly not by a thread that waits there too. A pool's queue is one: its
  * producer does not wait on it. The GIL is not, though a thread that just
  * read a request hands it on: its holders all wait on it by turns, and
- * CPython's connection readers would join their pool over it. The most
- * such time wins; 0 if none: t is then clustered by its main wait.
+ * CPython's connection readers would join their pool over it. At least a
+ * quarter of t's blocked time, or a future's lock that a busy pool thread
+ * once waited on would make the pool one with its readers. The most such
+ * time wins; 0 if none: t is then clustered by its main wait.
  */
 static uint64_t pool_futex(const struct account *a, const struct thread_stats *t)
 {
-	uint64_t best = 0, for_work = 0;
+	uint64_t best = 0, for_work = 0, blocked = 0;
 	int i;
 
+	for (i = 0; i < CLASS_COUNT; i++)
+		blocked += t->class_blocked_ns[i];
 	for (i = 0; i < THREAD_FUTEX_SLOTS; i++) {
 		const struct futex_home *f = &t->futexes[i];
 
 		if (f->for_work_ns > for_work && 2 * f->passed_ns < f->blocked_ns &&
-		    futex_shared(a, t, f->uaddr)) {
+		    4 * f->for_work_ns >= blocked && futex_shared(a, t, f->uaddr)) {
 			for_work = f->for_work_ns;
 			best = f->uaddr;
 		}

@@ -156,15 +156,21 @@ int sizing_by_group_cpus(const struct account *a, double cores, bool cores_given
 	struct cpu_use all_cpus = { 0 }, *cpus;
 	struct sizing *out;
 	size_t i, j, n = 0, cap = a->nthreads ? a->nthreads : 1;
+	size_t *group_of;
+	uint64_t *traced;
 	double all_n;
 
 	out = calloc(cap, sizeof(*out));
 	splits = calloc(cap, sizeof(*splits));
 	cpus = calloc(cap, sizeof(*cpus));
-	if (!out || !splits || !cpus) {
+	group_of = calloc(cap, sizeof(*group_of));
+	traced = calloc(cap, sizeof(*traced));
+	if (!out || !splits || !cpus || !group_of || !traced) {
 		free(out);
 		free(splits);
 		free(cpus);
+		free(group_of);
+		free(traced);
 		return -1;
 	}
 	for (i = 0; i < a->nthreads; i++) {
@@ -182,22 +188,18 @@ int sizing_by_group_cpus(const struct account *a, double cores, bool cores_given
 		}
 		split_add_thread(&splits[j], t);
 		cpu_use_add(&cpus[j], t);
-		/*
-		 * The total is of the pools: a main thread that starts and joins,
-		 * the runtime's own threads, and connection threads (whose waiting
-		 * is their pool's work, sized there) are not.
-		 */
-		if (role == ROLE_POOL) {
-			split_add_thread(&all, t);
-			cpu_use_add(&all_cpus, t);
-		}
+		group_of[i] = j;
+		if (t->last_ns > t->first_ns)
+			traced[j] += t->last_ns - t->first_ns;
 	}
 	for (j = 0; j < n; j++) {
 		uint8_t role = out[j].role;
 		double group_n;
 
+		out[j].did_work = splits[j].compute_ns >= SIZING_NO_WORK_NS &&
+				  (double)splits[j].compute_ns >= SIZING_MIN_BUSY_SHARE * (double)traced[j];
 		cpu_use_apply(&cpus[j], cw, cores, cores_given, cpu_busy, &group_n, &splits[j]);
-		if (role == ROLE_POOL) {
+		if (role == ROLE_POOL && out[j].did_work) {
 			sizing_compute(&out[j], &splits[j], group_n, utilization);
 		} else {
 			/* Not a pool: its figures, no size and no warnings. */
@@ -208,10 +210,21 @@ int sizing_by_group_cpus(const struct account *a, double cores, bool cores_given
 				(double)splits[j].wait_ns / (double)splits[j].compute_ns : 0;
 		}
 		out[j].role = role;
-		out[j].did_work = splits[j].compute_ns >= SIZING_NO_WORK_NS;
 	}
+	/*
+	 * The total is of the pools that worked: a main thread that starts and
+	 * joins, the runtime's own threads, connection threads (whose waiting
+	 * is their pool's work, sized there) and pools given no work are not.
+	 */
+	for (i = 0; i < a->nthreads; i++)
+		if (out[group_of[i]].role == ROLE_POOL && out[group_of[i]].did_work) {
+			split_add_thread(&all, &a->threads[i]);
+			cpu_use_add(&all_cpus, &a->threads[i]);
+		}
 	free(splits);
 	free(cpus);
+	free(group_of);
+	free(traced);
 	qsort(out, n, sizeof(*out), by_compute_desc);
 	memset(total, 0, sizeof(*total));
 	cpu_use_apply(&all_cpus, cw, cores, cores_given, cpu_busy, &all_n, &all);

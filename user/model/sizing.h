@@ -48,11 +48,18 @@ struct time_split {
 
 /* Below this much on-CPU time a group did no work: it folds into one line. */
 #define SIZING_NO_WORK_NS (1ull * 1000 * 1000)
+/*
+ * Nor did a pool whose threads were on a CPU under this share of the time
+ * they were traced: a pool given (almost) no jobs, like Node's V8 platform
+ * workers beside a busy libuv pool. Its few waits say nothing of a size,
+ * and hand-offs between its threads would read as lock contention.
+ */
+#define SIZING_MIN_BUSY_SHARE 0.01
 
 struct sizing {
 	char group[GROUP_NAME_LEN]; /* "" for the whole target */
 	uint8_t role;		    /* enum thread_role: only pools are sized */
-	bool did_work;		    /* at least SIZING_NO_WORK_NS on CPU */
+	bool did_work;		    /* SIZING_NO_WORK_NS on CPU, and SIZING_MIN_BUSY_SHARE of its time */
 	double cores;
 	double utilization;
 	struct time_split split;

@@ -200,7 +200,7 @@ static int left_out_threads(const struct report *r)
 	int n = 0;
 
 	for (i = 0; i < r->ngroups; i++)
-		if (r->groups[i].role != ROLE_POOL)
+		if (r->groups[i].role != ROLE_POOL || !r->groups[i].did_work)
 			n += r->groups[i].split.threads;
 	return n;
 }
@@ -242,7 +242,8 @@ static void print_folded(FILE *out, const struct report *r)
 		snprintf(label, sizeof(label), "(%d %s groups)", groups, pass ? "runtime" : "idle");
 		print_sizing_row(out, label, &sum);
 		fprintf(out, "%-22s   %s: %s\n", "", pass ? "runtime service threads, not sized" :
-						       "did no work (under 1 ms on CPU)", names);
+						       "did (almost) no work: under 1 ms or 1% of their time on CPU",
+			names);
 	}
 }
 
