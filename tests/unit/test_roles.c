@@ -267,7 +267,7 @@ static void master_apart_from_its_workers(void **state)
 	assert_int_equal(role_of(500), ROLE_POOL);
 }
 
-/* Go: the scheduler's Ms wait in the netpoller; sysmon sleeps in a loop. Only in a Go program. */
+/* Go: the scheduler's Ms wait in the netpoller or parked; sysmon sleeps in a loop. */
 static void go_sysmon_is_the_runtimes(void **state)
 {
 	struct thread_stats *t;
@@ -285,8 +285,12 @@ static void go_sysmon_is_the_runtimes(void **state)
 	roles_assign(&a);
 	assert_int_equal(role_of(703), ROLE_RUNTIME);
 	assert_string_equal(group_of(703), "server sysmon");
+	/* The other Ms, the main thread too, are one pool. */
 	assert_int_equal(role_of(701), ROLE_POOL);
+	assert_string_equal(group_of(700), "server Ms");
+	assert_string_equal(group_of(702), "server Ms");
 	assert_int_equal(role_of(713), ROLE_POOL); /* a C program's sleeper is its own */
+	assert_int_equal(role_of(710), ROLE_MAIN);
 }
 
 int main(void)

@@ -134,6 +134,23 @@ static void pipes_in_process_like_futexes(void **state)
 	assert_int_equal(wait_judge(&f), WAIT_RESULT);
 }
 
+/* Go: an M parked on its note is idle whoever woke it; the runtime's mutex is still a mutex. */
+static void go_ms_park_for_work(void **state)
+{
+	struct wait_facts f = futex_woken(true, true, CLASS_WAIT);
+
+	(void)state;
+	f.go_runtime = true;
+	assert_int_equal(wait_judge(&f), WAIT_GO_PARK);
+	assert_int_equal(wait_reason_class(WAIT_GO_PARK), CLASS_IDLE);
+	f.args[1] = FUTEX_WAIT_PRIVATE;
+	f.args[2] = 2; /* lock2's mutex_sleeping */
+	assert_int_equal(wait_judge(&f), WAIT_MUTEX);
+	/* The same wait in a C program: a result came from a sibling's I/O. */
+	f = futex_woken(false, true, CLASS_WAIT);
+	assert_int_equal(wait_judge(&f), WAIT_RESULT);
+}
+
 static void cut_waits_like_the_last(void **state)
 {
 	struct wait_facts f = futex_woken(false, false, CLASS_WAIT);
@@ -186,7 +203,7 @@ int main(void)
 		cmocka_unit_test(futex_by_who_woke_it),
 		cmocka_unit_test(contended_mutex_by_op_and_value),
 		cmocka_unit_test(pipes_in_process_like_futexes),
-		cmocka_unit_test(cut_waits_like_the_last),
+		cmocka_unit_test(go_ms_park_for_work), cmocka_unit_test(cut_waits_like_the_last),
 		cmocka_unit_test(overrides_win),
 		cmocka_unit_test(every_reason_named),
 	};

@@ -109,6 +109,7 @@ static struct thread_stats *new_thread(struct account *a, uint32_t tid, uint32_t
 	t->tid = tid;
 	t->tgid = tgid;
 	t->process_seq = p ? p->seq : 0;
+	t->runtime = p ? p->runtime : RUNTIME_UNPROBED;
 	s = index_probe(a, tid);
 	a->index[s] = (uint32_t)(++a->nthreads);
 	return t;

@@ -300,6 +300,7 @@ void account_judge_wait(struct account *a, struct thread_stats *t, const struct 
 	enum wait_class cls;
 
 	memcpy(f.args, c->args, sizeof(f.args));
+	f.go_runtime = t->runtime == RUNTIME_GO;
 	f.waker_unknown = c->waker_kind == WAKER_TASK && c->waker_tgid == 0;
 	if (c->hdr.flags & CALL_IN_PROGRESS) {
 		f.cut = true;

@@ -260,12 +260,16 @@ static const struct process_stats *process_of(const struct account *a, const str
  * watches the others. GOMAXPROCS sizes the Ms that run goroutines; sysmon
  * is the runtime's own.
  */
-static bool go_sysmon(const struct account *a, const struct thread_stats *t)
+static bool go_program(const struct account *a, const struct thread_stats *t)
 {
 	const struct process_stats *p = process_of(a, t);
 
-	return p && p->runtime == RUNTIME_GO && t->tid && t->tid != t->tgid &&
-	       thread_main_reason(t) == WAIT_SLEEP;
+	return t->tid && p && p->runtime == RUNTIME_GO;
+}
+
+static bool go_sysmon(const struct account *a, const struct thread_stats *t)
+{
+	return go_program(a, t) && t->tid != t->tgid && thread_main_reason(t) == WAIT_SLEEP;
 }
 
 /* Clusters by their threads' on-CPU time, most first (qsort over indices into clusters). */
@@ -321,7 +325,8 @@ static void name_clusters(struct cluster *c, size_t n)
 /* Whether t is one of the threads roles_assign clusters: unnamed, not its process's main thread. */
 static bool clustered(const struct account *a, const struct thread_stats *t)
 {
-	return t->role == ROLE_POOL && t->tid && t->tid != t->tgid && unnamed(a, t);
+	return t->role == ROLE_POOL && t->tid && t->tid != t->tgid && unnamed(a, t) &&
+	       !go_program(a, t);
 }
 
 /*
@@ -408,6 +413,12 @@ void roles_assign(struct account *a)
 		} else if (go_sysmon(a, t)) {
 			t->role = ROLE_RUNTIME;
 			snprintf(t->group, sizeof(t->group), "%.15s sysmon", t->comm);
+		} else if (go_program(a, t)) {
+			/*
+			 * The others, the main thread too, are interchangeable Ms that
+			 * run goroutines: one pool, whose size is GOMAXPROCS.
+			 */
+			snprintf(t->group, sizeof(t->group), "%.15s Ms", t->comm);
 		} else if (master_process(a, t)) {
 			t->role = ROLE_MAIN;
 			snprintf(t->group, sizeof(t->group), "%.15s master", t->comm);

@@ -32,6 +32,8 @@ static const struct {
 			     "a wait for another thread ended by its timeout: nothing came" },
 	[WAIT_HANDED_WORK] = { "handed-work", CLASS_IDLE,
 			       "woken by a thread that had just been given work: work handed over" },
+	[WAIT_GO_PARK] = { "go-park", CLASS_IDLE,
+			   "a Go M parked until the scheduler has a goroutine for it (Ms wake one another as work comes)" },
 	[WAIT_BACKEND] = { "backend", CLASS_WAIT, "I/O on a connection it opened (a backend)" },
 	[WAIT_PEER_TAKES] = { "peer-takes", CLASS_WAIT, "a write waiting for the peer to take data" },
 	[WAIT_FILE_IO] = { "file-io", CLASS_WAIT, "file or device I/O" },
@@ -229,6 +231,14 @@ enum wait_reason wait_judge(const struct wait_facts *f)
 		if ((cmd == FUTEX_WAIT && (uint32_t)f->args[2] == LOCK_CONTENDED) ||
 		    cmd == FUTEX_LOCK_PI || cmd == FUTEX_LOCK_PI2)
 			return WAIT_MUTEX;
+		/*
+		 * In Go every other futex wait is an M parked (notesleep) for want
+		 * of a goroutine to run; Ms wake each other as work comes, so who
+		 * woke it says nothing of a result or a lock: goroutines block on
+		 * channels and locks without their thread.
+		 */
+		if (f->go_runtime && !f->cut)
+			return WAIT_GO_PARK;
 		return between_threads(f);
 	}
 	case NC_FUTEX_WAITV:

@@ -20,6 +20,7 @@ enum wait_reason {
 	WAIT_INPUT,		  /* idle: read of a terminal */
 	WAIT_TIMED_OUT,		  /* idle: a thread wait ended by a timer: nothing came */
 	WAIT_HANDED_WORK,	  /* idle: woken by a thread that had just been given work */
+	WAIT_GO_PARK,		  /* idle: a Go M parked until the scheduler has a goroutine for it */
 	WAIT_BACKEND,		  /* WT: I/O on a connection it opened (a backend, a database) */
 	WAIT_PEER_TAKES,	  /* WT: a write waiting for the peer to take the data */
 	WAIT_FILE_IO,		  /* WT: file or device I/O */
@@ -66,6 +67,7 @@ struct wait_facts {
 	bool cut;
 	bool cut_known;		    /* the thread's last complete wait in the same call is known */
 	enum wait_class cut_like;   /* its class */
+	bool go_runtime; /* a Go program: its threads are the scheduler's Ms */
 	const struct class_overrides *overrides;
 };
 

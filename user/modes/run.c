@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "procfs.h"
+#include "runtime_probe.h"
 #include "run.h"
 #include "targets.h"
 #include "util.h"
@@ -125,6 +126,13 @@ static int trace_targets(struct run *r, char *err, size_t errlen)
 				snprintf(p->comm, sizeof(p->comm), "%s", basename(o->command[0]));
 			else
 				proc_comm(o->pids[i], 0, p->comm, sizeof(p->comm));
+			/*
+			 * Its runtime, before its threads' first waits are judged
+			 * (waits.c). A command launched here is still blockscope
+			 * until it execs: it is probed at the report (roles only).
+			 */
+			if (!o->command)
+				p->runtime = runtime_probe(o->pids[i]);
 			/* A master and its workers, told apart by roles.c. */
 			parent = o->command ? -1 : proc_parent_of(o->pids[i]);
 			if (parent > 0)
