@@ -159,8 +159,8 @@ static void idle_pool_not_sized(void **state)
 	for (tid = 10; tid <= 13; tid++) {
 		struct thread_stats *t;
 
-		/* 5 ms on CPU in 3 s, its waits handed round between its threads. */
-		add_thread(&a, tid, "platform-", 5 * MS, 0, 400 * MS, 2500 * MS);
+		/* 5 ms on CPU in 3 s, waiting for work, a few hand-offs between its threads. */
+		add_thread(&a, tid, "platform-", 5 * MS, 0, 150 * MS, 2800 * MS);
 		t = account_find_thread(&a, tid);
 		t->first_ns = 1000 * MS;
 		t->last_ns = 4000 * MS;
@@ -181,6 +181,33 @@ static void idle_pool_not_sized(void **state)
 	account_free(&a);
 }
 
+/* A big pool that computes little but waits on its backends all along (keep-alive): sized. */
+static void waiting_pool_sized(void **state)
+{
+	struct account a;
+	struct sizing total, *groups;
+	size_t n;
+	uint32_t tid;
+
+	(void)state;
+	account_init(&a, NULL);
+	for (tid = 10; tid < 60; tid++) {
+		struct thread_stats *t;
+
+		add_thread(&a, tid, "httpd-", 5 * MS, 2900 * MS, 0, 50 * MS);
+		t = account_find_thread(&a, tid);
+		t->first_ns = 1000 * MS;
+		t->last_ns = 4000 * MS;
+	}
+	assert_int_equal(sizing_by_group(&a, 1, 1.0, -1, &total, &groups, &n), 0);
+	assert_int_equal(n, 1);
+	assert_true(groups[0].did_work);
+	assert_int_equal(groups[0].recommended, 581);
+	assert_int_equal(total.split.threads, 50);
+	free(groups);
+	account_free(&a);
+}
+
 static void cpu_max(void **state)
 {
 	(void)state;
@@ -196,7 +223,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(formula),   cmocka_unit_test(warnings),
 		cmocka_unit_test(group_names), cmocka_unit_test(groups_from_account),
-		cmocka_unit_test(idle_pool_not_sized), cmocka_unit_test(cpu_max),
+		cmocka_unit_test(idle_pool_not_sized), cmocka_unit_test(waiting_pool_sized),
+		cmocka_unit_test(cpu_max),
 	};
 
 	return cmocka_run_group_tests_name("sizing", tests, NULL, NULL);

@@ -196,8 +196,10 @@ int sizing_by_group_cpus(const struct account *a, double cores, bool cores_given
 		uint8_t role = out[j].role;
 		double group_n;
 
-		out[j].did_work = splits[j].compute_ns >= SIZING_NO_WORK_NS &&
-				  (double)splits[j].compute_ns >= SIZING_MIN_BUSY_SHARE * (double)traced[j];
+		out[j].did_work =
+			splits[j].compute_ns >= SIZING_NO_WORK_NS &&
+			((double)splits[j].compute_ns >= SIZING_MIN_BUSY_SHARE * (double)traced[j] ||
+			 (double)splits[j].idle_ns < SIZING_IDLE_SHARE * (double)traced[j]);
 		cpu_use_apply(&cpus[j], cw, cores, cores_given, cpu_busy, &group_n, &splits[j]);
 		if (role == ROLE_POOL && out[j].did_work) {
 			sizing_compute(&out[j], &splits[j], group_n, utilization);

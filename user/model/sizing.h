@@ -49,17 +49,21 @@ struct time_split {
 /* Below this much on-CPU time a group did no work: it folds into one line. */
 #define SIZING_NO_WORK_NS (1ull * 1000 * 1000)
 /*
- * Nor did a pool whose threads were on a CPU under this share of the time
- * they were traced: a pool given (almost) no jobs, like Node's V8 platform
- * workers beside a busy libuv pool. Its few waits say nothing of a size,
- * and hand-offs between its threads would read as lock contention.
+ * Nor did a pool given (almost) no jobs: its threads on a CPU under
+ * SIZING_MIN_BUSY_SHARE of the time they were traced and waiting for work
+ * (idle) at least SIZING_IDLE_SHARE of it, like Node's V8 platform workers
+ * beside a busy libuv pool. Its few waits say nothing of a size, and
+ * hand-offs between its threads would read as lock contention. A big pool
+ * that computes little but waits for results (Apache's workers on
+ * keep-alive connections) is still sized.
  */
 #define SIZING_MIN_BUSY_SHARE 0.01
+#define SIZING_IDLE_SHARE 0.9
 
 struct sizing {
 	char group[GROUP_NAME_LEN]; /* "" for the whole target */
 	uint8_t role;		    /* enum thread_role: only pools are sized */
-	bool did_work;		    /* SIZING_NO_WORK_NS on CPU, and SIZING_MIN_BUSY_SHARE of its time */
+	bool did_work;		    /* SIZING_NO_WORK_NS on CPU, and not a pool given no jobs */
 	double cores;
 	double utilization;
 	struct time_split split;

@@ -241,8 +241,9 @@ static void print_folded(FILE *out, const struct report *r)
 			(double)sum.split.wait_ns / (double)sum.split.compute_ns : 0;
 		snprintf(label, sizeof(label), "(%d %s groups)", groups, pass ? "runtime" : "idle");
 		print_sizing_row(out, label, &sum);
-		fprintf(out, "%-22s   %s: %s\n", "", pass ? "runtime service threads, not sized" :
-						       "did (almost) no work: under 1 ms or 1% of their time on CPU",
+		fprintf(out, "%-22s   %s: %s\n", "",
+			pass ? "runtime service threads, not sized" :
+			       "did (almost) no work (under 1 ms on CPU, or 1% and idle 90% of the time)",
 			names);
 	}
 }
