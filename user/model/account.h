@@ -194,6 +194,7 @@ struct thread_stats {
 	/* Given by roles_assign() before each report: its group and what that group is. */
 	char group[GROUP_NAME_LEN];
 	uint8_t role; /* enum thread_role */
+	bool unnamed; /* one of several threads called like their process (roles.c) */
 	uint8_t runtime; /* its process's enum process_runtime when the thread was first seen */
 	struct thread_syscall syscalls[THREAD_SYSCALL_SLOTS + 1];
 	int nsyscalls;

@@ -115,16 +115,6 @@ static bool same_process(const struct thread_stats *x, const struct thread_stats
 	return x->tgid == y->tgid && x->process_seq == y->process_seq;
 }
 
-static bool waits_on(const struct thread_stats *t, uint64_t futex)
-{
-	int i;
-
-	for (i = 0; i < THREAD_FUTEX_SLOTS; i++)
-		if (t->futexes[i].uaddr == futex && t->futexes[i].blocked_ns)
-			return true;
-	return false;
-}
-
 /* The name of t's process: its main thread's, or the one the process entry took. */
 static const char *process_name(const struct account *a, const struct thread_stats *t)
 {
@@ -139,30 +129,121 @@ static const char *process_name(const struct account *a, const struct thread_sta
 	return NULL;
 }
 
-/*
- * Whether t is one of several threads that carry their process's name: the
- * runtime left them unnamed (CPython, Node.js, Go), so the name says nothing
- * of their job. Threads named alike by the program ("load", "worker-3") are
- * named.
- */
-static bool unnamed(const struct account *a, const struct thread_stats *t)
+/* Threads by process, then name (qsort over indices into sort_threads). */
+static const struct thread_stats *sort_threads;
+
+static int by_process_comm(const void *x, const void *y)
 {
-	const char *process = process_name(a, t);
-	size_t i;
-	int same = 0;
+	const struct thread_stats *a = &sort_threads[*(const size_t *)x];
+	const struct thread_stats *b = &sort_threads[*(const size_t *)y];
 
-	if (!process || strncmp(process, t->comm, BLOCKSCOPE_COMM_LEN) != 0)
-		return false;
-	for (i = 0; i < a->nthreads && same < 2; i++) {
-		const struct thread_stats *o = &a->threads[i];
-
-		if (o->tid && same_process(o, t) && strncmp(o->comm, t->comm, BLOCKSCOPE_COMM_LEN) == 0)
-			same++;
-	}
-	return same > 1;
+	if (a->tgid != b->tgid)
+		return a->tgid < b->tgid ? -1 : 1;
+	if (a->process_seq != b->process_seq)
+		return a->process_seq < b->process_seq ? -1 : 1;
+	return strncmp(a->comm, b->comm, BLOCKSCOPE_COMM_LEN);
 }
 
-static bool futex_shared(const struct account *a, const struct thread_stats *t, uint64_t futex);
+/*
+ * Marks the threads that are one of several carrying their process's name:
+ * the runtime left them unnamed (CPython, Node.js, Go), so the name says
+ * nothing of their job. Threads named alike by the program ("load",
+ * "worker-3") are named. Sorted once: a process of thousands of threads
+ * costs n log n, not n squared.
+ */
+static void mark_unnamed(struct account *a)
+{
+	size_t *order = malloc((a->nthreads ? a->nthreads : 1) * sizeof(*order));
+	size_t i, j, n = 0;
+
+	for (i = 0; i < a->nthreads; i++)
+		a->threads[i].unnamed = false;
+	if (!order)
+		return;
+	for (i = 0; i < a->nthreads; i++)
+		if (a->threads[i].tid)
+			order[n++] = i;
+	sort_threads = a->threads;
+	qsort(order, n, sizeof(*order), by_process_comm);
+	for (i = 0; i < n; i = j) {
+		const struct thread_stats *t = &a->threads[order[i]];
+		const char *process = process_name(a, t);
+
+		for (j = i + 1; j < n && by_process_comm(&order[i], &order[j]) == 0; j++)
+			;
+		if (j - i > 1 && process && strncmp(process, t->comm, BLOCKSCOPE_COMM_LEN) == 0)
+			while (i < j)
+				a->threads[order[i++]].unnamed = true;
+	}
+	free(order);
+}
+
+/* Who waits on which futex object: the non-main threads of each process, sorted. */
+struct futex_waiter {
+	uint32_t tgid, process_seq;
+	uint64_t uaddr;
+	const struct thread_stats *t;
+};
+
+struct futex_index {
+	struct futex_waiter *w;
+	size_t n;
+};
+
+static int by_object(const void *x, const void *y)
+{
+	const struct futex_waiter *a = x, *b = y;
+
+	if (a->tgid != b->tgid)
+		return a->tgid < b->tgid ? -1 : 1;
+	if (a->process_seq != b->process_seq)
+		return a->process_seq < b->process_seq ? -1 : 1;
+	if (a->uaddr != b->uaddr)
+		return a->uaddr < b->uaddr ? -1 : 1;
+	return 0;
+}
+
+static void futex_index_build(struct futex_index *ix, const struct account *a)
+{
+	size_t i;
+	int k;
+
+	ix->n = 0;
+	ix->w = malloc((a->nthreads * THREAD_FUTEX_SLOTS + 1) * sizeof(*ix->w));
+	for (i = 0; ix->w && i < a->nthreads; i++) {
+		const struct thread_stats *t = &a->threads[i];
+
+		if (!t->tid || t->tid == t->tgid)
+			continue;
+		for (k = 0; k < THREAD_FUTEX_SLOTS; k++)
+			if (t->futexes[k].blocked_ns)
+				ix->w[ix->n++] = (struct futex_waiter){ t->tgid, t->process_seq,
+									t->futexes[k].uaddr, t };
+	}
+	if (ix->w)
+		qsort(ix->w, ix->n, sizeof(*ix->w), by_object);
+}
+
+/* Whether another non-main thread of t's process, named as t, waits on the futex object. */
+static bool futex_shared(const struct futex_index *ix, const struct thread_stats *t,
+			 uint64_t futex)
+{
+	struct futex_waiter key = { t->tgid, t->process_seq, futex, NULL };
+	const struct futex_waiter *hit;
+	size_t i;
+
+	if (!futex || !ix->w)
+		return false;
+	hit = bsearch(&key, ix->w, ix->n, sizeof(*ix->w), by_object);
+	if (!hit)
+		return false;
+	while (hit > ix->w && by_object(hit - 1, &key) == 0)
+		hit--;
+	for (i = (size_t)(hit - ix->w); i < ix->n && by_object(&ix->w[i], &key) == 0; i++)
+		if (ix->w[i].t != t && strncmp(ix->w[i].t->comm, t->comm, BLOCKSCOPE_COMM_LEN) == 0)
+			return true;
+	return false;
+}
 
 /*
  * The futex t waits on for work: another unnamed thread of its process waits
@@ -176,7 +257,7 @@ static bool futex_shared(const struct account *a, const struct thread_stats *t, 
  * once waited on would make the pool one with its readers. The most such
  * time wins; 0 if none: t is then clustered by its main wait.
  */
-static uint64_t pool_futex(const struct account *a, const struct thread_stats *t)
+static uint64_t pool_futex(const struct futex_index *ix, const struct thread_stats *t)
 {
 	uint64_t best = 0, for_work = 0, blocked = 0;
 	int i;
@@ -187,26 +268,12 @@ static uint64_t pool_futex(const struct account *a, const struct thread_stats *t
 		const struct futex_home *f = &t->futexes[i];
 
 		if (f->for_work_ns > for_work && 2 * f->passed_ns < f->blocked_ns &&
-		    4 * f->for_work_ns >= blocked && futex_shared(a, t, f->uaddr)) {
+		    4 * f->for_work_ns >= blocked && futex_shared(ix, t, f->uaddr)) {
 			for_work = f->for_work_ns;
 			best = f->uaddr;
 		}
 	}
 	return best;
-}
-
-static bool futex_shared(const struct account *a, const struct thread_stats *t, uint64_t futex)
-{
-	size_t i;
-
-	for (i = 0; futex && i < a->nthreads; i++) {
-		const struct thread_stats *o = &a->threads[i];
-
-		if (o != t && o->tid != o->tgid && same_process(o, t) &&
-		    strncmp(o->comm, t->comm, BLOCKSCOPE_COMM_LEN) == 0 && waits_on(o, futex))
-			return true;
-	}
-	return false;
 }
 
 /* No wait of its own (an event loop, a client, a backend, a file): it starts, joins or sleeps. */
@@ -325,7 +392,7 @@ static void name_clusters(struct cluster *c, size_t n)
 /* Whether t is one of the threads roles_assign clusters: unnamed, not its process's main thread. */
 static bool clustered(const struct account *a, const struct thread_stats *t)
 {
-	return t->role == ROLE_POOL && t->tid && t->tid != t->tgid && unnamed(a, t) &&
+	return t->role == ROLE_POOL && t->tid && t->tid != t->tgid && t->unnamed &&
 	       !go_program(a, t);
 }
 
@@ -337,14 +404,17 @@ static bool clustered(const struct account *a, const struct thread_stats *t)
  */
 static size_t make_clusters(struct account *a, struct cluster *c, size_t *of)
 {
+	struct futex_index ix;
 	size_t i, j, n = 0;
 
+	futex_index_build(&ix, a);
 	for (i = 0; i < a->nthreads; i++) {
 		const struct thread_stats *t = &a->threads[i];
 
-		c[i].futex = clustered(a, t) ? pool_futex(a, t) : 0;
+		c[i].futex = clustered(a, t) ? pool_futex(&ix, t) : 0;
 		c[i].reason = thread_main_reason(t);
 	}
+	free(ix.w);
 	for (i = 0; i < a->nthreads; i++) {
 		const struct thread_stats *t = &a->threads[i];
 
@@ -403,6 +473,7 @@ void roles_assign(struct account *a)
 	size_t *of = calloc(a->nthreads ? a->nthreads : 1, sizeof(*of));
 	size_t i, n;
 
+	mark_unnamed(a);
 	for (i = 0; i < a->nthreads; i++) {
 		struct thread_stats *t = &a->threads[i];
 
@@ -422,10 +493,10 @@ void roles_assign(struct account *a)
 		} else if (master_process(a, t)) {
 			t->role = ROLE_MAIN;
 			snprintf(t->group, sizeof(t->group), "%.15s master", t->comm);
-		} else if (t->tid && t->tid == t->tgid && only_waits_on_others(t) && !unnamed(a, t)) {
+		} else if (t->tid && t->tid == t->tgid && only_waits_on_others(t) && !t->unnamed) {
 			/* A named main thread that only starts, joins or sleeps: never a pool. */
 			t->role = ROLE_MAIN;
-		} else if (t->tid && t->tid == t->tgid && unnamed(a, t)) {
+		} else if (t->tid && t->tid == t->tgid && t->unnamed) {
 			/* It cannot be multiplied: never a pool, whatever it does. */
 			t->role = ROLE_MAIN;
 			snprintf(t->group, sizeof(t->group), "%.15s main", t->comm);
