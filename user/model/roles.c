@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /* Thread roles: the groups a person would recognise, named or not. Pure. */
+#define _GNU_SOURCE /* qsort_r */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -129,13 +130,11 @@ static const char *process_name(const struct account *a, const struct thread_sta
 	return NULL;
 }
 
-/* Threads by process, then name (qsort over indices into sort_threads). */
-static const struct thread_stats *sort_threads;
-
-static int by_process_comm(const void *x, const void *y)
+/* Threads by process, then name (indices into the threads array). */
+static int by_process_comm(const void *x, const void *y, void *threads)
 {
-	const struct thread_stats *a = &sort_threads[*(const size_t *)x];
-	const struct thread_stats *b = &sort_threads[*(const size_t *)y];
+	const struct thread_stats *a = (const struct thread_stats *)threads + *(const size_t *)x;
+	const struct thread_stats *b = (const struct thread_stats *)threads + *(const size_t *)y;
 
 	if (a->tgid != b->tgid)
 		return a->tgid < b->tgid ? -1 : 1;
@@ -163,13 +162,12 @@ static void mark_unnamed(struct account *a)
 	for (i = 0; i < a->nthreads; i++)
 		if (a->threads[i].tid)
 			order[n++] = i;
-	sort_threads = a->threads;
-	qsort(order, n, sizeof(*order), by_process_comm);
+	qsort_r(order, n, sizeof(*order), by_process_comm, a->threads);
 	for (i = 0; i < n; i = j) {
 		const struct thread_stats *t = &a->threads[order[i]];
 		const char *process = process_name(a, t);
 
-		for (j = i + 1; j < n && by_process_comm(&order[i], &order[j]) == 0; j++)
+		for (j = i + 1; j < n && by_process_comm(&order[i], &order[j], a->threads) == 0; j++)
 			;
 		if (j - i > 1 && process && strncmp(process, t->comm, BLOCKSCOPE_COMM_LEN) == 0)
 			while (i < j)
@@ -339,12 +337,11 @@ static bool go_sysmon(const struct account *a, const struct thread_stats *t)
 	return go_program(a, t) && t->tid != t->tgid && thread_main_reason(t) == WAIT_SLEEP;
 }
 
-/* Clusters by their threads' on-CPU time, most first (qsort over indices into clusters). */
-static const struct cluster *sort_base;
-
-static int by_oncpu_desc(const void *x, const void *y)
+/* Clusters by their threads' on-CPU time, most first (indices into the clusters). */
+static int by_oncpu_desc(const void *x, const void *y, void *clusters)
 {
-	const struct cluster *a = &sort_base[*(const size_t *)x], *b = &sort_base[*(const size_t *)y];
+	const struct cluster *a = (const struct cluster *)clusters + *(const size_t *)x;
+	const struct cluster *b = (const struct cluster *)clusters + *(const size_t *)y;
 
 	return a->oncpu_ns == b->oncpu_ns ? 0 : a->oncpu_ns < b->oncpu_ns ? 1 : -1;
 }
@@ -361,10 +358,8 @@ static void name_clusters(struct cluster *c, size_t n)
 
 	for (i = 0; order && i < n; i++)
 		order[i] = i;
-	if (order) {
-		sort_base = c;
-		qsort(order, n, sizeof(*order), by_oncpu_desc);
-	}
+	if (order)
+		qsort_r(order, n, sizeof(*order), by_oncpu_desc, c);
 	for (i = 0; i < n; i++) {
 		struct cluster *k = &c[order ? order[i] : i];
 		char base[BLOCKSCOPE_COMM_LEN];
