@@ -391,6 +391,32 @@ static void runqueue_warning_reads_cpu_busy(void **state)
 	assert_int_equal(runq_gauge_after(5, 0, 0), 1);
 }
 
+/* A main thread (roles.c) is exported, not sized: its joining says nothing of a pool. */
+static void only_pools_sized(void **state)
+{
+	struct thread_counters zero = { 0 };
+	struct thread_record r = make_thread(9, "server", 200 * MS, 0, 0);
+	struct thread_stats *t;
+	char *text = NULL;
+	size_t len;
+	int i;
+
+	(void)state;
+	account_set_base(&a, 9, 9, &zero);
+	account_record(&a, &r, sizeof(r));
+	t = account_find_thread(&a, 9);
+	t->role = ROLE_MAIN;
+	snprintf(t->group, sizeof(t->group), "server main");
+	for (i = 0; i < 5; i++)
+		pool_interval(100, 300);
+	assert_int_equal(exporter_render(&e, METRICS_PROMETHEUS, &text, &len), 0);
+	/* (Its value depends on what earlier tests left in pool_interval's counters.) */
+	assert_true(value_of(text, "blockscope_recommended_threads{group=\"worker-\"}") > 0);
+	assert_null(strstr(text, "blockscope_recommended_threads{group=\"server main\"}"));
+	assert_non_null(strstr(text, "blockscope_oncpu_seconds_total{group=\"server main\"}"));
+	free(text);
+}
+
 static void sliding_window(void **state)
 {
 	char *text = NULL;
@@ -454,6 +480,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(cardinality_bound, setup, teardown),
 		cmocka_unit_test_setup_teardown(group_bound, setup, teardown),
 		cmocka_unit_test_setup_teardown(sliding_window, setup, teardown),
+		cmocka_unit_test_setup_teardown(only_pools_sized, setup, teardown),
 		cmocka_unit_test_setup_teardown(runqueue_warning_reads_cpu_busy, setup, teardown),
 		cmocka_unit_test(warnings_match_sizing),
 	};

@@ -248,6 +248,7 @@ int exporter_update(struct exporter *e, const struct account *a, uint64_t events
 		x->voluntary += t->voluntary;
 		x->involuntary += t->involuntary;
 		split_add_thread(&x->ring[slot], t);
+		x->role = t->role;
 		if (add_thread_syscalls(e, x, t))
 			return -1;
 	}
@@ -358,8 +359,12 @@ int exporter_render(const struct exporter *e, enum metrics_format f, char **text
 			sum.sync_ns += g->ring[k].sync_ns;
 			sum.runq_ns += g->ring[k].runq_ns;
 		}
-		/* Threads of unrelated names share "(other)": no pool to size. */
-		m->sized = sum.threads > 0 && g != &e->groups[EXPORTER_MAX_GROUPS];
+		/*
+		 * Threads of unrelated names share "(other)": no pool to size; nor
+		 * are a main thread, the runtime's threads or connection threads.
+		 */
+		m->sized = sum.threads > 0 && g != &e->groups[EXPORTER_MAX_GROUPS] &&
+			   g->role == ROLE_POOL;
 		if (m->sized) {
 			struct sizing s;
 

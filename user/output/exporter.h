@@ -38,6 +38,7 @@ struct exporter_group {
 	size_t nsyscalls, syscalls_cap;
 	struct time_split *ring; /* window_s one-second slots */
 	int last_threads;	 /* threads in the latest slot */
+	uint8_t role;		 /* enum thread_role of its threads in the latest slot (roles.c) */
 };
 
 struct exporter_process {
