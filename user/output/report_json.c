@@ -246,6 +246,7 @@ int report_json(FILE *out, const struct report *r)
 	/* One in time_sample calls of never-blocking syscalls timed: see timed_calls. */
 	add_int(root, "time_sample", r->opts->time_sample);
 	add_hooks(root, r->opts);
+	drop_unmeasured(root, r->opts->sched_only);
 
 	arr = json_object_new_array();
 	for (i = 0; i < a->nprocesses; i++) {
