@@ -102,6 +102,8 @@ int tracer_open(struct tracer *t, const struct tracer_config *cfg, record_fn fn,
 			continue; /* run on demand, or not loaded */
 		if (cfg->sched_only && (prog == t->sys_progs[0] || prog == t->sys_progs[1]))
 			continue; /* tracer_syscall_hooks() attaches them, if ever */
+		if (cfg->sched_only && prog == t->skel->progs.on_wakeup)
+			continue; /* on_waking ends the sleeps */
 		if (t->nlinks >= TRACER_MAX_LINKS) {
 			snprintf(err, errlen, "too many BPF programs for the tracer");
 			goto fail;
