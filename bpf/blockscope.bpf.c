@@ -1289,6 +1289,38 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 	return 0;
 }
 
+/*
+ * --sched-only, the hooks off: an exec is not seen as a call, yet with
+ * --stacks the collector must read the new image's maps while it is there.
+ * An execve record goes to it at once (not blocking: no call counted for
+ * the report, which shows blocking calls only). exec is rare: this costs
+ * the untraced nothing to speak of.
+ */
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(on_exec, struct task_struct *p)
+{
+	struct thread_state *ts = state_of(p);
+	struct call_record *rec;
+	__u64 now;
+
+	if (!ts || !ts->user_stacks || !calls_from_regs(ts) || ts->in_call)
+		return 0;
+	now = bpf_ktime_get_ns();
+	if (ts->call_pending)
+		emit_pending(p, ts, now);
+	rec = reserve(sizeof(*rec));
+	if (!rec)
+		return 0;
+	start_call(p, ts, 59 /* execve */, now, CALL_SCHED_ONLY);
+	ts->call_args[0] = ts->call_args[1] = ts->call_args[2] = 0;
+	ts->user_stack_id = -1;
+	fill_call(rec, p, ts, NULL, now);
+	rec->ret = 0;
+	bpf_ringbuf_submit(rec, BPF_RB_FORCE_WAKEUP);
+	ts->in_call = 0;
+	return 0;
+}
+
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(on_exit, struct task_struct *p, bool group_dead)
 {

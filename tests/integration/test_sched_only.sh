@@ -92,6 +92,12 @@ for m in default sched; do
 		 ([.syscalls[].blocked_ns] | add // 0) < 0.05e9'
 done
 
+# Call sites without the hooks: the user stack is taken at the switch-out,
+# and a launched command's libraries are named though no mmap is seen.
+"$BLOCKSCOPE" --sched-only --stacks -o "$TMP/stacks.txt" -- "$PROGS/faulter" 4 20 >/dev/null 2>"$TMP/stacks.err"
+check sched_only_stacks_named "$(grep -A5 'CALL SITES' "$TMP/stacks.txt" | head -6)" -- \
+	bash -c "grep -A5 'CALL SITES' '$TMP/stacks.txt' | grep -q '^ *usleep+' && grep -A5 'CALL SITES' '$TMP/stacks.txt' | grep -q '^ *main+'"
+
 # 3. --serve: the hooks on 1 s in every 10 by default, their counts sampled.
 start_target epoll_server --port 0 --backend-port "$BACKEND" --seconds 60 || exit 1
 EPOLL=$SPID

@@ -104,6 +104,8 @@ static void print_blocking_syscalls(FILE *out, const struct report *r)
 	for (i = 0; i < n; i++) {
 		const struct syscall_stats *s = &a->syscalls[order[i]];
 
+		if (!s->blocking && !s->partial_calls)
+			continue; /* an exec the kernel side told the stacks of */
 		fprintf(out, "%-18s %9llu %11s %11s %9llu\n", name_of(order[i], nb, sizeof(nb)),
 			(unsigned long long)s->blocking,
 			format_ns(s->blocked_ns + s->partial_blocked_ns, b1, sizeof(b1)),
