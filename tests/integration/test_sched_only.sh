@@ -6,18 +6,11 @@
 # told apart from one in a syscall; --serve's duty cycle of the hooks.
 source "$(dirname "$0")/../lib.sh"
 
-# links_of PID PROG: how many BPF links process PID holds to program PROG
-# (bpftool here cannot say which process holds a link: their fds can).
+# links_of PID TP: how many BPF links process PID holds on tracepoint TP
+# (each link's fdinfo names its tracepoint; bpftool here cannot say which
+# process holds a link).
 links_of() {
-	local n=0 f id
-	for f in /proc/$1/fdinfo/*; do
-		grep -q '^link_type:' "$f" 2>/dev/null || continue
-		id=$(awk '/^prog_id:/ { print $2 }' "$f" 2>/dev/null)
-		# One program at a time: a listing of all of them stops at the first
-		# that another tool unloads meanwhile.
-		[ -n "$id" ] && bpftool prog show id "$id" 2>/dev/null | grep -q "name $2 " && n=$((n + 1))
-	done
-	echo $n
+	grep -hx "tp_name:	$2" /proc/"$1"/fdinfo/* 2>/dev/null | wc -l
 }
 
 # 1. The bundled pool under load, traced by both modes at once.
@@ -33,10 +26,10 @@ def=$!
 so=$!
 wait_attached $so
 wait_attached $def
-check sched_only_no_syscall_links "sys_enter/sys_exit links held by --sched-only: $(links_of $so on_sys_enter)/$(links_of $so on_sys_exit)" -- \
-	[ "$(links_of $so on_sys_enter)" = 0 ] && [ "$(links_of $so on_sys_exit)" = 0 ]
-check sched_only_scheduler_links "no sched_switch link held by --sched-only" -- [ "$(links_of $so on_switch)" = 1 ]
-check default_has_syscall_links "the default mode holds no sys_enter link" -- [ "$(links_of $def on_sys_enter)" = 1 ]
+check sched_only_no_syscall_links "sys_enter/sys_exit links held by --sched-only: $(links_of $so sys_enter)/$(links_of $so sys_exit)" -- \
+	[ "$(links_of $so sys_enter)" = 0 ] && [ "$(links_of $so sys_exit)" = 0 ]
+check sched_only_scheduler_links "no sched_switch link held by --sched-only" -- [ "$(links_of $so sched_switch)" = 1 ]
+check default_has_syscall_links "the default mode holds no sys_enter link" -- [ "$(links_of $def sys_enter)" = 1 ]
 wait $def
 wait $so
 check sched_only_exit0 "$(cat "$TMP/sched.err")" -- jq -e . "$TMP/sched.json" >/dev/null
@@ -102,38 +95,39 @@ check sched_only_stacks_named "$(grep -A5 'CALL SITES' "$TMP/stacks.txt" | head 
 start_target epoll_server --port 0 --backend-port "$BACKEND" --seconds 60 || exit 1
 EPOLL=$SPID
 spawn "$TARGETS/loadgen" --port "$PORT" --cpu-us 0 --wait-us 200 --connections 4 --seconds 30
-serve() { # NAME ARGS...: serve for 7 s, keep the last page and the link counts seen
-	local name=$1 url="" seen=""
-	shift
-	"$BLOCKSCOPE" --serve=127.0.0.1:0 -p "$EPOLL" -d 7 "$@" 2>"$TMP/$name.err" &
+serve() { # NAME SECONDS SAMPLES ARGS...: serve, keep the last page and the sys_enter links seen every 0.5 s
+	local name=$1 secs=$2 samples=$3 url="" seen=""
+	shift 3
+	"$BLOCKSCOPE" --serve=127.0.0.1:0 -p "$EPOLL" -d "$secs" "$@" 2>"$TMP/$name.err" &
 	local bs=$!
-	for _ in $(seq 30); do
+	for _ in $(seq 100); do
 		url=$(sed -n 's/^blockscope: serving \(http:[^ ]*\)$/\1/p' "$TMP/$name.err")
 		[ -n "$url" ] && break
 		sleep 0.1
 	done
-	for _ in $(seq 5); do
-		seen+="$(links_of $bs on_sys_enter) "
+	for _ in $(seq "$samples"); do
+		seen+="$(links_of $bs sys_enter) "
 		sleep 0.5
 	done
 	curl -s -m 5 "$url" >"$TMP/$name.metrics"
 	wait $bs
 	echo "$seen" >"$TMP/$name.links"
 }
-serve duty
+serve duty 14 24
 check serve_duty_ratio "$(grep duty "$TMP/duty.metrics" | tail -1)" -- grep -qx 'blockscope_syscall_hooks_duty_ratio 0.1' "$TMP/duty.metrics"
 check serve_duty_sampled "no sampled nonblocking series" -- \
 	grep -q '^blockscope_syscalls_total{.*class="nonblocking",sampled="1"} [1-9]' "$TMP/duty.metrics"
 check serve_duty_blocking_exact "no blocking epoll_wait count" -- \
 	grep -q '^blockscope_syscalls_total{.*syscall="epoll_wait",class="blocking"} [1-9]' "$TMP/duty.metrics"
-# Attached in second 0, detached after it.
+# Attached in second 0 and again in second 10, detached in between (a
+# sample every 0.5 s for 12 s: on in 2 to 6 of them, off in the rest).
 check serve_duty_hooks_toggle "sys_enter links seen every 0.5 s or so: $(cat "$TMP/duty.links")" -- \
-	grep -qE '^1 .*0 ' "$TMP/duty.links"
-serve always --syscall-hooks=always
+	bash -c "grep -qE '1 .*0 ' '$TMP/duty.links' && n=\$(grep -o 1 '$TMP/duty.links' | wc -l) && [ \$n -ge 1 ] && [ \$n -le 8 ]"
+serve always 5 5 --syscall-hooks=always
 check serve_always_ratio "$(grep duty "$TMP/always.metrics" | tail -1)" -- grep -qx 'blockscope_syscall_hooks_duty_ratio 1' "$TMP/always.metrics"
 check serve_always_not_sampled "a sampled series with the hooks always on" -- bash -c "! grep -q sampled=\\\"1\\\"} '$TMP/always.metrics'"
 check serve_always_hooks_stay "sys_enter links: $(cat "$TMP/always.links")" -- grep -qx '1 1 1 1 1 ' "$TMP/always.links"
-serve never --sched-only
+serve never 5 5 --sched-only
 check serve_never_ratio "$(grep duty "$TMP/never.metrics" | tail -1)" -- grep -qx 'blockscope_syscall_hooks_duty_ratio 0' "$TMP/never.metrics"
 check serve_never_no_nonblocking "non-blocking series without hooks" -- \
 	bash -c "! grep -qE 'class=\"nonblocking\"|^blockscope_syscall_eagain_total' '$TMP/never.metrics'"
