@@ -51,6 +51,22 @@ const volatile bool aggregate_nonblocking = true;
 const volatile __u64 time_sample_mask = 15;
 /* Wake the collector only once this much is waiting in the ring. */
 const volatile __u64 wakeup_bytes = 256 * 1024;
+/*
+ * --sched-only: the syscall hooks are not attached (or only for a duty
+ * cycle, with --serve). A blocking call is then seen at its thread's
+ * voluntary switch-out: its syscall and arguments are read from the saved
+ * user registers, and its record goes at the thread's next switch-out.
+ */
+const volatile bool sched_only = false;
+/*
+ * Two sleeps in the same syscall with the same arguments, with less than
+ * this on CPU between them, are taken as one call (without sys_exit a
+ * return to user space cannot be seen; see docs/definitions.md).
+ */
+#define MERGE_ONCPU_NS 5000
+
+/* --sched-only with --serve: set by the collector while the syscall hooks are attached. */
+__u32 syscall_hooks_on = 0;
 
 /*
  * What each CPU is in the middle of, kept by the interrupt tracepoints: a
@@ -149,6 +165,12 @@ struct thread_state {
 	__u64 call_woken_ns;   /* when its last sleep in the call ended */
 	struct agg_counts agg[AGG_SLOTS];
 	__u8 user_stacks; /* collect_stacks: mmap/execve calls go to the collector */
+	__u8 sched_only;  /* sched_only */
+	/* --sched-only: its last call was woken; its record goes at the next switch-out */
+	__u8 call_pending;
+	__s32 user_stack_id;   /* --sched-only: where its call first slept */
+	__u64 call_args[3];    /* --sched-only: the call's arguments, read at its first sleep */
+	__u64 call_oncpu_mark; /* --sched-only: se.sum_exec_runtime at its last sleep */
 };
 
 struct {
@@ -247,6 +269,7 @@ static __always_inline struct thread_state *new_state(struct task_struct *task, 
 	ts->sched_events = emit_sched_events;
 	ts->kernel_stacks = collect_stacks > 1;
 	ts->user_stacks = collect_stacks > 0;
+	ts->sched_only = sched_only;
 	ts->time_mask = time_sample_mask;
 	if (!ts->rng)
 		ts->rng = bpf_get_prandom_u32() | 1;
@@ -289,7 +312,11 @@ static __always_inline void fill_call(struct call_record *rec, struct task_struc
 	rec->enter_ns = ts->enter_ns;
 	/* A call may begin on another CPU just after a snapshot read the clock. */
 	rec->duration_ns = now > ts->enter_ns ? now - ts->enter_ns : 0;
-	if (!ts->enter_ns) {
+	if (ts->call_flags & CALL_SCHED_ONLY) {
+		/* Seen from its first sleep: to its last wakeup, if it came. */
+		if (ts->call_woken_ns > ts->enter_ns)
+			rec->duration_ns = ts->call_woken_ns - ts->enter_ns;
+	} else if (!ts->enter_ns) {
 		rec->hdr.flags |= CALL_UNTIMED;
 		rec->enter_ns = now;
 		rec->duration_ns = 0;
@@ -306,7 +333,15 @@ static __always_inline void fill_call(struct call_record *rec, struct task_struc
 	rec->user_stack_id = -1;
 	rec->kernel_stack_id = -1;
 	rec->woken_ns = ts->call_woken_ns;
-	if (regs) {
+	if (ts->call_flags & CALL_SCHED_ONLY) {
+		/* Read at its first sleep: the registers may hold a later call's now. */
+		rec->args[0] = ts->call_args[0];
+		rec->args[1] = ts->call_args[1];
+		rec->args[2] = ts->call_args[2];
+		rec->user_stack_id = ts->user_stack_id;
+		if (collect_stacks > 1)
+			rec->kernel_stack_id = ts->kernel_stack_id;
+	} else if (regs) {
 		rec->args[0] = PT_REGS_PARM1_SYSCALL(regs);
 		rec->args[1] = PT_REGS_PARM2_SYSCALL(regs);
 		rec->args[2] = PT_REGS_PARM3_SYSCALL(regs);
@@ -370,6 +405,31 @@ static __always_inline void start_call(struct task_struct *task, struct thread_s
 	 * part of the task costs a TLB miss (PTI flushes the TLB at each entry).
 	 * The waker and sleep stack are cleared at the first sleep too.
 	 */
+}
+
+/*
+ * --sched-only: a call that was woken is sent once its thread switches out
+ * again (its run-queue wait after the wakeup is in run_delay by then), or
+ * at a snapshot, at its exit, or at its next syscall if the hooks are on.
+ */
+static __always_inline void emit_pending(struct task_struct *task, struct thread_state *ts,
+					 __u64 now)
+{
+	struct call_record *rec;
+
+	ts->call_pending = 0;
+	rec = reserve(sizeof(*rec));
+	if (!rec)
+		return;
+	fill_call(rec, task, ts, NULL, now);
+	rec->ret = 0;
+	submit(rec);
+}
+
+/* --sched-only, and the syscall hooks are off: calls are read from the registers. */
+static __always_inline bool calls_from_regs(struct thread_state *ts)
+{
+	return ts->sched_only && !syscall_hooks_on;
 }
 
 /* A switch-out inside a call: the first one takes the run-queue baseline. */
@@ -553,6 +613,9 @@ static __always_inline bool time_this_call(struct thread_state *ts, long nr)
 
 static __always_inline void enter_call(struct task_struct *task, struct thread_state *ts, long nr)
 {
+	/* --serve's duty cycle turned the hooks on after a call seen from its sleep. */
+	if (ts->call_pending)
+		emit_pending(task, ts, bpf_ktime_get_ns());
 	start_call(task, ts, nr, time_this_call(ts, nr) ? bpf_ktime_get_ns() : 0, 0);
 }
 
@@ -707,7 +770,11 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 	if (!ts)
 		return 0;
 	if (!ts->in_call) {
-		if (ts->skip_next_exit) {
+		if (ts->call_pending && (__s64)regs->orig_ax == ts->nr) {
+			/* --serve's duty cycle: the hooks came during a call seen from its sleep. */
+			ts->call_pending = 0;
+			ts->in_call = 1;
+		} else if (ts->skip_next_exit) {
 			ts->skip_next_exit = 0;
 			return 0;
 		}
@@ -810,6 +877,60 @@ static __always_inline void preempted(struct task_struct *prev, struct thread_st
 	emit_sched(prev, ts, SCHED_OUT_PREEMPTED, now, 0);
 }
 
+/*
+ * --sched-only: at a switch-out, the call woken last is sent, or continued
+ * when the thread sleeps again in the same syscall with the same arguments
+ * at once; a voluntary switch-out inside a syscall (the saved registers'
+ * orig_ax; -1 in a page fault or an interrupt) begins a call.
+ */
+static __always_inline void call_from_regs(void *ctx, struct task_struct *prev,
+					   struct thread_state *ts, bool sleeps, __u64 now)
+{
+	struct pt_regs *regs;
+	__u64 a0, a1, a2;
+	__s64 nr;
+
+	/* A call whose entry the hooks saw before they were detached: it never returns now. */
+	if (ts->in_call && !(ts->call_flags & CALL_SCHED_ONLY) && !ts->call_voluntary)
+		ts->in_call = 0;
+	regs = sleeps && !ts->exiting ? (struct pt_regs *)bpf_task_pt_regs(prev) : NULL;
+	if (!regs) {
+		if (ts->call_pending)
+			emit_pending(prev, ts, now);
+		return;
+	}
+	nr = regs->orig_ax;
+	a0 = PT_REGS_PARM1_SYSCALL(regs);
+	a1 = PT_REGS_PARM2_SYSCALL(regs);
+	a2 = PT_REGS_PARM3_SYSCALL(regs);
+	if (ts->call_pending) {
+		if (nr == ts->nr && a0 == ts->call_args[0] && a1 == ts->call_args[1] &&
+		    a2 == ts->call_args[2] &&
+		    prev->se.sum_exec_runtime - ts->call_oncpu_mark < MERGE_ONCPU_NS) {
+			/* The same call sleeping again: sleep_begins counts it in. */
+			ts->call_pending = 0;
+			ts->in_call = 1;
+			ts->call_oncpu_mark = prev->se.sum_exec_runtime;
+			return;
+		}
+		emit_pending(prev, ts, now);
+	}
+	if (nr < 0 || ts->in_call)
+		return;
+	start_call(prev, ts, nr, now, CALL_SCHED_ONLY);
+	ts->call_run_delay0 = prev->sched_info.run_delay;
+	ts->call_args[0] = a0;
+	ts->call_args[1] = a1;
+	ts->call_args[2] = a2;
+	ts->call_oncpu_mark = prev->se.sum_exec_runtime;
+	ts->user_stack_id = -1;
+	if (ts->user_stacks) {
+		/* prev is still current here: its user stack is readable. */
+		send_user_stack(prev, ts, regs, now);
+		ts->user_stack_id = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
+	}
+}
+
 static __always_inline void switch_out(void *ctx, struct task_struct *prev,
 				       struct thread_state *ts, bool preempt,
 				       unsigned int prev_state, __u64 now)
@@ -817,7 +938,9 @@ static __always_inline void switch_out(void *ctx, struct task_struct *prev,
 	if (ts->oncpu_since_ns)
 		ts->tp_oncpu_ns += now - ts->oncpu_since_ns;
 	ts->oncpu_since_ns = 0;
-	if (ts->in_call) {
+	if (calls_from_regs(ts))
+		call_from_regs(ctx, prev, ts, !preempt && prev_state != TASK_RUNNING, now);
+	else if (ts->in_call) {
 		first_switch_in_call(prev, ts);
 		/* Untimed at entry: from here on it is (see CALL_TIMED_FROM_SWITCH). */
 		if (!ts->enter_ns)
@@ -859,6 +982,11 @@ static __always_inline void switch_in(struct task_struct *next, struct thread_st
 	ts->runnable_since_ns = 0;
 	ts->oncpu_since_ns = now;
 	emit_sched(next, ts, SCHED_IN, now, 0);
+	/* Its sleep is over: whether its call still runs cannot be seen from here. */
+	if (ts->in_call && ts->call_voluntary && calls_from_regs(ts)) {
+		ts->in_call = 0;
+		ts->call_pending = 1;
+	}
 }
 
 SEC("tp_btf/sched_switch")
@@ -868,6 +996,9 @@ int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_stru
 	struct thread_state *ts = state_of(prev);
 	__u64 now = 0;
 
+	/* --cgroup --sched-only: no sys_enter to adopt newcomers at, so here. */
+	if (!ts && sched_only && target_cgroup_id)
+		ts = state_or_adopt(prev);
 	if (ts) {
 		now = bpf_ktime_get_ns();
 		switch_out(ctx, prev, ts, preempt, prev_state, now);
@@ -1050,17 +1181,12 @@ static __always_inline __u16 wakeup_context(__u16 *softirq, bool *in_task)
 	return WAKER_SOFTIRQ;
 }
 
-/* sched_waking runs in the waker's context; sched_wakeup may run on the wakee's CPU. */
-SEC("tp_btf/sched_waking")
-int BPF_PROG(on_waking, struct task_struct *p)
+/* Who (or which interrupt) wakes p, read in the waker's context. */
+static __always_inline void note_waker(struct thread_state *ts)
 {
-	struct thread_state *ts = state_of(p);
 	struct task_struct *current;
 	bool in_task;
-	__u64 id;
 
-	if (!ts || !ts->sleeping)
-		return 0;
 	ts->waker_kind = wakeup_context(&ts->waker_softirq, &in_task);
 	ts->waker_nr = -1;
 	current = bpf_get_current_task_btf();
@@ -1073,12 +1199,34 @@ int BPF_PROG(on_waking, struct task_struct *p)
 		/* The interrupted task is a bystander: name the interrupt, not it. */
 		ts->waker_tid = ts->waker_tgid = 0;
 		ts->waker_comm[0] = 0;
-		return 0;
+		return;
 	}
-	id = bpf_get_current_pid_tgid();
-	ts->waker_tid = (__u32)id;
-	ts->waker_tgid = id >> 32;
-	bpf_get_current_comm(ts->waker_comm, sizeof(ts->waker_comm));
+	/* Read from current itself: two helper calls less on every wakeup. */
+	ts->waker_tid = current->pid;
+	ts->waker_tgid = current->tgid;
+	__builtin_memcpy(ts->waker_comm, current->comm, sizeof(ts->waker_comm));
+}
+
+/*
+ * sched_waking runs in the waker's context; sched_wakeup may run on the
+ * wakee's CPU. --sched-only ends the sleep here, a few hundred ns before
+ * sched_wakeup would, and leaves sched_wakeup unattached: one program less
+ * on every wakeup.
+ */
+SEC("tp_btf/sched_waking")
+int BPF_PROG(on_waking, struct task_struct *p)
+{
+	struct thread_state *ts = state_of(p);
+	__u64 now;
+
+	if (!ts || !ts->sleeping)
+		return 0;
+	note_waker(ts);
+	if (!ts->sched_only)
+		return 0;
+	now = bpf_ktime_get_ns();
+	end_sleep(ts, now);
+	emit_sched(p, ts, SCHED_WAKEUP, now, ts->waker_tid);
 	return 0;
 }
 
@@ -1141,6 +1289,38 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 	return 0;
 }
 
+/*
+ * --sched-only, the hooks off: an exec is not seen as a call, yet with
+ * --stacks the collector must read the new image's maps while it is there.
+ * An execve record goes to it at once (not blocking: no call counted for
+ * the report, which shows blocking calls only). exec is rare: this costs
+ * the untraced nothing to speak of.
+ */
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(on_exec, struct task_struct *p)
+{
+	struct thread_state *ts = state_of(p);
+	struct call_record *rec;
+	__u64 now;
+
+	if (!ts || !ts->user_stacks || !calls_from_regs(ts) || ts->in_call)
+		return 0;
+	now = bpf_ktime_get_ns();
+	if (ts->call_pending)
+		emit_pending(p, ts, now);
+	rec = reserve(sizeof(*rec));
+	if (!rec)
+		return 0;
+	start_call(p, ts, 59 /* execve */, now, CALL_SCHED_ONLY);
+	ts->call_args[0] = ts->call_args[1] = ts->call_args[2] = 0;
+	ts->user_stack_id = -1;
+	fill_call(rec, p, ts, NULL, now);
+	rec->ret = 0;
+	bpf_ringbuf_submit(rec, BPF_RB_FORCE_WAKEUP);
+	ts->in_call = 0;
+	return 0;
+}
+
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(on_exit, struct task_struct *p, bool group_dead)
 {
@@ -1151,6 +1331,8 @@ int BPF_PROG(on_exit, struct task_struct *p, bool group_dead)
 	if (!ts)
 		return 0;
 	now = bpf_ktime_get_ns();
+	if (ts->call_pending)
+		emit_pending(p, ts, now);
 	if (ts->in_call) {
 		/* exit and exit_group never return: close them here. */
 		struct call_record *rec = reserve(sizeof(*rec));
@@ -1215,10 +1397,16 @@ static __always_inline void snapshot_baseline(struct task_struct *task, __u64 no
 		ts->sleeping = 1;
 		ts->sleep_start_ns = now;
 		if (nr >= 0) {
-			start_call(task, ts, nr, now, CALL_BEGAN_BEFORE);
+			start_call(task, ts, nr, now,
+				   CALL_BEGAN_BEFORE | (ts->sched_only ? CALL_SCHED_ONLY : 0));
 			/* Asleep in it already: its run-queue wait starts from here. */
 			ts->call_run_delay0 = task->sched_info.run_delay;
 			ts->call_voluntary = 1;
+			ts->call_args[0] = PT_REGS_PARM1_SYSCALL(regs);
+			ts->call_args[1] = PT_REGS_PARM2_SYSCALL(regs);
+			ts->call_args[2] = PT_REGS_PARM3_SYSCALL(regs);
+			ts->call_oncpu_mark = task->se.sum_exec_runtime;
+			ts->user_stack_id = -1;
 		}
 	}
 }
@@ -1281,6 +1469,14 @@ static __always_inline void snapshot_totals(struct seq_file *seq, struct task_st
 	flags = snapshot_clocks(ts, now);
 	if (snapshot_mode == SNAPSHOT_FINAL)
 		flags |= THREAD_AT_STOP;
+	if (ts->call_pending) {
+		/* --sched-only: a woken call, sent now so that this window counts it. */
+		struct call_record prec = {};
+
+		ts->call_pending = 0;
+		fill_call(&prec, task, ts, NULL, now);
+		bpf_seq_write(seq, &prec, sizeof(prec));
+	}
 	/* Between intervals a call in flight is left to finish. */
 	if (ts->in_call && snapshot_mode == SNAPSHOT_FINAL) {
 		struct call_record crec = {};

@@ -36,6 +36,14 @@ enum call_flags {
 	CALL_UNTIMED = 1 << 3,
 	/* Not timed at entry, but it switched out: timed from its first switch-out. */
 	CALL_TIMED_FROM_SWITCH = 1 << 4,
+	/*
+	 * --sched-only: seen by the scheduler hooks alone, from its first
+	 * voluntary switch-out to the thread's next switch-out; its syscall and
+	 * arguments read from the saved user registers at the sleep. Its
+	 * return value and duration are unknown (ret 0; duration_ns is the
+	 * span from its first sleep to its last wakeup, a lower bound).
+	 */
+	CALL_SCHED_ONLY = 1 << 5,
 };
 
 /* struct thread_record.flags */

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # make bench: what tracing costs the traced program, and what the collector
 # carries, side by side with strace, perf trace, bpftrace and syscount, all
-# measured in one run on this machine (issue 5).
+# measured in one run on this machine (issue 5), and the same with
+# --sched-only, which attaches no syscall hooks, and --serve's duty cycle
+# (issue 16).
 #
 #   scripts/bench.sh [BUILD]          (after `make all progs`)
 #
@@ -39,7 +41,8 @@ RAMP_THREADS=${RAMP_THREADS:-2}  # threads of the paced load (1M/s needs > 1 her
 RSS_THREADS=64
 RSS_RATE=${RSS_RATE:-200000}     # syscalls/s over the 64 threads
 RSS_S=${RSS_S:-5}
-BUDGET_S=${BUDGET_S:-450}        # with the build, `make bench` stays under 10 minutes
+SERVE_S=${SERVE_S:-60}           # seconds of the duty-cycled --serve run (and of its untraced pair)
+BUDGET_S=${BUDGET_S:-600}        # with the build, `make bench` stays under 12 minutes
 
 BS=$BUILD/blockscope
 STORM=$BUILD/tests/progs/storm
@@ -215,6 +218,13 @@ attach() {
 		"$BS" -j --stream-all -p "$pid" -o "$pfx.json" >"$pfx.stdout" 2>"$pfx.err" & ;;
 	blockscope_other_pid)
 		"$BS" -j -p "$OTHER_PID" -o "$pfx.json" >"$pfx.stdout" 2>"$pfx.err" & ;;
+	blockscope_sched_only)
+		"$BS" -j --sched-only -p "$pid" -o "$pfx.json" >"$pfx.stdout" 2>"$pfx.err" & ;;
+	blockscope_sched_only_other_pid)
+		"$BS" -j --sched-only -p "$OTHER_PID" -o "$pfx.json" >"$pfx.stdout" 2>"$pfx.err" & ;;
+	blockscope_serve)
+		# --serve's default: sched-only, the syscall hooks on 1 s in every 10.
+		"$BS" --serve=127.0.0.1:0 -p "$pid" >"$pfx.stdout" 2>"$pfx.err" & ;;
 	strace)
 		TRACER_SIG=TERM # SIGINT is ignored by a background job of a script
 		strace -f -c -o "$pfx.txt" -p "$pid" >"$pfx.stdout" 2>"$pfx.err" & ;;
@@ -339,13 +349,16 @@ check_foreign() {
 # ------------------------------------------------------- 1. cost per call
 
 declare -A NS CPU SEEN WHY CALLS_OF
-HOWS=(untraced blockscope blockscope_time_all blockscope_stream_all blockscope_other_pid bpftrace_other_pid strace perf_trace bpftrace syscount)
+HOWS=(untraced blockscope blockscope_time_all blockscope_stream_all blockscope_other_pid
+	blockscope_sched_only blockscope_sched_only_other_pid bpftrace_other_pid strace perf_trace bpftrace syscount)
 declare -A LABEL=(
 	[untraced]="untraced"
 	[blockscope]="blockscope -p (traced)"
 	[blockscope_time_all]="blockscope -p --time-sample 1 (all timed)"
 	[blockscope_stream_all]="blockscope -p --stream-all (each call sent)"
 	[blockscope_other_pid]="blockscope tracing another pid"
+	[blockscope_sched_only]="blockscope --sched-only -p (traced)"
+	[blockscope_sched_only_other_pid]="blockscope --sched-only, another pid"
 	[bpftrace_other_pid]="bpftrace hooks for another pid (floor ref.)"
 	[strace]="strace -f -c"
 	[perf_trace]="perf trace -s"
@@ -411,7 +424,7 @@ bench_pingpong() {
 	for ((rep = $1; rep <= $2; rep++)); do
 		note "ping-pong: round $rep of $REPS"
 		check_foreign
-		for how in untraced blockscope; do
+		for how in untraced blockscope blockscope_sched_only; do
 			pfx=$LOGS/pingpong-$how-$rep
 			start_load "$pfx.out" "$PINGPONG" --rounds "$ROUNDS" --wait-signal || continue
 			attach "$how" "$LOAD_PID" "$pfx" || { abandon; continue; }
@@ -448,9 +461,9 @@ start_server() {
 
 bench_server() {
 	local backend_port backend_pid port rep how pfx v budget base cpus on=()
-	time_left $((SERVER_REPS * 6 * (SERVER_S + 3) + 60)) || { skip "server requests/s"; return; }
-	# Long enough for every run, and they end by themselves regardless.
-	budget=$((SERVER_REPS * 6 * (SERVER_S + 8) + 30))
+	time_left $((SERVER_REPS * 8 * (SERVER_S + 3) + 60)) || { skip "server requests/s"; return; }
+	# Long enough for every run (and --serve's), and they end by themselves regardless.
+	budget=$((SERVER_REPS * 8 * (SERVER_S + 8) + 3 * SERVE_S + 60))
 	# The server alone on CPU 1, everything else (loadgen, backend, the
 	# tracer) on CPU 0 through this shell's affinity: as a server runs
 	# beside its clients, and with far less drift between runs than when
@@ -473,7 +486,8 @@ bench_server() {
 	for ((rep = 1; rep <= SERVER_REPS; rep++)); do
 		note "server requests/s: round $rep of $SERVER_REPS"
 		check_foreign
-		for how in untraced blockscope blockscope_time_all blockscope_other_pid bpftrace_other_pid strace; do
+		for how in untraced blockscope blockscope_sched_only blockscope_time_all blockscope_other_pid \
+			blockscope_sched_only_other_pid bpftrace_other_pid strace; do
 			case $how in strace | bpftrace_other_pid) [ -n "${WHY[$how]:-}" ] && continue ;; esac
 			pfx=$LOGS/server-$how-$rep
 			attach "$how" "$SERVER_PID" "$pfx" || continue
@@ -494,11 +508,36 @@ bench_server() {
 			fi
 		done
 	done
+	bench_serve "$port"
 	running "$SERVER_PID" && kill -TERM "$SERVER_PID"
 	running "$backend_pid" && kill -TERM "$backend_pid"
 	wait_bounded "$SERVER_PID" 5
 	wait_bounded "$backend_pid" 5
 	taskset -pc "$cpus" $$ >/dev/null
+}
+
+# The duty-cycled --serve (its default: sched-only, the syscall hooks on 1 s
+# in every 10) on the same server for SERVE_S seconds, against an untraced
+# run of SERVE_S seconds just before it; and what --serve said the while.
+SERVE_RPS= SERVE_BASE= SERVE_RATIO= SERVE_SCRAPED=
+bench_serve() {
+	local port=$1 pfx=$LOGS/serve url i
+	time_left $((2 * SERVE_S + 30)) || { skip "--serve for ${SERVE_S}s"; return; }
+	note "server requests/s: untraced for ${SERVE_S}s, then under --serve (duty-cycled) for ${SERVE_S}s"
+	timeout -k 2 $((SERVE_S + 10)) "$TARGETS/loadgen" --port "$port" --connections 4 \
+		--cpu-us 0 --wait-us 0 --seconds "$SERVE_S" >"$pfx-untraced.out" 2>&1
+	SERVE_BASE=$(field "$pfx-untraced.out" rps)
+	attach blockscope_serve "$SERVER_PID" "$pfx" || return
+	timeout -k 2 $((SERVE_S + 10)) "$TARGETS/loadgen" --port "$port" --connections 4 \
+		--cpu-us 0 --wait-us 0 --seconds "$SERVE_S" >"$pfx.out" 2>&1
+	url=$(sed -n 's/^blockscope: serving \(http:[^ ]*\)$/\1/p' "$pfx.err")
+	[ -n "$url" ] && curl -s -m 5 "$url" >"$pfx.metrics" 2>/dev/null
+	stop "$TRACER" INT
+	SERVE_RPS=$(field "$pfx.out" rps)
+	SERVE_SCRAPED=$(grep -c '^blockscope_' "$pfx.metrics" 2>/dev/null)
+	[ -n "$SERVE_RPS" ] && [ -n "$SERVE_BASE" ] && SERVE_RATIO=$(calc "100 * $SERVE_RPS / $SERVE_BASE")
+	i=$(grep -o 'served .*' "$pfx.err" 2>/dev/null)
+	note "--serve: ${i:-no summary}"
 }
 
 # ------------------------------------------------------- 4. events/s without loss
@@ -674,6 +713,7 @@ print_others() {
 	echo "Context switches (pingpong, 2 threads on one CPU, $ROUNDS round trips a run, $PP_ROUNDS runs):"
 	s=$(stats ${PP[untraced]:-}); echo "  untraced:   ${s:-n/a} ns/round trip (median min max)"
 	s=$(stats ${PP[blockscope]:-}); echo "  blockscope: ${s:-n/a} ns/round trip (median min max)"
+	s=$(stats ${PP[blockscope_sched_only]:-}); echo "  blockscope --sched-only: ${s:-n/a} ns/round trip (median min max)"
 	echo
 	echo "epoll_server + backend, loadgen 4 connections, --cpu-us 0 --wait-us 0, ${SERVER_S}s a run, $SERVER_REPS runs,"
 	echo "$SERVER_LAYOUT:"
@@ -682,7 +722,11 @@ print_others() {
 	server_row "blockscope --time-sample 1" blockscope_time_all
 	server_row "blockscope tracing another pid (the hooks' floor)" blockscope_other_pid
 	server_row "bpftrace hooks for another pid (floor ref.)" bpftrace_other_pid
+	server_row "blockscope --sched-only" blockscope_sched_only
+	server_row "blockscope --sched-only tracing another pid" blockscope_sched_only_other_pid
 	s=$(stats ${RPS[strace]:-}); echo "  strace -f:  ${s:-n/a} requests/s (median min max)"
+	echo "  --serve (duty-cycled: sched-only, the syscall hooks 1 s in 10) for ${SERVE_S}s: ${SERVE_RPS:-n/a} requests/s,"
+	echo "              ${SERVE_RATIO:-n/a} % of the untraced ${SERVE_S}s run just before (${SERVE_BASE:-n/a}); ${SERVE_SCRAPED:-0} series on its page"
 	echo
 	echo "Syscalls/s traced without loss (storm paced in $RAMP_THREADS threads, ${RAMP_S}s a step, under blockscope;"
 	echo "a step loses if a record is lost or the report has fewer getppid calls than the load made):"
@@ -757,6 +801,7 @@ print_targets() {
 	else
 		verdict server_rps_ge_95pct n/a "no figure (untraced $ru, traced $rt)"
 	fi
+	print_targets_16
 	if [ -z "$ONE_M_RATE" ]; then
 		verdict zero_lost_1M_per_s_10s n/a "no figure: the run was skipped or failed"
 	elif [ "$ONE_M_LOST" -ne 0 ]; then
@@ -771,6 +816,41 @@ print_targets() {
 		verdict collector_rss_le_30MB_64_threads $r "collector VmHWM $RSS_HWM kB with $RSS_THREADS threads (target <= 30720 kB)"
 	else
 		verdict collector_rss_le_30MB_64_threads n/a "no figure"
+	fi
+}
+
+# Issue 16: what --sched-only costs the processes it does not trace, and the
+# ones it does.
+print_targets_16() {
+	local cu cs so pu ps pp
+	cu=$(med "${CPU[untraced]:-}")
+	cs=$(med "${CPU[blockscope_sched_only_other_pid]:-}")
+	if [ "$cu" != null ] && [ "$cs" != null ]; then
+		cmp_le "$cs" "$(calc "1.02 * $cu")" && r=PASS || r=MISS
+		verdict sched_only_other_pid_le_1.02x $r "--sched-only tracing another pid: $cs ns vs untraced $cu ns of CPU per getppid, $(awk -v a="$cs" -v b="$cu" 'BEGIN { printf "%.3f", a / b }')x (target <= 1.02x; the default mode: $(med "${CPU[blockscope_other_pid]:-}") ns)"
+	else
+		verdict sched_only_other_pid_le_1.02x n/a "no figure (untraced $cu, sched-only other pid $cs)"
+	fi
+	so=$(med "${RPS_RATIO[blockscope_sched_only]:-}")
+	if [ "$so" != null ]; then
+		cmp_le 97 "$so" && r=PASS || r=MISS
+		verdict sched_only_server_rps_ge_97pct $r "--sched-only tracing epoll_server kept $so% of the untraced run before each (median of $SERVER_REPS pairs; the default mode $(med "${RPS_RATIO[blockscope]:-}")%) (target >= 97%)"
+	else
+		verdict sched_only_server_rps_ge_97pct n/a "no figure"
+	fi
+	pu=$(med "${PP[untraced]:-}")
+	ps=$(med "${PP[blockscope_sched_only]:-}")
+	if [ "$pu" != null ] && [ "$ps" != null ]; then
+		pp=$(calc "100 * ($ps - $pu) / $pu")
+		cmp_le "$pp" 15 && r=PASS || r=MISS
+		verdict sched_only_pingpong_added_le_15pct $r "--sched-only: $ps vs untraced $pu ns per ping-pong round trip, +$pp% (target <= 15%; the default mode $(med "${PP[blockscope]:-}") ns)"
+	else
+		verdict sched_only_pingpong_added_le_15pct n/a "no figure (untraced $pu, sched-only $ps)"
+	fi
+	if [ -n "$SERVE_RATIO" ]; then
+		verdict serve_duty_cycle_info info "--serve (sched-only, syscall hooks 1 s in 10) for ${SERVE_S}s: epoll_server kept $SERVE_RATIO% of the untraced ${SERVE_S}s run before ($SERVE_RPS vs $SERVE_BASE requests/s)"
+	else
+		verdict serve_duty_cycle_info n/a "no figure"
 	fi
 }
 
@@ -807,6 +887,10 @@ write_json() {
 		--argjson rps_ratio "$(detail "${RPS_RATIO[blockscope]:-}")" --argjson rps_ratio_ta "$(detail "${RPS_RATIO[blockscope_time_all]:-}")" \
 		--argjson rps_o "$(med "${RPS[blockscope_other_pid]:-}")" --argjson rps_ratio_o "$(detail "${RPS_RATIO[blockscope_other_pid]:-}")" --arg layout "$SERVER_LAYOUT" \
 		--argjson rps_bo "$(med "${RPS[bpftrace_other_pid]:-}")" --argjson rps_ratio_bo "$(detail "${RPS_RATIO[bpftrace_other_pid]:-}")" \
+		--argjson rps_so "$(med "${RPS[blockscope_sched_only]:-}")" --argjson rps_ratio_so "$(detail "${RPS_RATIO[blockscope_sched_only]:-}")" \
+		--argjson rps_soo "$(med "${RPS[blockscope_sched_only_other_pid]:-}")" --argjson rps_ratio_soo "$(detail "${RPS_RATIO[blockscope_sched_only_other_pid]:-}")" \
+		--argjson pp_so "$(detail "${PP[blockscope_sched_only]:-}")" \
+		--argjson serve_rps "$(num "$SERVE_RPS")" --argjson serve_base "$(num "$SERVE_BASE")" --argjson serve_pct "$(num "$SERVE_RATIO")" --argjson serve_s "$SERVE_S" \
 		--argjson rpsd_u "$(detail "${RPS[untraced]:-}")" --argjson rpsd_b "$(detail "${RPS[blockscope]:-}")" \
 		--argjson rpsd_s "$(detail "${RPS[strace]:-}")" \
 		--argjson pp_u "$(detail "${PP[untraced]:-}")" --argjson pp_b "$(detail "${PP[blockscope]:-}")" \
@@ -826,12 +910,15 @@ write_json() {
 		  ns_per_call_detail: $nsd,
 		  cpu_ns_per_call: $cpu,
 		  server_rps: {untraced: $rps_u, blockscope: $rps_b, strace: $rps_s, blockscope_time_sample_1: $rps_ta,
-			       blockscope_other_pid: $rps_o, bpftrace_other_pid: $rps_bo},
+			       blockscope_other_pid: $rps_o, bpftrace_other_pid: $rps_bo,
+			       blockscope_sched_only: $rps_so, blockscope_sched_only_other_pid: $rps_soo},
 		  server_rps_pct_of_untraced_paired: {blockscope: $rps_ratio, blockscope_time_sample_1: $rps_ratio_ta,
-						      blockscope_other_pid: $rps_ratio_o, bpftrace_other_pid: $rps_ratio_bo},
+						      blockscope_other_pid: $rps_ratio_o, bpftrace_other_pid: $rps_ratio_bo,
+						      blockscope_sched_only: $rps_ratio_so, blockscope_sched_only_other_pid: $rps_ratio_soo},
+		  serve_duty_cycle: {seconds: $serve_s, rps: $serve_rps, untraced_rps_before: $serve_base, pct: $serve_pct},
 		  server_layout: $layout,
 		  server_rps_detail: {untraced: $rpsd_u, blockscope: $rpsd_b, strace: $rpsd_s},
-		  pingpong_ns_per_round_trip: {untraced: $pp_u, blockscope: $pp_b},
+		  pingpong_ns_per_round_trip: {untraced: $pp_u, blockscope: $pp_b, blockscope_sched_only: $pp_so},
 		  max_events_per_s_without_loss: $eps,
 		  max_events_detail: {unit: "syscalls/s of the target, every one counted", records_per_s: $eps_rate, ramp: $ramp,
 				     first_rate_asked_with_loss: (if $lost_at == "" then null else ($lost_at | tonumber) end)},
@@ -883,7 +970,7 @@ main() {
 	done
 	note "extra rounds took $((SECONDS - s)) s"
 	{
-		echo "blockscope benchmark (issue 5): $(nproc) CPUs, kernel $(uname -r), load average at start $LOAD_START, now $(cut -d' ' -f1-3 /proc/loadavg)"
+		echo "blockscope benchmark (issues 5 and 16): $(nproc) CPUs, kernel $(uname -r), load average at start $LOAD_START, now $(cut -d' ' -f1-3 /proc/loadavg)"
 		echo "syscall entry: meltdown $PTI"
 		[ "$FOREIGN_ROUNDS" -gt 0 ] &&
 			echo "warning: in $FOREIGN_ROUNDS rounds up to $FOREIGN tracing BPF programs of another tool were loaded: every row paid for their hooks"
@@ -896,7 +983,7 @@ main() {
 	# print_targets ran in a pipe: take its verdicts back from the report.
 	while read -r r name _; do
 		VERDICT[${name%:}]=$r
-	done < <(grep -E '^(PASS|MISS|n/a) ' "$OUT/report.txt")
+	done < <(grep -E '^(PASS|MISS|n/a|info) ' "$OUT/report.txt")
 	write_json
 	echo
 	echo "results: $OUT/results.json, report: $OUT/report.txt, logs: $LOGS ($((SECONDS - t0)) s)"

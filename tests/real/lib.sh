@@ -156,8 +156,48 @@ background() {
 trace() {
 	local name=$1 out=$2
 	shift 2
+	sched_only_start "$out" "$@"
 	bounded 120 "$BLOCKSCOPE" -j -o "$out" "$@" 2>"$out.err"
 	traced "$name" "$out" $? "$@"
+}
+
+# sched_only_start OUT BLOCKSCOPE-ARGS...: the same trace with --sched-only
+# (no syscall hooks: issue 16), side by side on the same load, into
+# OUT.sched; traced compares the two.
+SCHED_ONLY_PID=
+sched_only_start() {
+	local out=$1
+	shift
+	bounded 120 "$BLOCKSCOPE" -j --sched-only -o "$out.sched" "$@" 2>"$out.sched.err" &
+	SCHED_ONLY_PID=$!
+}
+
+# sched_only_same NAME OUT: the --sched-only trace beside OUT tells the same
+# profile: the syscalls that hold the blocked time, each within 10 points of
+# its share, and the sizing within one thread (3% where it asks for
+# hundreds: Apache worker's keep-alive threads). What it cannot measure
+# (non-blocking calls, EAGAIN) is left out of its JSON.
+sched_only_same() {
+	local name=$1 out=$2 rc
+	[ -n "$SCHED_ONLY_PID" ] || return 0
+	wait "$SCHED_ONLY_PID"
+	rc=$?
+	SCHED_ONLY_PID=
+	if [ "$rc" -ne 0 ] || ! jq -e '.syscall_hooks == "off" and .threads and .sizing' "$out.sched" >/dev/null 2>&1; then
+		fail "$name-sched-only-trace" "blockscope --sched-only exited $rc: $(head -c 300 "$out.sched.err")"
+		return 1
+	fi
+	pass "$name-sched-only-trace"
+	jq -s 'def shares: ([.syscalls[] | .blocked_ns + .partial_blocked_ns] | add) as $t
+		| [.syscalls[] | {key: .name, value: ((.blocked_ns + .partial_blocked_ns) / ($t + 1))}] | from_entries;
+		{d: (.[0] | shares), s: (.[1] | shares), rd: .[0].sizing.recommended_threads,
+		 rs: .[1].sizing.recommended_threads}' "$out" "$out.sched" >"$out.pair"
+	jq_true "$name-sched-only-blocking-calls" "$out.pair" \
+		"blocked-time shares by syscall (default vs --sched-only): $(jq -c '[.d, .s] | map(to_entries | map(select(.value > 0.05)) | from_entries)' "$out.pair")" \
+		'.d as $d | .s as $s | [($d | keys[]), ($s | keys[])] | unique
+		 | map(select(($d[.] // 0) > 0.1 or ($s[.] // 0) > 0.1) | (($d[.] // 0) - ($s[.] // 0) | fabs) <= 0.1) | all'
+	jq_true "$name-sched-only-sizing" "$out.pair" "recommended: default $(jq .rd "$out.pair"), --sched-only $(jq .rs "$out.pair")" \
+		'(.rd == null and .rs == null) or ((.rd - .rs) | fabs) <= ([1, 0.03 * .rd] | max)'
 }
 
 # traced NAME OUT STATUS BLOCKSCOPE-ARGS...: trace's checks of a run of
@@ -174,6 +214,7 @@ traced() {
 	check "$name-no-lost-events" "the ring buffer lost $lost of $(jq '.events.received' "$out") records" -- \
 		test "$lost" -eq 0
 	consistency "$name" "$out"
+	sched_only_same "$name" "$out"
 	return 0
 }
 
@@ -451,6 +492,7 @@ cpu_jiffies() {
 trace_counted() {
 	local name=$1 out=$2 pid=$3 bg bs rc b0 t0 b1 t1
 	shift 3
+	sched_only_start "$out" "$@"
 	bounded 120 "$BLOCKSCOPE" -j -o "$out" "$@" 2>"$out.err" &
 	bg=$!
 	for _ in $(seq 500); do

@@ -34,6 +34,9 @@ static void fixed_exposition(void **state)
 		"blockscope_syscalls_total{group=\"worker-\",syscall=\"read\",class=\"nonblocking\"} 15",
 		"blockscope_syscalls_total{group=\"worker-\",syscall=\"other\",class=\"blocking\"} 0",
 		"blockscope_syscalls_total{group=\"worker-\",syscall=\"other\",class=\"nonblocking\"} 7",
+		"# HELP blockscope_syscall_hooks_duty_ratio Share of the time the syscall hooks are attached. Below 1, series labelled sampled=\"1\" are counted while they are and scaled by 1/ratio; at 0, non-blocking and EAGAIN counts are not measured. Blocking calls and all times come from the scheduler: always exact.",
+		"# TYPE blockscope_syscall_hooks_duty_ratio gauge",
+		"blockscope_syscall_hooks_duty_ratio 1",
 		"# HELP blockscope_syscall_eagain_total Finished syscalls that returned EAGAIN: a non-blocking call with nothing to do.",
 		"# TYPE blockscope_syscall_eagain_total counter",
 		"blockscope_syscall_eagain_total{group=\"worker-\",syscall=\"read\"} 3",
@@ -104,7 +107,7 @@ static void fixed_exposition(void **state)
 		  .voluntary = 10 }, /* not in the window: counters only */
 	};
 	struct metrics_process procs[] = { { 4242, "pool_server", 5 } };
-	struct metrics_data d = { sys, 2, groups, 2, procs, 1, 42, 2.0, 1.0, 60 };
+	struct metrics_data d = { sys, 2, groups, 2, procs, 1, 42, 2.0, 1.0, 60, HOOKS_ALWAYS, 1 };
 	char *text = NULL, *lines[200];
 	size_t len, n, i;
 
@@ -122,7 +125,7 @@ static void openmetrics_names_families(void **state)
 {
 	struct metrics_syscall sys[] = { { "g", "read", 1, 2, 0, 0 } };
 	struct metrics_group groups[] = { { .group = "g", .oncpu_ns = 1 } };
-	struct metrics_data d = { sys, 1, groups, 1, NULL, 0, 0, 1.5, 1.0, 10 };
+	struct metrics_data d = { sys, 1, groups, 1, NULL, 0, 0, 1.5, 1.0, 10, HOOKS_ALWAYS, 1 };
 	char *text = NULL;
 	size_t len;
 
@@ -145,7 +148,7 @@ static void openmetrics_names_families(void **state)
 static void label_escaping(void **state)
 {
 	struct metrics_group groups[] = { { .group = "a\\b\"c\nd", .voluntary = 1 } };
-	struct metrics_data d = { NULL, 0, groups, 1, NULL, 0, 0, 1, 1, 60 };
+	struct metrics_data d = { NULL, 0, groups, 1, NULL, 0, 0, 1, 1, 60, HOOKS_ALWAYS, 1 };
 	char out[64], *text = NULL;
 	size_t len;
 
@@ -246,6 +249,54 @@ static long long value_of(const char *text, const char *series_prefix)
 	const char *p = strstr(text, series_prefix);
 
 	return p ? strtoll(strchr(p, ' ') + 1, NULL, 10) : -1;
+}
+
+/*
+ * --serve's duty cycle (hooks on 1 s in 10): a second with the hooks on
+ * counts non-blocking calls and EAGAIN ten times over, a second without
+ * them counts none; blocking calls count as they are, every second.
+ */
+static void duty_cycle_scales(void **state)
+{
+	char *t = NULL;
+	size_t len;
+	int sec;
+
+	(void)state;
+	assert_int_equal(exporter_scale(7, 10), 70);
+	assert_int_equal(exporter_scale(3, 2.5), 8); /* 7.5, rounded */
+	assert_int_equal(exporter_scale(5, 0), 0);
+	exporter_hooks(&e, 1, 10);
+	for (sec = 0; sec < 10; sec++) {
+		struct call_record blocking = make_call(1, "read", 0, 2 * MS, 2 * MS, 1);
+		struct call_record eagain = make_call(1, "read", -11, 1000, 0, 0);
+		struct thread_record r = make_thread(1, "pool-1", 0, 0, 0);
+
+		r.hdr.tgid = 100;
+		account_record(&a, &r, sizeof(r));
+		blocking.hdr.tgid = eagain.hdr.tgid = 100;
+		account_record(&a, &blocking, sizeof(blocking));
+		/* Without the hooks no non-blocking call is seen at all. */
+		if (sec == 0)
+			account_record(&a, &eagain, sizeof(eagain));
+		exporter_sampled(&e, sec == 0);
+		assert_int_equal(exporter_update(&e, &a, 0), 0);
+		account_start_interval(&a);
+	}
+	assert_int_equal(exporter_render(&e, METRICS_PROMETHEUS, &t, &len), 0);
+	assert_non_null(strstr(t, "\nblockscope_syscall_hooks_duty_ratio 0.1\n"));
+	assert_int_equal(value_of(t, "blockscope_syscalls_total{group=\"pool-\",syscall=\"read\",class=\"blocking\"}"), 10);
+	assert_int_equal(value_of(t, "blockscope_syscalls_total{group=\"pool-\",syscall=\"read\",class=\"nonblocking\",sampled=\"1\"}"), 10);
+	assert_int_equal(value_of(t, "blockscope_syscall_eagain_total{group=\"pool-\",syscall=\"read\",sampled=\"1\"}"), 10);
+	free(t);
+	/* Never on (--syscall-hooks=off): those series are not there at all. */
+	exporter_hooks(&e, 0, 1);
+	assert_int_equal(exporter_render(&e, METRICS_PROMETHEUS, &t, &len), 0);
+	assert_non_null(strstr(t, "\nblockscope_syscall_hooks_duty_ratio 0\n"));
+	assert_null(strstr(t, "class=\"nonblocking\""));
+	assert_null(strstr(t, "blockscope_syscall_eagain_total"));
+	assert_non_null(strstr(t, "class=\"blocking\"}"));
+	free(t);
 }
 
 static void cardinality_bound(void **state)
@@ -478,6 +529,7 @@ int main(void)
 		cmocka_unit_test(openmetrics_names_families),
 		cmocka_unit_test(label_escaping),
 		cmocka_unit_test_setup_teardown(cardinality_bound, setup, teardown),
+		cmocka_unit_test_setup_teardown(duty_cycle_scales, setup, teardown),
 		cmocka_unit_test_setup_teardown(group_bound, setup, teardown),
 		cmocka_unit_test_setup_teardown(sliding_window, setup, teardown),
 		cmocka_unit_test_setup_teardown(only_pools_sized, setup, teardown),

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /* The command line, with argp as libbpf-tools use it. */
 #include <argp.h>
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -18,6 +19,9 @@
 /* One call in 16 timed: the clock costs each timed call ~100 ns on a VM (README). */
 #define DEFAULT_TIME_SAMPLE 16
 #define MAX_WINDOW_S 3600
+/* --serve: the syscall hooks on 1 s in every 10, unless --syscall-hooks says otherwise. */
+#define SERVE_HOOKS_ON_S 1
+#define SERVE_HOOKS_PERIOD_S 10
 
 const char *argp_program_version = "blockscope 0.1";
 const char *argp_program_bug_address = "the project's issue tracker";
@@ -47,6 +51,7 @@ static const char doc[] =
 	"  blockscope --children -p 4321     a master process and its existing workers\n"
 	"  blockscope --class=futex=wait -p 1234   count futex waits as work waits\n"
 	"  blockscope --cgroup=/sys/fs/cgroup/app   every process of a cgroup v2\n"
+	"  blockscope --sched-only -p 1234 -d 10   no syscall hooks: costs other processes nothing\n"
 	"  blockscope --serve=:9465 -p 1234  metrics for Prometheus on port 9465\n"
 	"  blockscope --serve=:9465 --web-config=web.yml -p 1234   the same over TLS, with passwords\n"
 	"\v"
@@ -56,7 +61,8 @@ static const char args_doc[] = "-p PID[,PID...]\n--cgroup=PATH\n-- COMMAND [ARG.
 
 enum { OPT_CLASS = 256, OPT_CHILDREN, OPT_VERIFY, OPT_RING, OPT_TOP, OPT_SERVE, OPT_WINDOW,
        OPT_CGROUP, OPT_STACKS, OPT_KSTACKS, OPT_FOLDED, OPT_TIMELINE, OPT_SVG,
-       OPT_STREAM_ALL, OPT_TIME_SAMPLE, OPT_WEB_CONFIG, OPT_STACK_COPY };
+       OPT_STREAM_ALL, OPT_TIME_SAMPLE, OPT_WEB_CONFIG, OPT_STACK_COPY, OPT_SCHED_ONLY,
+       OPT_HOOKS };
 
 static const struct argp_option opts[] = {
 	{ "pid", 'p', "PID[,PID...]", 0,
@@ -133,6 +139,16 @@ static const struct argp_option opts[] = {
 	  "Read the clock for one in K calls of a syscall that has not blocked in its thread (K a "
 	  "power of 2, default 16; 1 times every call). Counts, blocking and blocked time stay "
 	  "exact; the time of the untimed calls is estimated from the timed ones",
+	  0 },
+	{ "sched-only", OPT_SCHED_ONLY, NULL, 0,
+	  "Attach no syscall hooks, which tax every syscall of every process on the host: "
+	  "blocking calls, threads, sizing, wakers and stacks from the scheduler alone; "
+	  "non-blocking calls, EAGAIN, errors and call durations are not measured",
+	  0 },
+	{ "syscall-hooks", OPT_HOOKS, "WHEN", 0,
+	  "always (the default, but with --serve), off (--sched-only), or ON/PERIOD: with "
+	  "--serve, attached ON seconds in every PERIOD, their counts scaled up (default with "
+	  "--serve: 1/10)",
 	  0 },
 	{ "verbose", 'v', NULL, 0, "Show libbpf's messages", 0 },
 	{ 0 },
@@ -239,6 +255,24 @@ static int parse_power_of_2(const char *arg, unsigned lo, unsigned hi, unsigned 
 	return 0;
 }
 
+/* --syscall-hooks=always|off|ON/PERIOD into o; -1 if arg is anything else. */
+static int parse_hooks(const char *arg, struct options *o)
+{
+	int on, period, n = 0;
+
+	o->hooks_given = true;
+	o->hooks_on_s = o->hooks_period_s = 0;
+	o->sched_only = strcmp(arg, "always") != 0;
+	if (!o->sched_only || strcmp(arg, "off") == 0)
+		return 0;
+	if (sscanf(arg, "%d/%d%n", &on, &period, &n) != 2 || arg[n] || !isdigit((unsigned char)*arg) ||
+	    on <= 0 || on >= period || period > MAX_WINDOW_S)
+		return -1;
+	o->hooks_on_s = on;
+	o->hooks_period_s = period;
+	return 0;
+}
+
 /* --web-config's, for the process's life (serve_start uses it, main frees it). */
 static struct webconfig web;
 
@@ -300,6 +334,17 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_STACKS:
 		o->stacks = true;
+		break;
+	case OPT_SCHED_ONLY:
+		o->sched_only = o->hooks_given = true;
+		o->hooks_on_s = o->hooks_period_s = 0;
+		break;
+	case OPT_HOOKS:
+		if (parse_hooks(arg, o))
+			argp_error(state,
+				   "invalid --syscall-hooks '%s': always, off or ON/PERIOD (whole "
+				   "seconds, 0 < ON < PERIOD <= 3600)",
+				   arg);
 		break;
 	case OPT_KSTACKS:
 		o->stacks = o->kernel_stacks = true;
@@ -399,6 +444,17 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		/* Every call goes to user space anyway: time each. */
 		if (o->stream_all)
 			o->time_sample = 1;
+		if (o->hooks_period_s && !o->serve)
+			argp_error(state, "--syscall-hooks=ON/PERIOD is a duty cycle of --serve: "
+					  "give --serve too, or --syscall-hooks=off");
+		if (o->sched_only && o->stream_all)
+			argp_error(state, "--stream-all sends the syscall hooks' calls: it does not go "
+					  "with --sched-only");
+		if (o->serve && !o->hooks_given) {
+			o->sched_only = true;
+			o->hooks_on_s = SERVE_HOOKS_ON_S;
+			o->hooks_period_s = SERVE_HOOKS_PERIOD_S;
+		}
 		if (o->web_config && !o->serve)
 			argp_error(state, "--web-config secures --serve: give --serve too");
 		if (o->window_s && !o->serve)

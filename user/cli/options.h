@@ -23,6 +23,15 @@ struct options {
 	unsigned ring_kb; /* ring buffer size; 0: the default */
 	bool stream_all; /* every call to user space, none counted in the kernel */
 	unsigned time_sample; /* --time-sample: one in K calls timed; 1: every call */
+	/*
+	 * --sched-only, --syscall-hooks: whether the sys_enter/sys_exit hooks
+	 * are attached. sched_only: not all the time (blocking calls are read
+	 * at the switch-out); then hooks_on_s of every hooks_period_s seconds
+	 * (--serve only; 0: never).
+	 */
+	bool sched_only;
+	bool hooks_given; /* --sched-only or --syscall-hooks was given */
+	int hooks_on_s, hooks_period_s;
 	bool top; /* live view */
 	bool stacks;	      /* --stacks: call sites of blocking calls */
 	bool kernel_stacks;   /* and their kernel stacks */

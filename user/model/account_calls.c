@@ -70,7 +70,8 @@ static void add_complete(struct account *a, struct thread_stats *t, const struct
 		s->errors++;
 	s->blocked_ns += c->blocked_ns;
 	s->runq_ns += c->runq_ns;
-	if (!(c->hdr.flags & CALL_UNTIMED)) {
+	/* --sched-only: seen from its first sleep, so its duration is not known. */
+	if (!(c->hdr.flags & (CALL_UNTIMED | CALL_SCHED_ONLY))) {
 		s->timed_calls++;
 		if (!blocking) {
 			s->nonblocking_timed_calls++;

@@ -236,9 +236,35 @@ static int refresh_metrics(struct run *r, struct exporter *ex, uint64_t *records
 	return 0;
 }
 
+/* --serve's duty cycle: whether the syscall hooks are on in second k of the trace. */
+static bool hooks_wanted(const struct options *o, uint64_t k)
+{
+	if (!o->sched_only)
+		return true;
+	return o->hooks_period_s && k % (uint64_t)o->hooks_period_s < (uint64_t)o->hooks_on_s;
+}
+
+/*
+ * Second k ends: the hooks go off before its snapshot (so that what they
+ * counted is in it) and come on after, for second k + 1; the exporter
+ * scales what a second with the hooks on counted.
+ */
+static int refresh_duty(struct run *r, struct exporter *ex, uint64_t k, uint64_t *records,
+			char *err, size_t errlen)
+{
+	bool was_on = r->tracer.hooks_on, next_on = hooks_wanted(r->opts, k + 1);
+
+	if (!next_on && tracer_syscall_hooks(&r->tracer, false, err, errlen))
+		return -1;
+	exporter_sampled(ex, was_on);
+	if (refresh_metrics(r, ex, records, err, errlen))
+		return -1;
+	return next_on ? tracer_syscall_hooks(&r->tracer, true, err, errlen) : 0;
+}
+
 static int serve_until_stop(struct run *r, struct exporter *ex, char *err, size_t errlen)
 {
-	uint64_t next = r->t0, records = 0;
+	uint64_t next = r->t0, records = 0, k = 0;
 	enum stop_reason why;
 
 	if (publish(ex, r->serve)) {
@@ -258,7 +284,7 @@ static int serve_until_stop(struct run *r, struct exporter *ex, char *err, size_
 			return -1;
 		if (why != STOP_INTERVAL)
 			break;
-		if (refresh_metrics(r, ex, &records, err, errlen))
+		if (refresh_duty(r, ex, k++, &records, err, errlen))
 			return -1;
 	}
 	fprintf(stderr, "blockscope: served %s for %.1f s (%s): %llu scrapes, %llu records, %llu lost\n",
@@ -271,14 +297,21 @@ static int serve_until_stop(struct run *r, struct exporter *ex, char *err, size_
 
 int mode_serve(struct run *r, char *err, size_t errlen)
 {
+	const struct options *o = r->opts;
 	struct exporter ex;
 	int rc;
 
-	if (exporter_init(&ex, r->opts->window_s, r->report.cores, r->opts->utilization)) {
+	if (exporter_init(&ex, o->window_s, r->report.cores, o->utilization)) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	rc = serve_until_stop(r, &ex, err, errlen);
+	/* Always (period 0), never (on 0), or on_s of every period_s seconds. */
+	exporter_hooks(&ex, o->sched_only ? o->hooks_on_s : 0,
+		       !o->sched_only ? 0 : o->hooks_period_s ? o->hooks_period_s : 1);
+	/* Second 0 of the duty cycle: the hooks come on with the endpoint. */
+	rc = hooks_wanted(r->opts, 0) ? tracer_syscall_hooks(&r->tracer, true, err, errlen) : 0;
+	if (!rc)
+		rc = serve_until_stop(r, &ex, err, errlen);
 	exporter_free(&ex);
 	return rc;
 }

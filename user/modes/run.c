@@ -70,6 +70,7 @@ int run_attach(struct run *r, char *err, size_t errlen)
 		.ring_kb = o->ring_kb,
 		.stream_all = o->stream_all,
 		.time_sample = o->time_sample,
+		.sched_only = o->sched_only,
 	};
 
 	if (account_init(&r->acct, &o->overrides)) {

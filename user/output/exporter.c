@@ -13,6 +13,8 @@ int exporter_init(struct exporter *e, int window_s, double cores, double utiliza
 
 	memset(e, 0, sizeof(*e));
 	e->window_s = window_s > 0 ? window_s : 1;
+	e->sample_scale = 1; /* the syscall hooks always on, unless exporter_hooks() says */
+	e->hooks_duty = 1;
 	e->cores = cores;
 	e->utilization = utilization;
 	for (i = 0; i <= EXPORTER_MAX_GROUPS; i++) {
@@ -151,8 +153,8 @@ static int add_thread_syscalls(struct exporter *e, struct exporter_group *g,
 		if (!x)
 			return -1;
 		x->blocking += s->blocking;
-		x->nonblocking += s->calls - s->blocking;
-		x->eagain += s->eagain;
+		x->nonblocking += exporter_scale(s->calls - s->blocking, e->sample_scale);
+		x->eagain += exporter_scale(s->eagain, e->sample_scale);
 		x->blocked_ns += s->blocked_ns;
 	}
 	return 0;
@@ -224,6 +226,24 @@ static int count_processes(struct exporter *e, const struct account *a)
 	e->nprocesses = (int)np;
 	free(all);
 	return 0;
+}
+
+void exporter_hooks(struct exporter *e, int on_s, int period_s)
+{
+	e->hooks = !period_s ? HOOKS_ALWAYS : !on_s ? HOOKS_NEVER : HOOKS_DUTY;
+	e->hooks_duty = period_s ? (double)on_s / (double)period_s : 1;
+	e->sample_scale = e->hooks == HOOKS_ALWAYS ? 1 : 0;
+}
+
+void exporter_sampled(struct exporter *e, bool hooks_were_on)
+{
+	if (e->hooks == HOOKS_DUTY)
+		e->sample_scale = hooks_were_on ? 1 / e->hooks_duty : 0;
+}
+
+uint64_t exporter_scale(uint64_t n, double scale)
+{
+	return (uint64_t)((double)n * scale + 0.5);
 }
 
 int exporter_update(struct exporter *e, const struct account *a, uint64_t events_lost_total)
@@ -409,6 +429,8 @@ int exporter_render(const struct exporter *e, enum metrics_format f, char **text
 	d.cores = e->cores;
 	d.utilization = e->utilization;
 	d.window_s = e->window_s;
+	d.hooks = e->hooks;
+	d.hooks_duty = e->hooks_duty;
 	rc = metrics_render(&d, f, text, len);
 out:
 	free(sys);

@@ -62,6 +62,11 @@ struct exporter {
 	bool other_group_used;
 	struct exporter_process processes[EXPORTER_MAX_PROCESSES];
 	int nprocesses;
+	/* The syscall hooks: always, a duty cycle or never (metrics.h). */
+	enum metrics_hooks hooks;
+	double hooks_duty;
+	/* What the next exporter_update scales non-blocking and EAGAIN counts by. */
+	double sample_scale;
 	/* Jiffies of the target's CPUs, busy and in all, per second of the window. */
 	uint64_t *cpu_busy_ring, *cpu_total_ring;
 };
@@ -82,6 +87,17 @@ int exporter_update(struct exporter *e, const struct account *a, uint64_t events
  * it over the window, as the report does (SIZING_MIN_BUSY).
  */
 void exporter_cpu(struct exporter *e, uint64_t busy, uint64_t total);
+
+/*
+ * The syscall hooks are on a duty cycle (on_s of every period_s seconds;
+ * period_s 0: always, on_s 0 too: never). Then, before each update, whether
+ * they were on for the whole second it adds: its non-blocking and EAGAIN
+ * counts are scaled by period_s / on_s, or by 0.
+ */
+void exporter_hooks(struct exporter *e, int on_s, int period_s);
+void exporter_sampled(struct exporter *e, bool hooks_were_on);
+/* n calls counted in a sampled second, as the whole period's estimate. */
+uint64_t exporter_scale(uint64_t n, double scale);
 
 /* The sizing warnings that hold for a split: what sizing_compute() warns of, as flags. */
 void exporter_warnings(const struct time_split *split, bool flags[WARN_COUNT]);

@@ -119,6 +119,22 @@ static void count(FILE *f, uint64_t n)
 
 #define G(i) (d->groups[i].group)
 
+/*
+ * What the syscall hooks saw: 1 all the time; a duty cycle (--serve's
+ * default), whose non-blocking and EAGAIN counts are sampled="1", scaled up
+ * by 1/ratio; 0 never (--sched-only), and those series are left out.
+ */
+static void render_hooks(FILE *f, const struct metrics_data *d, enum metrics_format fmt)
+{
+	family(f, fmt, "blockscope_syscall_hooks_duty_ratio", "gauge",
+	       "Share of the time the syscall hooks are attached. Below 1, series labelled "
+	       "sampled=\"1\" are counted while they are and scaled by 1/ratio; at 0, non-blocking "
+	       "and EAGAIN counts are not measured. Blocking calls and all times come from the "
+	       "scheduler: always exact.");
+	fprintf(f, "blockscope_syscall_hooks_duty_ratio %.6g\n",
+		d->hooks == HOOKS_ALWAYS ? 1.0 : d->hooks == HOOKS_NEVER ? 0.0 : d->hooks_duty);
+}
+
 static void render_syscalls(FILE *f, const struct metrics_data *d, enum metrics_format fmt)
 {
 	size_t i;
@@ -133,15 +149,22 @@ static void render_syscalls(FILE *f, const struct metrics_data *d, enum metrics_
 		series(f, "blockscope_syscalls_total", "group", s->group, "syscall", s->syscall,
 		       "class", "blocking", NULL);
 		count(f, s->blocking);
+		/* Without the syscall hooks nothing counts them: no zero that looks like data. */
+		if (d->hooks == HOOKS_NEVER)
+			continue;
 		series(f, "blockscope_syscalls_total", "group", s->group, "syscall", s->syscall,
-		       "class", "nonblocking", NULL);
+		       "class", "nonblocking",
+		       d->hooks == HOOKS_DUTY ? "sampled" : NULL, "1", NULL);
 		count(f, s->nonblocking);
 	}
-	family(f, fmt, "blockscope_syscall_eagain_total", "counter",
-	       "Finished syscalls that returned EAGAIN: a non-blocking call with nothing to do.");
-	for (i = 0; i < d->nsyscalls; i++) {
+	render_hooks(f, d, fmt);
+	if (d->hooks != HOOKS_NEVER)
+		family(f, fmt, "blockscope_syscall_eagain_total", "counter",
+		       "Finished syscalls that returned EAGAIN: a non-blocking call with nothing to do.");
+	for (i = 0; i < d->nsyscalls && d->hooks != HOOKS_NEVER; i++) {
 		series(f, "blockscope_syscall_eagain_total", "group", d->syscalls[i].group,
-		       "syscall", d->syscalls[i].syscall, NULL);
+		       "syscall", d->syscalls[i].syscall,
+		       d->hooks == HOOKS_DUTY ? "sampled" : NULL, "1", NULL);
 		count(f, d->syscalls[i].eagain);
 	}
 	family(f, fmt, "blockscope_syscall_blocked_seconds_total", "counter",

@@ -63,6 +63,13 @@ struct metrics_data {
 	double cores;	      /* N of the sizing */
 	double utilization;   /* U of the sizing */
 	int window_s;
+	/*
+	 * The syscall hooks (--syscall-hooks): HOOKS_ALWAYS, or on for a duty
+	 * cycle of hooks_duty (non-blocking and EAGAIN counts sampled and
+	 * scaled up, labelled sampled="1"), or never (those series left out).
+	 */
+	enum metrics_hooks { HOOKS_ALWAYS = 0, HOOKS_DUTY, HOOKS_NEVER } hooks;
+	double hooks_duty;
 };
 
 /*

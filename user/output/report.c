@@ -12,7 +12,19 @@ static const struct account *sort_account;
 
 static uint64_t syscall_time(const struct syscall_stats *s)
 {
-	return syscall_time_ns(s) + s->partial_ns;
+	uint64_t t = syscall_time_ns(s) + s->partial_ns, b = s->blocked_ns + s->partial_blocked_ns;
+
+	/* --sched-only measures no call's duration: its blocked time then. */
+	return t > b ? t : b;
+}
+
+/* A count only the syscall hooks make: "-" under --sched-only, not a zero that looks like data. */
+static const char *hook_count(const struct report *r, uint64_t n, char *buf, size_t len)
+{
+	if (r->opts->sched_only)
+		return "-";
+	snprintf(buf, len, "%llu", (unsigned long long)n);
+	return buf;
 }
 
 static int by_time_desc(const void *x, const void *y)
@@ -72,6 +84,35 @@ static void print_histogram(FILE *out, const struct syscall_stats *s)
 			(unsigned long long)s->hist[i], bar,
 			"****************************************", 40 - bar, "");
 	}
+}
+
+/*
+ * --sched-only: the blocking calls, each read at its thread's voluntary
+ * switch-out; what only the syscall hooks can see is said to be missing.
+ */
+static void print_blocking_syscalls(FILE *out, const struct report *r)
+{
+	const struct account *a = r->acct;
+	int order[SYSCALL_MAX_NR + 1];
+	size_t n = report_syscall_order(a, order), i;
+	char b1[32], b2[32], nb[32];
+
+	fprintf(out, "\nBLOCKING SYSCALLS (--sched-only: read at each voluntary switch-out; calls "
+		     "that did not block, EAGAIN, errors and call durations need the syscall hooks)\n");
+	fprintf(out, "%-18s %9s %11s %11s %9s\n", "syscall", "blocking", "blocked", "run-queue",
+		"cut");
+	for (i = 0; i < n; i++) {
+		const struct syscall_stats *s = &a->syscalls[order[i]];
+
+		if (!s->blocking && !s->partial_calls)
+			continue; /* an exec the kernel side told the stacks of */
+		fprintf(out, "%-18s %9llu %11s %11s %9llu\n", name_of(order[i], nb, sizeof(nb)),
+			(unsigned long long)s->blocking,
+			format_ns(s->blocked_ns + s->partial_blocked_ns, b1, sizeof(b1)),
+			format_ns(s->runq_ns, b2, sizeof(b2)), (unsigned long long)s->partial_calls);
+	}
+	fprintf(out, "cut: calls cut by the tracing window (asleep at its start or end), not in "
+		     "blocking; their blocked time inside it is.\n");
 }
 
 static void print_syscalls(FILE *out, const struct report *r)
@@ -137,7 +178,7 @@ static void print_syscalls(FILE *out, const struct report *r)
 static void print_threads(FILE *out, const struct report *r)
 {
 	const struct account *a = r->acct;
-	char b1[32], b2[32], b3[32];
+	char b1[32], b2[32], b3[32], nc[24];
 	size_t i;
 
 	fprintf(out, "\nTHREADS (on-CPU and run-queue: the kernel's schedstat; blocked: voluntary "
@@ -148,19 +189,19 @@ static void print_threads(FILE *out, const struct report *r)
 		const struct thread_stats *t = &a->threads[i];
 
 		if (t->retired) {
-			fprintf(out, "%8s %8u %-16s %11s %11s %11s %8llu %8llu %9llu %9llu  (%u exited threads, folded)\n",
+			fprintf(out, "%8s %8u %-16s %11s %11s %11s %8llu %8llu %9s %9llu  (%u exited threads, folded)\n",
 				"-", t->tgid, t->comm, format_ns(thread_oncpu_ns(t), b1, sizeof(b1)),
 				format_ns(thread_runq_ns(t), b2, sizeof(b2)),
 				format_ns(t->blocked_ns, b3, sizeof(b3)), (unsigned long long)t->voluntary,
-				(unsigned long long)t->involuntary, (unsigned long long)t->calls,
+				(unsigned long long)t->involuntary, hook_count(r, t->calls, nc, sizeof(nc)),
 				(unsigned long long)t->blocking_calls, t->retired);
 			continue;
 		}
-		fprintf(out, "%8u %8u %-16s %11s %11s %11s %8llu %8llu %9llu %9llu%s\n", t->tid,
+		fprintf(out, "%8u %8u %-16s %11s %11s %11s %8llu %8llu %9s %9llu%s\n", t->tid,
 			t->tgid, t->comm, format_ns(thread_oncpu_ns(t), b1, sizeof(b1)),
 			format_ns(thread_runq_ns(t), b2, sizeof(b2)),
 			format_ns(t->blocked_ns, b3, sizeof(b3)), (unsigned long long)t->voluntary,
-			(unsigned long long)t->involuntary, (unsigned long long)t->calls,
+			(unsigned long long)t->involuntary, hook_count(r, t->calls, nc, sizeof(nc)),
 			(unsigned long long)t->blocking_calls,
 			t->born && t->exited ? "  (came and went)" :
 			t->born		     ? "  (came)" :
@@ -296,7 +337,7 @@ static void print_sizing(FILE *out, const struct report *r)
 static void print_process_table(FILE *out, const struct report *r)
 {
 	const struct account *a = r->acct;
-	char b1[32], b2[32], b3[32];
+	char b1[32], b2[32], b3[32], nc[24], ne[24];
 	size_t i;
 
 	fprintf(out, "\nPROCESSES\n%8s %-16s %7s %11s %11s %11s %9s %9s %8s\n", "pid", "comm",
@@ -306,11 +347,11 @@ static void print_process_table(FILE *out, const struct report *r)
 		struct process_totals pt;
 
 		process_totals(a, p, &pt);
-		fprintf(out, "%8u %-16s %7d %11s %11s %11s %9llu %9llu %8llu\n", p->tgid, p->comm,
+		fprintf(out, "%8u %-16s %7d %11s %11s %11s %9s %9llu %8s\n", p->tgid, p->comm,
 			pt.threads, format_ns(pt.oncpu_ns, b1, sizeof(b1)),
 			format_ns(pt.blocked_ns, b2, sizeof(b2)), format_ns(pt.runq_ns, b3, sizeof(b3)),
-			(unsigned long long)pt.calls, (unsigned long long)pt.blocking_calls,
-			(unsigned long long)pt.eagain_calls);
+			hook_count(r, pt.calls, nc, sizeof(nc)), (unsigned long long)pt.blocking_calls,
+			hook_count(r, pt.eagain_calls, ne, sizeof(ne)));
 	}
 }
 
@@ -365,9 +406,13 @@ void report_text(FILE *out, const struct report *r)
 		fprintf(out, "%s %s[%u]", i ? "," : "", a->processes[i].comm, a->processes[i].tgid);
 	if (a->nprocesses > 8)
 		fprintf(out, " and %zu more", a->nprocesses - 8);
-	fprintf(out, " for %.2f s (%s); %llu records, %llu lost; %llu non-blocking calls counted in the kernel\n",
-		(double)r->duration_ns / 1e9, r->stop_reason, (unsigned long long)a->records,
-		(unsigned long long)r->lost, (unsigned long long)a->kernel_counted_calls);
+	fprintf(out, " for %.2f s (%s); %llu records, %llu lost; ", (double)r->duration_ns / 1e9,
+		r->stop_reason, (unsigned long long)a->records, (unsigned long long)r->lost);
+	if (r->opts->sched_only)
+		fprintf(out, "syscall hooks off (--sched-only)\n");
+	else
+		fprintf(out, "%llu non-blocking calls counted in the kernel\n",
+			(unsigned long long)a->kernel_counted_calls);
 	if (r->lost || r->storage_misses || r->tgid_misses || a->malformed)
 		fprintf(out,
 			"WARNING: incomplete data: %llu records lost (ring buffer full; %llu "
@@ -381,7 +426,10 @@ void report_text(FILE *out, const struct report *r)
 			(unsigned long long)r->storage_misses,
 			(unsigned long long)r->tgid_misses, (unsigned long long)a->malformed);
 	print_processes(out, r);
-	print_syscalls(out, r);
+	if (r->opts->sched_only)
+		print_blocking_syscalls(out, r);
+	else
+		print_syscalls(out, r);
 	if (a->nprocesses > 1)
 		print_process_table(out, r);
 	if (r->opts->threads)

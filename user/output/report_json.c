@@ -96,6 +96,23 @@ static struct json_object *wait_reasons_json(const uint64_t *ns)
 	return arr;
 }
 
+/*
+ * --sched-only: what only the syscall hooks can measure (every call, the
+ * non-blocking ones, returns, durations) is left out, not written as zero.
+ */
+static void drop_unmeasured(json_object *o, bool sched_only)
+{
+	static const char *const keys[] = {
+		"calls", "nonblocking", "eagain", "errors", "restarts", "total_ns", "timed_calls",
+		"timed_ns", "max_ns", "hist_log2_us", "partial_ns", "eagain_calls",
+		"kernel_counted_calls", "lost_kernel_counted_calls", "time_sample",
+	};
+	size_t i;
+
+	for (i = 0; sched_only && i < sizeof(keys) / sizeof(keys[0]); i++)
+		json_object_object_del(o, keys[i]);
+}
+
 static json_object *syscall_json(const struct syscall_stats *s, int nr)
 {
 	json_object *o = json_object_new_object(), *hist;
@@ -132,6 +149,19 @@ static json_object *syscall_json(const struct syscall_stats *s, int nr)
 	return o;
 }
 
+static void add_hooks(json_object *root, const struct options *o)
+{
+	json_object *arr = json_object_new_array();
+
+	add_str(root, "syscall_hooks", o->sched_only ? "off" : "on");
+	if (o->sched_only) {
+		json_object_array_add(arr, json_object_new_string("calls that did not block"));
+		json_object_array_add(arr, json_object_new_string("EAGAIN and error returns"));
+		json_object_array_add(arr, json_object_new_string("call durations"));
+	}
+	json_object_object_add(root, "not_measured", arr);
+}
+
 static const char *nr_name(int nr, char *buf, size_t len)
 {
 	const char *name = nr < 0 ? "other" : syscall_name(nr);
@@ -142,7 +172,7 @@ static const char *nr_name(int nr, char *buf, size_t len)
 	return buf;
 }
 
-static json_object *thread_json(const struct thread_stats *t)
+static json_object *thread_json(const struct thread_stats *t, bool sched_only)
 {
 	json_object *o = json_object_new_object(), *arr = json_object_new_array();
 	char buf[32];
@@ -160,6 +190,7 @@ static json_object *thread_json(const struct thread_stats *t)
 		add_int(so, "blocking", s->blocking);
 		add_int(so, "eagain", s->eagain);
 		add_int(so, "blocked_ns", s->blocked_ns);
+		drop_unmeasured(so, sched_only);
 		json_object_array_add(arr, so);
 	}
 
@@ -195,6 +226,7 @@ static json_object *thread_json(const struct thread_stats *t)
 	json_object_object_add(o, "exited", json_object_new_boolean(t->exited));
 	json_object_object_add(o, "counters_known",
 			       json_object_new_boolean(t->have_base && t->have_end));
+	drop_unmeasured(o, sched_only);
 	json_object_object_add(o, "syscalls", arr);
 	add_int(o, "tp_oncpu_ns", t->tp_oncpu_ns);
 	add_int(o, "tp_runq_ns", t->tp_runq_ns);
@@ -256,6 +288,8 @@ int report_json(FILE *out, const struct report *r)
 	add_str(root, "stop_reason", r->stop_reason);
 	/* One in time_sample calls of never-blocking syscalls timed: see timed_calls. */
 	add_int(root, "time_sample", r->opts->time_sample);
+	add_hooks(root, r->opts);
+	drop_unmeasured(root, r->opts->sched_only);
 
 	arr = json_object_new_array();
 	for (i = 0; i < a->nprocesses; i++) {
@@ -282,6 +316,7 @@ int report_json(FILE *out, const struct report *r)
 			add_int(o, "parent", p->parent_tgid);
 		if (p->runtime > RUNTIME_NATIVE)
 			add_str(o, "runtime", runtime_name((enum process_runtime)p->runtime));
+		drop_unmeasured(o, r->opts->sched_only);
 		json_object_array_add(arr, o);
 	}
 	json_object_object_add(root, "targets", arr);
@@ -295,17 +330,22 @@ int report_json(FILE *out, const struct report *r)
 	add_int(o, "threads_without_state", r->storage_misses);
 	add_int(o, "children_not_followed", r->tgid_misses);
 	add_int(o, "retired_threads", a->retired_threads);
+	drop_unmeasured(o, r->opts->sched_only);
 	json_object_object_add(root, "events", o);
 
 	arr = json_object_new_array();
 	n = report_syscall_order(a, order);
-	for (i = 0; i < n; i++)
-		json_object_array_add(arr, syscall_json(&a->syscalls[order[i]], order[i]));
+	for (i = 0; i < n; i++) {
+		json_object *so = syscall_json(&a->syscalls[order[i]], order[i]);
+
+		drop_unmeasured(so, r->opts->sched_only);
+		json_object_array_add(arr, so);
+	}
 	json_object_object_add(root, "syscalls", arr);
 
 	arr = json_object_new_array();
 	for (i = 0; i < a->nthreads; i++)
-		json_object_array_add(arr, thread_json(&a->threads[i]));
+		json_object_array_add(arr, thread_json(&a->threads[i], r->opts->sched_only));
 	json_object_object_add(root, "threads", arr);
 
 	sizing = json_object_new_object();

@@ -24,6 +24,11 @@ struct image {
 	unsigned dwfl_gen;
 	struct unwind_state unwind;
 	char exe[256]; /* /proc/PID/exe at the latest read ("" if unknown) */
+	/*
+	 * --sched-only: read at its exec, before the loader mapped the
+	 * libraries, and no mmap is seen after: read again at its first stack.
+	 */
+	bool settle;
 };
 
 struct images {

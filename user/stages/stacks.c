@@ -130,6 +130,10 @@ void stacks_add_ustack(struct stacks *s, const void *data, size_t size)
 	p->full = true;
 	t0 = now_ns();
 	img = image_of(s, u->hdr.tgid);
+	if (img && img->settle) {
+		img->settle = false;
+		img = images_read(&s->images, u->hdr.tgid, false) ?: img;
+	}
 	unwind_dwarf(img ? image_dwfl(img) : NULL, img ? &img->unwind : NULL, &c, &p->u);
 	s->unwind_ns += now_ns() - t0;
 }
@@ -278,8 +282,12 @@ static void maps_changed(struct stacks *s, const struct call_record *c)
 
 	if (failed)
 		return;
-	if (c->nr == s->nr_execve || c->nr == s->nr_execveat)
-		images_read(&s->images, c->hdr.tgid, true);
+	if (c->nr == s->nr_execve || c->nr == s->nr_execveat) {
+		struct image *img = images_read(&s->images, c->hdr.tgid, true);
+
+		if (img && (c->hdr.flags & CALL_SCHED_ONLY))
+			img->settle = true;
+	}
 	else if ((c->nr == s->nr_mmap || c->nr == s->nr_mprotect) && (c->args[2] & PROT_EXEC_BIT))
 		images_read(&s->images, c->hdr.tgid, false);
 }

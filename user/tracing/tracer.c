@@ -71,6 +71,7 @@ int tracer_open(struct tracer *t, const struct tracer_config *cfg, record_fn fn,
 	t->skel->rodata->ustack_bytes = cfg->stacks ? cfg->stack_bytes : 0;
 	t->skel->rodata->aggregate_nonblocking = !cfg->stream_all;
 	t->skel->rodata->time_sample_mask = cfg->time_sample ? cfg->time_sample - 1 : 0;
+	t->skel->rodata->sched_only = cfg->sched_only;
 	/* A stack map reserves its memory up front: keep it tiny unless used. */
 	if (!cfg->stacks)
 		bpf_map__set_max_entries(t->skel->maps.stacks, 1);
@@ -90,12 +91,19 @@ int tracer_open(struct tracer *t, const struct tracer_config *cfg, record_fn fn,
 			 cfg->verbose ? "" : " (run with -v for the verifier's log)");
 		goto fail;
 	}
+	t->sys_progs[0] = cfg->cgroup_id ? t->skel->progs.on_sys_enter_cgroup :
+					   t->skel->progs.on_sys_enter;
+	t->sys_progs[1] = t->skel->progs.on_sys_exit;
 	bpf_object__for_each_program(prog, t->skel->obj)
 	{
 		struct bpf_link *link;
 
 		if (prog == t->skel->progs.snapshot || !bpf_program__autoload(prog))
 			continue; /* run on demand, or not loaded */
+		if (cfg->sched_only && (prog == t->sys_progs[0] || prog == t->sys_progs[1]))
+			continue; /* tracer_syscall_hooks() attaches them, if ever */
+		if (cfg->sched_only && prog == t->skel->progs.on_wakeup)
+			continue; /* on_waking ends the sleeps */
 		if (t->nlinks >= TRACER_MAX_LINKS) {
 			snprintf(err, errlen, "too many BPF programs for the tracer");
 			goto fail;
@@ -109,6 +117,7 @@ int tracer_open(struct tracer *t, const struct tracer_config *cfg, record_fn fn,
 		}
 		t->links[t->nlinks++] = link;
 	}
+	t->hooks_on = !cfg->sched_only;
 	t->ring = ring_buffer__new(bpf_map__fd(t->skel->maps.records), ring_cb, t, NULL);
 	if (!t->ring) {
 		snprintf(err, errlen, "cannot open the ring buffer: %s", strerror(errno));
@@ -241,8 +250,47 @@ int tracer_stacks_fd(struct tracer *t)
 	return bpf_map__fd(t->skel->maps.stacks);
 }
 
+int tracer_syscall_hooks(struct tracer *t, bool on, char *err, size_t errlen)
+{
+	int i;
+
+	if (on == t->hooks_on || !t->skel)
+		return 0;
+	if (!on) {
+		for (i = 0; i < 2; i++) {
+			bpf_link__destroy(t->sys_links[i]);
+			t->sys_links[i] = NULL;
+		}
+		/* After the detach: a call begun in between is closed at its switch-out. */
+		t->skel->bss->syscall_hooks_on = 0;
+		t->hooks_on = false;
+		return 0;
+	}
+	/* Before the attach: from the first sys_enter on, the hooks own the calls. */
+	t->skel->bss->syscall_hooks_on = 1;
+	t->hooks_on = true;
+	for (i = 0; i < 2; i++) {
+		t->sys_links[i] = bpf_program__attach(t->sys_progs[i]);
+		if (!t->sys_links[i]) {
+			int e = errno;
+
+			snprintf(err, errlen, "cannot attach to tracepoint %s: %s",
+				 bpf_program__section_name(t->sys_progs[i]), strerror(e));
+			tracer_syscall_hooks(t, false, err, 0);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 void tracer_close(struct tracer *t)
 {
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		bpf_link__destroy(t->sys_links[i]);
+		t->sys_links[i] = NULL;
+	}
 	while (t->nlinks > 0)
 		bpf_link__destroy(t->links[--t->nlinks]);
 	ring_buffer__free(t->ring);

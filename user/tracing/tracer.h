@@ -22,6 +22,10 @@ struct tracer {
 	struct bpf_link *links[TRACER_MAX_LINKS];
 	int nlinks;
 	struct ring_buffer *ring;
+	/* --sched-only: the syscall programs, loaded but attached only on demand */
+	struct bpf_program *sys_progs[2];
+	struct bpf_link *sys_links[2];
+	bool hooks_on;
 	record_fn on_record;
 	void *ctx;
 };
@@ -37,6 +41,11 @@ struct tracer_config {
 	unsigned stack_bytes; /* --stacks: user stack copied per blocking call (0: frame pointers only) */
 	bool stream_all;   /* no counting of non-blocking calls in the kernel */
 	unsigned time_sample; /* one in K calls timed, a power of 2; 0 or 1: every call */
+	/*
+	 * --sched-only: the syscall hooks are left detached (tracer_syscall_hooks
+	 * attaches them for a while); blocking calls are read at the switch-out.
+	 */
+	bool sched_only;
 };
 
 /* The kernel side's miss counters, each since the programs were loaded. */
@@ -66,6 +75,11 @@ uint64_t tracer_misses(struct tracer *t, enum miss_counter which);
 void tracer_read_misses(struct tracer *t, struct tracer_misses *m);
 /* The map of stacks that call records point into (--stacks). */
 int tracer_stacks_fd(struct tracer *t);
+/*
+ * --sched-only: attaches (on) or detaches the sys_enter/sys_exit programs.
+ * Returns 0, or -1 with a one-line reason in err.
+ */
+int tracer_syscall_hooks(struct tracer *t, bool on, char *err, size_t errlen);
 /* Detaches and unloads; a zeroed tracer (never opened) is fine too. */
 void tracer_close(struct tracer *t);
 
