@@ -58,7 +58,7 @@ DESTDIR ?=
 MAN_PAGE := $(BUILD)/blockscope.8
 COMPLETION := $(BUILD)/blockscope.bash
 
-.PHONY: all deps test-deps vmlinux targets progs unit test test-long test-real test-runtimes sweep demo bench fuzz \
+.PHONY: all deps test-deps vmlinux targets progs unit test test-long test-real test-runtimes sweep sweep-jvm demo bench fuzz \
 	clean format install uninstall deb
 
 all: $(BUILD)/blockscope $(MAN_PAGE) $(COMPLETION) targets
@@ -188,6 +188,15 @@ test-runtimes: all progs
 sweep: all
 	$(Q)scripts/install-deps.sh gnuplot-nox
 	$(Q)scripts/sweep.sh $(BUILD)
+
+# The same sweep on a real runtime: the JVM's Executors.newFixedThreadPool
+# (tests/runtimes/PoolServer.java), out in $(BUILD)/sweep-jvm (issue 14).
+sweep-jvm: all
+	$(Q)scripts/install-deps.sh gnuplot-nox openjdk-17-jdk-headless
+	$(call msg,JAVAC,$(BUILD)/java/PoolServer.class)
+	$(Q)mkdir -p $(BUILD)/java
+	$(Q)javac -Xlint:all -Werror -d $(BUILD)/java tests/runtimes/PoolServer.java
+	$(Q)SWEEP_SERVER=jvm SWEEP_JVM_CLASSES=$(BUILD)/java scripts/sweep.sh $(BUILD)
 
 demo: all
 	$(Q)scripts/demo.sh $(BUILD)

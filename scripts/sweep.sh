@@ -3,10 +3,11 @@
 # on the knee of the real throughput curve?
 #
 # For each mix of backend wait and CPU per request (wait/cpu = 0, 1, 3, 9
-# with cpu = 1000 us by default), on pool_server behind the backend:
+# with cpu = 1000 us by default), on a pool behind the backend (pool_server,
+# or with SWEEP_SERVER=jvm the JVM's fixed pool, below):
 #   1. trace the pool with blockscope by PID under steady, saturating load
 #      (the traced size is chosen as explained at trace_size below) and take
-#      the recommendation for the "worker-" group: the prediction P;
+#      the recommendation for the pool's group ("worker-"): the prediction P;
 #   2. run the pool at every size 1..2P, each from a fresh process, under a
 #      closed-loop loadgen with 2 x 2P connections (every size saturated):
 #      WARM_S of warm-up, then POINT_S measured;
@@ -55,31 +56,84 @@
 #                           that other sessions' work steals little from the
 #                           experiment; 0 leaves priorities alone
 #   SWEEP_OUT [BUILD/sweep]
+#   SWEEP_SERVER [pool]     the pool measured (server_kind below):
+#                           pool: targets/pool_server, group "worker-";
+#                           jvm: tests/runtimes/PoolServer.java, a JVM
+#                           Executors.newFixedThreadPool, group
+#                           "pool--thread-" (pool-1-thread-N without digits),
+#                           compiled into SWEEP_JVM_CLASSES [BUILD/java]
+#                           (make sweep-jvm does it); its defaults differ:
+#                           SWEEP_WARM_S 15, SWEEP_SOFT_LIMIT_S 1200,
+#                           SWEEP_OUT BUILD/sweep-jvm
+#   SWEEP_JVM_OPTS []       extra java options (jvm only), e.g. -Xlog:gc
 set -u
 export LC_ALL=C
 
 BUILD=${1:-build}
+T=$BUILD/targets
+SERVER=${SWEEP_SERVER:-pool}
+JVM_CLASSES=${SWEEP_JVM_CLASSES:-$BUILD/java}
+JVM_OPTS=${SWEEP_JVM_OPTS:-}
+
+# server_kind: what differs between the pools measured; everything else
+# (traces, points, retries, the knee, the verdict) is the same code.
+#   SERVER_NAME  for the messages and the plot
+#   GROUP        blockscope's group of the pool threads (digits removed)
+#   warm, soft, out   defaults of WARM_S, SOFT_LIMIT_S and OUT
+#   WARM_APART   1: a point's warm-up is a loadgen run of its own, and the
+#                measured run opens new connections; 0: one loadgen run
+#                warms up and then measures, on the same connections
+# pool_server is native code, steady after its connections are up: 0.5 s.
+# The JVM starts interpreted and compiles its hot methods as they are
+# counted (C1, then C2). Measured on the pool alone on one CPU at ~800
+# req/s (1 worker with no wait, and 10 workers at wait/cpu 9): the
+# compiler threads took 0.1-0.2 CPU in the first 5 s and throughput was
+# 60-90% of its level at 25-40 s; from about 15 s on they took under 0.05
+# CPU and throughput was within ~5% of that level. So 15 s of warm-up per
+# point and per trace, and a time budget of 20 minutes, not 450 s: the
+# sweep runs about 40 fresh JVMs. And the JVM is measured on the
+# connections it warmed up on: after 15 s of warm-up, a new loadgen's
+# first 2 s gave 690-710 req/s (4 workers, wait/cpu 1), against 875-880
+# on the warm connections; it took three rounds of new connections
+# (their reader threads, the accept path) to reach ~870 too. A real
+# server's connections are mostly long-lived ones, warm.
+case $SERVER in
+pool)
+	SERVER_NAME=pool_server GROUP=worker- WARM_APART=1 warm=0.5 soft=450 out=$BUILD/sweep ;;
+jvm)
+	SERVER_NAME="the JVM's fixed pool" GROUP=pool--thread- WARM_APART=0 warm=15 soft=1200 \
+		out=$BUILD/sweep-jvm ;;
+*)
+	echo "sweep: SWEEP_SERVER is pool or jvm, not $SERVER" >&2; exit 1 ;;
+esac
+
 RATIOS=${SWEEP_RATIOS:-0 1 3 9}
 CPU_US=${SWEEP_CPU_US:-1000}
 POINT_S=${SWEEP_POINT_S:-2}
-WARM_S=${SWEEP_WARM_S:-0.5}
+WARM_S=${SWEEP_WARM_S:-$warm}
 TRACE_S=${SWEEP_TRACE_S:-3}
 RETRIES=${SWEEP_RETRIES:-2}
 RETRY_BUDGET=${SWEEP_RETRY_BUDGET:-30}
 QUIET_BUDGET=${SWEEP_QUIET_BUDGET:-30}
-SOFT_LIMIT_S=${SWEEP_SOFT_LIMIT_S:-450}
+SOFT_LIMIT_S=${SWEEP_SOFT_LIMIT_S:-$soft}
 FOREIGN_MAX=${SWEEP_FOREIGN_MAX:-0.15}
 PIN=${SWEEP_PIN:-1}
 NICE=${SWEEP_NICE:--19}
-OUT=${SWEEP_OUT:-$BUILD/sweep}
+OUT=${SWEEP_OUT:-$out}
 MAX_THREADS=64		# a bound on any pool size the sweep will run
+WARM_WHOLE=$(awk -v w="$WARM_S" 'BEGIN { printf "%d", w + 0.999 }')	# for --seconds
 
-T=$BUILD/targets
 HZ=$(getconf CLK_TCK)
 BLOCKSCOPE=$BUILD/blockscope
 for f in "$BLOCKSCOPE" "$T/backend" "$T/pool_server" "$T/loadgen"; do
 	[ -x "$f" ] || { echo "sweep: $f missing: run make first" >&2; exit 1; }
 done
+if [ "$SERVER" = jvm ]; then
+	command -v java >/dev/null ||
+		{ echo "sweep: java not found (scripts/install-deps.sh openjdk-17-jdk-headless)" >&2; exit 1; }
+	[ -f "$JVM_CLASSES/PoolServer.class" ] ||
+		{ echo "sweep: $JVM_CLASSES/PoolServer.class missing: make sweep-jvm compiles it" >&2; exit 1; }
+fi
 for c in jq gnuplot awk taskset; do
 	command -v "$c" >/dev/null ||
 		{ echo "sweep: $c not found (scripts/install-deps.sh gnuplot-nox)" >&2; exit 1; }
@@ -165,6 +219,22 @@ start_server() {
 	exit 1
 }
 
+# start_pool LOG THREADS BACKEND_PORT SECONDS: starts the pool measured
+# (SERVER) with THREADS workers on the pool's CPUs, for the warm-up and
+# SECONDS more; sets PORT and SRV_PID. taskset execs java, so SRV_PID is
+# the JVM's PID, the one that prints the port line and that blockscope
+# traces; the JVM sees one CPU (availableProcessors), as blockscope does.
+start_pool() {
+	local secs=$((WARM_WHOLE + $4))
+	case $SERVER in
+	pool) start_server "$1" "${POOL_CPU[@]}" "$T/pool_server" --port 0 \
+		--backend-port "$3" --threads "$2" --seconds "$secs" ;;
+	# JVM_OPTS unquoted: a list of options, or none.
+	jvm) start_server "$1" "${POOL_CPU[@]}" java $JVM_OPTS -cp "$JVM_CLASSES" PoolServer --port 0 \
+		--backend-port "$3" --threads "$2" --seconds "$secs" ;;
+	esac
+}
+
 # Busy clock ticks of the whole machine (everything but idle and iowait).
 machine_busy() {
 	awk '/^cpu /{ print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/stat
@@ -238,29 +308,34 @@ summary_of() {
 	sed -n 's/^SUMMARY .*errors=\([0-9]*\) .*rps=\([0-9.]*\) .*p99_us=\([0-9.]*\) .*/\2 \3 \1/p' "$1" | tail -1
 }
 
-# run_loadgen PORT CONNS SECONDS WAIT_US LOG: closed loop, in the foreground.
-# Its user+sys CPU seconds go to $tmp/lg.time (bash's time keyword).
+# run_loadgen PORT CONNS SECONDS WAIT_US LOG [WARM_UP]: closed loop, in the
+# foreground, WARM_UP uncounted seconds first if given. Its user+sys CPU
+# seconds go to $tmp/lg.time (bash's time keyword).
 run_loadgen() {
 	local TIMEFORMAT='%3U %3S'
-	{ time "${REST_CPU[@]}" "$T/loadgen" --port "$1" --connections "$2" \
+	{ time "${REST_CPU[@]}" "$T/loadgen" --port "$1" --connections "$2" ${6:+--warm-up "$6"} \
 		--seconds "$3" --cpu-us "$CPU_US" --wait-us "$4" >"$5" 2>&1; } 2>"$tmp/lg.time"
 }
 
 # point WAIT_US THREADS CONNS BACKEND_PORT: one measured point, from a fresh
-# pool_server. Sets RES to "rps p99_us foreign_cpus errors pool_cpus
-# backend_cpus loadgen_cpus". (Not run in a subshell, so that the trap
-# knows every process it starts.)
+# pool. Sets RES to "rps p99_us foreign_cpus errors pool_cpus
+# backend_cpus loadgen_cpus"; with WARM_APART=0 the CPUs are averaged over
+# the warm-up and the measured seconds, which one loadgen run spans.
+# (Not run in a subshell, so that the trap knows every process it starts.)
 point() {
-	local wait_us=$1 n=$2 conns=$3 bport=$4 pool res p0 k0 p1 k1 lg_s
+	local wait_us=$1 n=$2 conns=$3 bport=$4 pool res p0 k0 p1 k1 lg_s lg_warm=""
 	quiet
-	start_server "$tmp/pool.log" "${POOL_CPU[@]}" "$T/pool_server" --port 0 \
-		--backend-port "$bport" --threads "$n" --seconds $((POINT_S + 30))
+	start_pool "$tmp/pool.log" "$n" "$bport" $((POINT_S + 30))
 	pool=$SRV_PID
-	run_loadgen "$PORT" "$conns" "$WARM_S" "$wait_us" "$tmp/warm.log"
+	if [ "$WARM_APART" = 1 ]; then
+		run_loadgen "$PORT" "$conns" "$WARM_S" "$wait_us" "$tmp/warm.log"
+	else
+		lg_warm=$WARM_S
+	fi
 	p0=$(proc_ticks "$pool")
 	k0=$(proc_ticks "$backend_pid")
 	foreign_begin "$pool" "$backend_pid"
-	run_loadgen "$PORT" "$conns" "$POINT_S" "$wait_us" "$tmp/lg.log"
+	run_loadgen "$PORT" "$conns" "$POINT_S" "$wait_us" "$tmp/lg.log" "$lg_warm"
 	lg_s=$(awk '{ print $1 + $2 }' "$tmp/lg.time")
 	foreign_end "$lg_s"
 	p1=$(proc_ticks "$pool")
@@ -286,15 +361,14 @@ trace_once() {
 	local wait_us=$1 n=$2 conns=$3 bport=$4 json=$5 pool lg rc
 	local TIMEFORMAT='%3U %3S'
 	quiet
-	start_server "$tmp/pool.log" "${POOL_CPU[@]}" "$T/pool_server" --port 0 \
-		--backend-port "$bport" --threads "$n" --seconds $((TRACE_S + 60))
+	start_pool "$tmp/pool.log" "$n" "$bport" $((TRACE_S + 60))
 	pool=$SRV_PID
 	"${REST_CPU[@]}" "$T/loadgen" --port "$PORT" --connections "$conns" \
-		--seconds $((TRACE_S + 50)) --cpu-us "$CPU_US" --wait-us "$wait_us" \
+		--seconds $((WARM_WHOLE + TRACE_S + 50)) --cpu-us "$CPU_US" --wait-us "$wait_us" \
 		>"$json.loadgen" 2>&1 &
 	lg=$!
 	pids+=("$lg")
-	sleep "$WARM_S"		# steady load: every connection is up
+	sleep "$WARM_S"		# steady load: every connection is up (the JVM: compiled)
 	# Who serves the port, for the record.
 	ss -Htnp "( sport = :$PORT )" >"$json.ss" 2>&1
 	ss -Hltnp "( sport = :$PORT )" >>"$json.ss" 2>&1
@@ -316,7 +390,7 @@ trace_once() {
 # trace WAIT_US THREADS CONNS BACKEND_PORT ROLE: traces the pool at THREADS
 # (again, at most RETRIES times, while other processes take more than
 # FOREIGN_MAX of a CPU; the quietest attempt is kept); appends a row to
-# traces.csv and sets REC, RATIO and RUNQ for the "worker-" group.
+# traces.csv and sets REC, RATIO and RUNQ for the pool's GROUP.
 trace() {
 	local wait_us=$1 n=$2 conns=$3 bport=$4 role=$5 json row attempt best="" rps
 	json="$OUT/trace-w${wait_us}-t${n}.json"
@@ -324,7 +398,7 @@ trace() {
 		trace_once "$wait_us" "$n" "$conns" "$bport" "$tmp/trace.json"
 		# The workers must have worked all through the window.
 		if [ "$LOADED" != 1 ] || [ "$(jq '[.sizing.groups[] |
-			select(.group == "worker-") | .compute_ns][0] // 0' "$tmp/trace.json")" -lt 10000000 ]; then
+			select(.group == $g) | .compute_ns][0] // 0' --arg g "$GROUP" "$tmp/trace.json")" -lt 10000000 ]; then
 			echo "sweep: the $role trace at $n threads was not under load all along" >&2
 			[ "$attempt" -lt "$RETRIES" ] && continue
 		fi
@@ -337,23 +411,23 @@ trace() {
 		[ "$role" != saturated ] && ! calm && retry "$attempt" || break
 	done
 	row=$(jq -r --arg w "$wait_us" --arg c "$CPU_US" --arg n "$n" --arg role "$role" \
-		--arg conns "$conns" --arg f "$best" '
-		.sizing as $s | ($s.groups[] | select(.group == "worker-")) as $g |
+		--arg conns "$conns" --arg f "$best" --arg group "$GROUP" '
+		.sizing as $s | ($s.groups[] | select(.group == $group)) as $g |
 		[($w | tonumber), ($c | tonumber), ($n | tonumber), ($conns | tonumber), $role, $g.cores,
 		 ($g.compute_ns / 1e6 | floor), ($g.wait_ns / 1e6 | floor),
 		 ($g.sync_wait_ns / 1e6 | floor), ($g.runq_ns / 1e6 | floor),
 		 ($g.wait_compute_ratio * 1000 | round / 1000),
 		 (if $g.compute_ns > 0 then ($g.runq_ns / $g.compute_ns * 100 | round) else 0 end),
 		 $g.recommended_threads, ($f | tonumber), ($g.warnings | join(" | "))] | @csv' "$json")
-	[ -n "$row" ] || { echo "sweep: no worker- group in $json" >&2; exit 1; }
+	[ -n "$row" ] || { echo "sweep: no $GROUP group in $json" >&2; exit 1; }
 	echo "$row" >>"$OUT/traces.csv"
 	IFS=, read -r _ _ _ _ _ _ _ _ _ _ RATIO RUNQ REC _ <<<"$(echo "$row" | tr -d '"')"
 	rps=$(summary_of "$json.loadgen")
 	printf '  trace %-9s %2d threads: WT/CT %6s (nominal %s), run-queue %3s%% of CT, %s req/s, foreign %s CPU -> recommends %s\n' \
 		"$role" "$n" "$RATIO" "$((wait_us / CPU_US))" "$RUNQ" "${rps%% *}" "$best" "$REC"
 	[ "$REC" -ge 1 ] && [ "$REC" -le "$MAX_THREADS" ] && return 0
-	echo "sweep: the $role trace recommends $REC threads: $(jq -r \
-		'.sizing.groups[] | select(.group == "worker-") | .warnings | join("; ")' "$json")" >&2
+	echo "sweep: the $role trace recommends $REC threads: $(jq -r --arg g "$GROUP" \
+		'.sizing.groups[] | select(.group == $g) | .warnings | join("; ")' "$json")" >&2
 	[ "$role" = saturated ] || exit 1	# that one is for show only
 	return 0
 }
@@ -381,7 +455,7 @@ echo "wait_us,cpu_us,threads,connections,rps,p99_us,pool_cpus,backend_cpus,loadg
 echo "wait_us,cpu_us,threads,connections,role,cores,ct_ms,wt_ms,sync_ms,runq_ms,wt_ct,runq_pct,recommended,foreign_cpus,warnings" >"$OUT/traces.csv"
 : >"$OUT/table.txt"
 
-echo "sweep: pool_server behind backend, cpu ${CPU_US} us/request, wait/cpu = ${RATIOS// /, };"
+echo "sweep: $SERVER_NAME behind backend, cpu ${CPU_US} us/request, wait/cpu = ${RATIOS// /, };"
 echo "sweep: ${WARM_S} s warm-up + ${POINT_S} s per point; blockscope -d ${TRACE_S}; pinned: $PIN; nice: $NICE"
 
 for ratio in $RATIOS; do
@@ -482,7 +556,7 @@ cat >"$OUT/sweep.gp" <<EOF
 set datafile separator whitespace
 set xlabel 'pool size (worker threads)'
 set ylabel 'throughput (requests/s)'
-set title "$([ "$PIN" = 1 ] && echo "pool_server alone on CPU $POOL_CPUS, backend and loadgen on CPU 0" || echo "pool_server, backend and loadgen on the same $(nproc) CPUs"), cpu ${CPU_US} us/request\ndashed: blockscope's prediction; circle: the knee (first size at 95% of the peak)" noenhanced font ',10'
+set title "$([ "$PIN" = 1 ] && echo "$SERVER_NAME alone on CPU $POOL_CPUS, backend and loadgen on CPU 0" || echo "$SERVER_NAME, backend and loadgen on the same $(nproc) CPUs"), cpu ${CPU_US} us/request\ndashed: blockscope's prediction; circle: the knee (first size at 95% of the peak)" noenhanced font ',10'
 set key bottom right title 'wait/cpu'
 set grid
 set yrange [0:*]
@@ -515,5 +589,5 @@ while read -r w c ratio mratio runq pred knee peak at_p verdict; do
 done <"$OUT/table.txt"
 echo "sweep: $(( $(wc -l <"$OUT/table.txt") - fails )) PASS, $fails MISS in ${elapsed} s;" \
 	"$OUT/summary.csv, points.csv, traces.csv, sweep.svg"
-echo "elapsed_s=$elapsed pinned=$PIN ratios=$RATIOS point_s=$POINT_S warm_s=$WARM_S trace_s=$TRACE_S" >"$OUT/run.txt"
+echo "elapsed_s=$elapsed server=$SERVER pinned=$PIN ratios=$RATIOS point_s=$POINT_S warm_s=$WARM_S trace_s=$TRACE_S" >"$OUT/run.txt"
 exit 0

@@ -35,7 +35,7 @@ void die(const char *fmt, ...)
 
 enum {
 	KEY_PORT = 256, KEY_BACKEND, KEY_THREADS, KEY_CONNECTIONS, KEY_CPU_US,
-	KEY_WAIT_US, KEY_RATE, KEY_MODE, KEY_SECONDS, KEY_HELP,
+	KEY_WAIT_US, KEY_RATE, KEY_MODE, KEY_WARM_UP, KEY_SECONDS, KEY_HELP,
 };
 
 static const struct option long_options[] = {
@@ -47,6 +47,7 @@ static const struct option long_options[] = {
 	{ "wait-us",		required_argument, NULL, KEY_WAIT_US },
 	{ "rate",		required_argument, NULL, KEY_RATE },
 	{ "mode",		required_argument, NULL, KEY_MODE },
+	{ "warm-up",		required_argument, NULL, KEY_WARM_UP },
 	{ "seconds",		required_argument, NULL, KEY_SECONDS },
 	{ "help",		no_argument,	   NULL, KEY_HELP },
 	{ NULL, 0, NULL, 0 },
@@ -77,6 +78,8 @@ static void usage(FILE *f, unsigned int which, const char *about,
 			o->wait_us);
 	if (which & OPT_RATE)
 		fprintf(f, "  --rate R          open loop: R requests/s in total (default: closed loop)\n");
+	if (which & OPT_WARM_UP)
+		fprintf(f, "  --warm-up S       run S seconds first, on the same connections, uncounted\n");
 	if (which & OPT_MODE)
 		fprintf(f, "  --mode M          sync or async (default %s)\n", o->mode);
 	fprintf(f, "  --seconds S       exit cleanly after S seconds (default %g)\n"
@@ -128,6 +131,7 @@ void parse_opts(int argc, char **argv, unsigned int which, const char *about,
 		[KEY_WAIT_US - KEY_PORT] = OPT_WAIT_US,
 		[KEY_RATE - KEY_PORT] = OPT_RATE,
 		[KEY_MODE - KEY_PORT] = OPT_MODE,
+		[KEY_WARM_UP - KEY_PORT] = OPT_WARM_UP,
 	};
 	int key;
 
@@ -165,6 +169,9 @@ void parse_opts(int argc, char **argv, unsigned int which, const char *about,
 			break;
 		case KEY_MODE:
 			o->mode = optarg;
+			break;
+		case KEY_WARM_UP:
+			o->warm_up = parse_double("warm-up", optarg, 0, 86400);
 			break;
 		case KEY_SECONDS:
 			o->seconds = parse_double("seconds", optarg, 0.001, 86400);

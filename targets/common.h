@@ -42,6 +42,7 @@ enum {
 	OPT_WAIT_US	= 1 << 6,
 	OPT_RATE	= 1 << 7,
 	OPT_MODE	= 1 << 8,
+	OPT_WARM_UP	= 1 << 9,
 };
 
 struct opts {
@@ -53,6 +54,7 @@ struct opts {
 	long cpu_us;
 	long wait_us;
 	double rate;		/* 0: closed loop */
+	double warm_up;		/* seconds before --seconds start counting */
 	const char *mode;
 };
 

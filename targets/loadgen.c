@@ -11,7 +11,10 @@ static const char about[] =
 "connection sends a request, waits for \"OK\", sends the next. With --rate\n"
 "it is open loop: requests are due at fixed times (R/s over all\n"
 "connections) and latency counts from the time a request was due, so a\n"
-"slow server is not hidden by the client slowing down with it. Prints\n"
+"slow server is not hidden by the client slowing down with it. With\n"
+"--warm-up W it runs W seconds first on the same connections and counts\n"
+"only the --seconds after (a JIT warms up without new connections\n"
+"and threads in the server when the count starts). Prints\n"
 "throughput and latency percentiles, then a last line\n"
 "\"SUMMARY requests=N errors=N seconds=F rps=F p50_us=F p99_us=F p999_us=F\".";
 
@@ -19,6 +22,7 @@ static struct opts o = {
 	.seconds = 10, .connections = 4, .cpu_us = 1000, .wait_us = 1000,
 };
 static uint64_t deadline;
+static uint64_t counted;	/* requests that end before this are not counted */
 
 struct conn {
 	pthread_t thread;
@@ -88,7 +92,10 @@ static void *conn_main(void *arg)
 				break;
 		}
 		if (request(&fd, &lb, req, len)) {
-			record(c, (double)(now_ns() - t0) / 1e3);
+			uint64_t t1 = now_ns();
+
+			if (t1 >= counted)
+				record(c, (double)(t1 - t0) / 1e3);
 		} else {
 			c->errors++;
 			/* Do not hammer a server that refuses us. */
@@ -128,12 +135,13 @@ int main(int argc, char **argv)
 	int i;
 
 	parse_opts(argc, argv, OPT_CONNECT | OPT_CONNECTIONS | OPT_CPU_US |
-		   OPT_WAIT_US | OPT_RATE, about, &o);
+		   OPT_WAIT_US | OPT_RATE | OPT_WARM_UP, about, &o);
 	stop_init(0);	/* the deadline below, not a timer, ends the run */
 	conns = calloc((size_t)o.connections, sizeof(*conns));
 	if (!conns)
 		die("out of memory");
-	start = now_ns();
+	counted = now_ns() + (uint64_t)(o.warm_up * 1e9);
+	start = counted;	/* the clock of the summary starts after the warm-up */
 	deadline = start + (uint64_t)(o.seconds * 1e9);
 	for (i = 0; i < o.connections; i++) {
 		conns[i].id = i;
