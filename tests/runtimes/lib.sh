@@ -92,7 +92,7 @@ process_cpus() {
 # expected_size N RATIO: ceil(N x U x (1 + RATIO)) with U = 1 (blockscope's
 # default), for a pool of designed WT/CT RATIO on N CPUs.
 expected_size() {
-	awk -v n="$1" -v r="$2" 'BEGIN { x = n * (1 + r); y = int(x); if (y < x - 1e-9) y++; print y }'
+	awk -v n="$1" -v r="$2" 'BEGIN { x = n * (1 + r); y = int(x); if (y < x - 0.01) y++; print y }'
 }
 
 # line_load light|heavy PORT CPU_US WAIT_US SECONDS: loadgen in the

@@ -21,6 +21,12 @@ static void formula(void **state)
 	split.wait_ns = 3010 * MS; /* just over: rounds up */
 	sizing_compute(&s, &split, 2, 1.0);
 	assert_int_equal(s.recommended, 9);
+	split.wait_ns = 3002 * MS; /* 8.004: a hundredth of a thread is no thread */
+	sizing_compute(&s, &split, 2, 1.0);
+	assert_int_equal(s.recommended, 8);
+	split.wait_ns = 96 * 1000; /* a stray 96 us wait of a pool that never waits, on one CPU */
+	sizing_compute(&s, &split, 1, 1.0);
+	assert_int_equal(s.recommended, 1);
 	split.wait_ns = 0; /* pure CPU: one thread per core */
 	sizing_compute(&s, &split, 4, 1.0);
 	assert_int_equal(s.recommended, 4);

@@ -41,8 +41,12 @@ void sizing_compute(struct sizing *s, const struct time_split *split, double cor
 		if (ct <= 0)
 			return;
 	}
-	/* A little slack so that a ratio of 3.0000001 does not round to one more. */
-	s->recommended = (long)ceil(cores * utilization * (1 + s->wait_compute_ratio) - 1e-9);
+	/*
+	 * A hundredth of a thread of slack, so that a ratio of 3.0000001, or a
+	 * stray 96 us wait in a trace of a pool that never waits (WT/CT
+	 * 0.00003: the JVM sweep), does not round to one thread more.
+	 */
+	s->recommended = (long)ceil(cores * utilization * (1 + s->wait_compute_ratio) - 0.01);
 	if (s->recommended < 1)
 		s->recommended = 1;
 	runq_high = (double)split->runq_ns > SIZING_MAX_RUNQ_SHARE * ct;
