@@ -67,6 +67,8 @@ const volatile bool sched_only = false;
 
 /* --sched-only with --serve: set by the collector while the syscall hooks are attached. */
 __u32 syscall_hooks_on = 0;
+/* ... and when they were last attached (CLOCK_MONOTONIC ns). */
+__u64 syscall_hooks_since_ns = 0;
 
 /*
  * What each CPU is in the middle of, kept by the interrupt tracepoints: a
@@ -779,7 +781,9 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 			return 0;
 		}
 		/* Entered before we attached: its time so far is since then. */
-		start_call(task, ts, regs->orig_ax, ts->first_ns, CALL_BEGAN_BEFORE);
+		start_call(task, ts, regs->orig_ax,
+			   ts->first_ns > syscall_hooks_since_ns ? ts->first_ns : syscall_hooks_since_ns,
+			   CALL_BEGAN_BEFORE);
 	}
 	/*
 	 * Blocking calls go one by one, with who woke them and where; so do

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -252,6 +253,7 @@ int tracer_stacks_fd(struct tracer *t)
 
 int tracer_syscall_hooks(struct tracer *t, bool on, char *err, size_t errlen)
 {
+	struct timespec now;
 	int i;
 
 	if (on == t->hooks_on || !t->skel)
@@ -267,6 +269,8 @@ int tracer_syscall_hooks(struct tracer *t, bool on, char *err, size_t errlen)
 		return 0;
 	}
 	/* Before the attach: from the first sys_enter on, the hooks own the calls. */
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	t->skel->bss->syscall_hooks_since_ns = (__u64)now.tv_sec * 1000000000ull + (__u64)now.tv_nsec;
 	t->skel->bss->syscall_hooks_on = 1;
 	t->hooks_on = true;
 	for (i = 0; i < 2; i++) {
