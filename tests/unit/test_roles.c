@@ -236,6 +236,12 @@ static void named_threads_and_runtime_services(void **state)
 	assert_int_equal(role_of(304), ROLE_RUNTIME);
 	assert_string_equal(runtime_service("G1 Conc#0"), "JVM");
 	assert_null(runtime_service("worker-3"));
+	/* Tomcat's connector: its acceptor and poller are Tomcat's, its exec pool is a pool. */
+	assert_string_equal(runtime_service("http-nio-8080-A"), "Tomcat");
+	assert_string_equal(runtime_service("http-nio-8080-P"), "Tomcat");
+	assert_null(runtime_service("http-nio-8080-e"));
+	assert_null(runtime_service("http-nio-127.0."));
+	assert_null(runtime_service("http-nio-"));
 }
 
 /* gunicorn: an arbiter and its worker processes, all "gunicorn". */

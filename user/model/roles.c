@@ -21,10 +21,35 @@ static const struct {
 	{ "process reaper", "JVM" },  { "Catalina-utilit", "Tomcat" }, { "ContainerBackgr", "Tomcat" },
 };
 
+/*
+ * Tomcat's connector threads: "http-nio-8080-Acceptor" and "-Poller" (cut
+ * to "http-nio-8080-A", "-P"), one or two a connector whatever the load,
+ * beside its pool "http-nio-8080-exec-N". A connector bound to an address
+ * ("http-nio-127.0.0.1-8080-...") cuts every name to "http-nio-127.0.":
+ * those are not told apart.
+ */
+static bool tomcat_connector(const char *comm)
+{
+	static const char *const protocols[] = { "http-nio-", "http-nio2-", "ajp-nio-", "ajp-nio2-" };
+	const char *p = NULL;
+	size_t i;
+
+	for (i = 0; i < sizeof(protocols) / sizeof(protocols[0]) && !p; i++)
+		if (strncmp(comm, protocols[i], strlen(protocols[i])) == 0)
+			p = comm + strlen(protocols[i]);
+	if (!p || *p < '0' || *p > '9')
+		return false;
+	while (*p >= '0' && *p <= '9')
+		p++;
+	return p[0] == '-' && (p[1] == 'A' || p[1] == 'P');
+}
+
 const char *runtime_service(const char *comm)
 {
 	size_t i;
 
+	if (tomcat_connector(comm))
+		return "Tomcat";
 	for (i = 0; i < sizeof(services) / sizeof(services[0]); i++)
 		if (strncmp(comm, services[i].prefix, strlen(services[i].prefix)) == 0)
 			return services[i].runtime;
