@@ -357,6 +357,28 @@ static void producer_past_its_mutex_hands_work(void **state)
 	assert_int_equal(worker->class_blocked_ns[CLASS_WAIT], 0);
 }
 
+/*
+ * V8's workers: a short mutex wait, then a wait on their task queue still
+ * going on at the stop. Not the mutex's class: nothing ended it, it is idle.
+ */
+static void cut_wait_past_a_mutex_is_idle(void **state)
+{
+	struct call_record mutex = futex_wait(61, 60, 128 /* FUTEX_WAIT_PRIVATE */, 2, 30000,
+					      1000000, 62);
+	struct call_record cut = futex_wait(61, 60, 393, 0, 1500000000, 0, 0);
+	const struct thread_stats *t;
+
+	(void)state;
+	cut.hdr.flags = CALL_IN_PROGRESS;
+	cut.waker_kind = WAKER_TASK;
+	account_call(&a, &mutex);
+	account_call(&a, &cut);
+	t = account_find_thread(&a, 61);
+	assert_int_equal(t->reason_blocked_ns[WAIT_MUTEX], 30000);
+	assert_int_equal(t->reason_blocked_ns[WAIT_CUT_IDLE], 1500000000);
+	assert_int_equal(t->reason_blocked_ns[WAIT_CUT_SYNC], 0);
+}
+
 static void thread_counters_and_baselines(void **state)
 {
 	struct thread_counters base = { 1000000, 50000, 10, 2 };
@@ -658,6 +680,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(busy_syscalls_keep_their_slots, setup, teardown),
 		cmocka_unit_test_setup_teardown(comm_without_nul_is_bounded, setup, teardown),
 		cmocka_unit_test_setup_teardown(producer_past_its_mutex_hands_work, setup, teardown),
+		cmocka_unit_test_setup_teardown(cut_wait_past_a_mutex_is_idle, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("account", tests, NULL, NULL);

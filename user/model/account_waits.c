@@ -304,7 +304,8 @@ void account_judge_wait(struct account *a, struct thread_stats *t, const struct 
 	f.waker_unknown = c->waker_kind == WAKER_TASK && c->waker_tgid == 0;
 	if (c->hdr.flags & CALL_IN_PROGRESS) {
 		f.cut = true;
-		f.cut_known = latest_wait(t, c->nr, 0, false, &f.cut_like);
+		/* A mutex taken on the way says nothing of a wait on a condition. */
+		f.cut_known = latest_wait(t, c->nr, 0, true, &f.cut_like);
 	}
 	if (a->fd_kind_of && wait_needs_fd(c->nr) && c->args[0] <= 0x7fffffff)
 		f.fd = a->fd_kind_of(a->fd_ctx, t->tgid, (int)c->args[0]);
