@@ -18,9 +18,7 @@ SUITES=${*:-nginx apache_prefork apache_worker apache_event redis postgres}
 SUITE_TIMEOUT=${SUITE_TIMEOUT:-240}
 NAMES='^(nginx|apache2|redis-server|redis-benchmark|postgres|pgbench|psql|wrk|ab)$'
 
-total_pass=0
-total_fail=0
-add() { total_pass=$((total_pass + $1)); total_fail=$((total_fail + $2)); }
+. tests/suites.sh
 
 # Processes of the servers and load generators: "PID NAME" lines.
 servers() { ps -eo pid=,comm= | awk -v re="$NAMES" '$2 ~ re { print $1, $2 }' | sort; }
@@ -34,26 +32,7 @@ fi
 start=$SECONDS
 before=$(servers)
 for s in $SUITES; do
-	script=tests/real/test_$s.sh
-	if [ ! -f "$script" ]; then
-		echo "real $s: no $script"
-		add 0 1
-		continue
-	fi
-	t0=$SECONDS
-	out=$(timeout -k 10 "$SUITE_TIMEOUT" bash "$script" 2>&1)
-	rc=$?
-	echo "$out" | grep -v '^PASS ' | grep -v '^[0-9]* passed, [0-9]* failed$'
-	last=$(echo "$out" | grep -E '^[0-9]+ passed, [0-9]+ failed$' | tail -n 1)
-	p=$(echo "$last" | awk '{ print $1 }')
-	f=$(echo "$last" | awk '{ print $3 }')
-	p=${p:-0}
-	f=${f:-1}
-	[ $rc -eq 124 ] && echo "real $s: timed out after ${SUITE_TIMEOUT} s"
-	# A suite that died without its closing line failed.
-	[ -z "$last" ] && [ "$f" -eq 0 ] && f=1
-	echo "real $s: $p passed, $f failed ($((SECONDS - t0)) s)"
-	add "$p" "$f"
+	run_suite real tests/real/test_$s.sh "$s" 1
 done
 
 # Nothing a suite started may outlive it (a server a package's postinst

@@ -27,9 +27,7 @@ SUITE_TIMEOUT=${SUITE_TIMEOUT:-150}
 # loadgen or wrk on the same machine.
 export BLOCKSCOPE_RT_RUN=$$
 
-total_pass=0
-total_fail=0
-add() { total_pass=$((total_pass + $1)); total_fail=$((total_fail + $2)); }
+. tests/suites.sh
 # ours: "PID COMM" of the processes the suites started that still run
 # (this script, the subshell running this function and their own
 # children aside).
@@ -67,26 +65,7 @@ fi
 start=$SECONDS
 rm -f "$RT_OUT/sizing.txt"
 for s in $SUITES; do
-	script=tests/runtimes/test_$s.sh
-	if [ ! -f "$script" ]; then
-		echo "runtimes $s: no $script"
-		add 0 1
-		continue
-	fi
-	t0=$SECONDS
-	out=$(timeout -k 10 "$SUITE_TIMEOUT" bash "$script" 2>&1)
-	rc=$?
-	echo "$out" | grep -v -E '^[0-9]+ passed, [0-9]+ failed$'
-	last=$(echo "$out" | grep -E '^[0-9]+ passed, [0-9]+ failed$' | tail -n 1)
-	p=$(echo "$last" | awk '{ print $1 }')
-	f=$(echo "$last" | awk '{ print $3 }')
-	p=${p:-0}
-	f=${f:-1}
-	[ $rc -eq 124 ] && echo "runtimes $s: timed out after ${SUITE_TIMEOUT} s"
-	# A suite that died without its closing line failed.
-	[ -z "$last" ] && [ "$f" -eq 0 ] && f=1
-	echo "runtimes $s: $p passed, $f failed ($((SECONDS - t0)) s)"
-	add "$p" "$f"
+	run_suite runtimes tests/runtimes/test_$s.sh "$s" 0
 done
 
 # Nothing a suite started may outlive it.
