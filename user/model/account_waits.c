@@ -9,6 +9,7 @@
 #include <string.h>
 #include "account.h"
 #include "account_parts.h"
+#include "util.h"
 
 /* Reasons that say what a thread does by itself, not how it waits on others. */
 static bool says_what_it_does(enum wait_reason r)
@@ -228,15 +229,10 @@ static bool shared_between_groups(const struct futex_user *u, size_t n,
 				  const struct thread_stats *t, const struct futex_home *f)
 {
 	struct futex_user key = { .uaddr = f->uaddr, .word = f->word, .tgid = t->tgid };
-	const struct futex_user *hit = bsearch(&key, u, n, sizeof(*u), by_address);
 	size_t i;
 
-	if (!hit)
-		return false;
-	/* bsearch lands on any match: look at the whole run for this address and process. */
-	while (hit > u && by_address(hit - 1, &key) == 0)
-		hit--;
-	for (i = (size_t)(hit - u); i < n && by_address(&u[i], &key) == 0; i++)
+	for (i = sorted_first(&key, u, n, sizeof(*u), by_address); i < n && by_address(&u[i], &key) == 0;
+	     i++)
 		if (u[i].process_seq == t->process_seq && strcmp(u[i].group, t->group) != 0)
 			return true;
 	return false;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "roles.h"
+#include "util.h"
 
 /* The JVM's own threads (HotSpot 17 names, cut to 15 characters by the kernel). */
 static const struct {
@@ -252,17 +253,12 @@ static bool futex_shared(const struct futex_index *ix, const struct thread_stats
 			 uint64_t futex)
 {
 	struct futex_waiter key = { t->tgid, t->process_seq, futex, NULL };
-	const struct futex_waiter *hit;
 	size_t i;
 
 	if (!futex || !ix->w)
 		return false;
-	hit = bsearch(&key, ix->w, ix->n, sizeof(*ix->w), by_object);
-	if (!hit)
-		return false;
-	while (hit > ix->w && by_object(hit - 1, &key) == 0)
-		hit--;
-	for (i = (size_t)(hit - ix->w); i < ix->n && by_object(&ix->w[i], &key) == 0; i++)
+	for (i = sorted_first(&key, ix->w, ix->n, sizeof(*ix->w), by_object);
+	     i < ix->n && by_object(&ix->w[i], &key) == 0; i++)
 		if (ix->w[i].t != t && strncmp(ix->w[i].t->comm, t->comm, BLOCKSCOPE_COMM_LEN) == 0)
 			return true;
 	return false;

@@ -33,3 +33,19 @@ const char *signed_ns(int64_t ns, char *buf, size_t len)
 	snprintf(buf, len, "%s%s", ns < 0 ? "-" : "+", tmp);
 	return buf;
 }
+
+size_t sorted_first(const void *key, const void *base, size_t n, size_t size,
+		    int (*cmp)(const void *, const void *))
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (cmp((const char *)base + mid * size, key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && cmp((const char *)base + lo * size, key) == 0 ? lo : n;
+}

@@ -17,6 +17,14 @@ static inline uint64_t sub_clamped(uint64_t a, uint64_t b)
 	return a > b ? a - b : 0;
 }
 
+/*
+ * The index of the first of the n sorted elements that cmp finds equal to
+ * key, or n if none: where a run of equal elements starts (bsearch lands on
+ * any of them).
+ */
+size_t sorted_first(const void *key, const void *base, size_t n, size_t size,
+		    int (*cmp)(const void *, const void *));
+
 /* "1.25 ms"-style rendering of a duration. */
 const char *format_ns(uint64_t ns, char *buf, size_t len);
 /* The same with its sign: "+1.25 ms", "-3 ns". */
