@@ -64,6 +64,14 @@ const volatile bool sched_only = false;
  * return to user space cannot be seen; see docs/definitions.md).
  */
 #define MERGE_ONCPU_NS 5000
+/*
+ * A thread's repeats of a blocking call are folded (see call_record.calls)
+ * for at most this long, or this many: the collector learns of them at
+ * most 10 ms late (snapshots, exits and the duty cycle's hooks send them
+ * at once), so a waker's latest wait is rarely older than the call it woke.
+ */
+#define HELD_MAX_NS (10ull * 1000 * 1000)
+#define HELD_MAX_CALLS 65536
 
 /* --sched-only with --serve: set by the collector while the syscall hooks are attached. */
 __u32 syscall_hooks_on = 0;
@@ -111,6 +119,25 @@ struct {
 	__type(key, __u32);
 	__type(value, struct irq_context);
 } irq_contexts SEC(".maps");
+
+/* switch_clock's offset of this CPU's run-queue clock to CLOCK_MONOTONIC. */
+struct switch_clock {
+	__u64 offset;	/* CLOCK_MONOTONIC - rq->clock, when last read */
+	__u64 read_at;	/* rq->clock then */
+};
+
+/*
+ * Both clocks tick in ns and NTP slews CLOCK_MONOTONIC by 500 ppm at most:
+ * under 0.5 µs apart between reads.
+ */
+#define CLOCK_RESAMPLE_NS 1000000
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct switch_clock);
+} switch_clocks SEC(".maps");
 
 /* Set by the collector before each run of the snapshot iterator. */
 __u32 snapshot_mode = SNAPSHOT_BASELINE;
@@ -173,6 +200,15 @@ struct thread_state {
 	__s32 user_stack_id;   /* --sched-only: where its call first slept */
 	__u64 call_args[3];    /* --sched-only: the call's arguments, read at its first sleep */
 	__u64 call_oncpu_mark; /* --sched-only: se.sum_exec_runtime at its last sleep */
+	__u64 call_io_mark;    /* --sched-only: read and write calls ended (io_calls) then */
+	/*
+	 * --sched-only: the repeats of the call sent last, folded into one
+	 * record (held.calls of them; 0: none held). held_key: held's syscall,
+	 * arguments, flags and waker are those of the call sent last, so the
+	 * next call like it is folded in rather than sent.
+	 */
+	__u8 held_key;
+	struct call_record held;
 };
 
 struct {
@@ -278,9 +314,18 @@ static __always_inline struct thread_state *new_state(struct task_struct *task, 
 	return ts;
 }
 
+/*
+ * now - then, or 0: --sched-only's switch clock (switch_clock) and the
+ * clock read elsewhere may disagree by a fraction of a microsecond.
+ */
+static __always_inline __u64 since(__u64 now, __u64 then)
+{
+	return now > then ? now - then : 0;
+}
+
 static __always_inline void end_sleep(struct thread_state *ts, __u64 now)
 {
-	__u64 slept = now - ts->sleep_start_ns;
+	__u64 slept = since(now, ts->sleep_start_ns);
 
 	ts->blocked_ns += slept;
 	if (ts->in_call) {
@@ -335,6 +380,8 @@ static __always_inline void fill_call(struct call_record *rec, struct task_struc
 	rec->user_stack_id = -1;
 	rec->kernel_stack_id = -1;
 	rec->woken_ns = ts->call_woken_ns;
+	rec->calls = 1;
+	rec->pad = 0;
 	if (ts->call_flags & CALL_SCHED_ONLY) {
 		/* Read at its first sleep: the registers may hold a later call's now. */
 		rec->args[0] = ts->call_args[0];
@@ -409,22 +456,98 @@ static __always_inline void start_call(struct task_struct *task, struct thread_s
 	 */
 }
 
+static __always_inline void flush_held(struct thread_state *ts)
+{
+	if (!ts->held.calls)
+		return;
+	if (bpf_ringbuf_output(&records, &ts->held, sizeof(ts->held), BPF_RB_NO_WAKEUP))
+		count_miss(MISS_RINGBUF);
+	ts->held.calls = 0;
+}
+
+/* Whether the woken call is the call sent last again: the same syscall, arguments and waker. */
+static __always_inline bool same_as_held(struct thread_state *ts)
+{
+	struct call_record *h = &ts->held;
+
+	return ts->held_key && h->nr == ts->nr && h->hdr.flags == ts->call_flags &&
+	       h->args[0] == ts->call_args[0] && h->args[1] == ts->call_args[1] &&
+	       h->args[2] == ts->call_args[2] && h->waker_tid == ts->waker_tid &&
+	       h->waker_tgid == ts->waker_tgid && h->waker_kind == ts->waker_kind &&
+	       h->waker_softirq == ts->waker_softirq && h->waker_nr == ts->waker_nr;
+}
+
+/* Folds the woken call into held; sends held once it is old or full. */
+static __always_inline void hold_repeat(struct task_struct *task, struct thread_state *ts,
+					__u64 now)
+{
+	struct call_record *h = &ts->held;
+
+	if (!h->calls) {
+		fill_call(h, task, ts, NULL, now);
+		h->ret = 0;
+	} else {
+		h->calls++;
+		h->duration_ns += ts->call_woken_ns > ts->enter_ns ? ts->call_woken_ns - ts->enter_ns : 0;
+		h->blocked_ns += ts->call_blocked_ns;
+		h->runq_ns += task->sched_info.run_delay - ts->call_run_delay0;
+		h->voluntary += ts->call_voluntary;
+		h->involuntary += ts->call_involuntary;
+		h->woken_ns = ts->call_woken_ns;
+	}
+	if (h->calls >= HELD_MAX_CALLS || since(now, h->enter_ns) >= HELD_MAX_NS)
+		flush_held(ts);
+}
+
+/* Keeps the key of the call about to be sent, for its repeats to be folded. */
+static __always_inline void key_held(struct task_struct *task, struct thread_state *ts)
+{
+	struct call_record *h = &ts->held;
+
+	ts->held_key = 1;
+	h->hdr.type = RECORD_CALL;
+	h->hdr.tid = task->pid;
+	h->hdr.tgid = task->tgid;
+	h->hdr.flags = ts->call_flags;
+	h->nr = ts->nr;
+	h->args[0] = ts->call_args[0];
+	h->args[1] = ts->call_args[1];
+	h->args[2] = ts->call_args[2];
+	h->waker_tid = ts->waker_tid;
+	h->waker_tgid = ts->waker_tgid;
+	h->waker_kind = ts->waker_kind;
+	h->waker_softirq = ts->waker_softirq;
+	h->waker_nr = ts->waker_nr;
+}
+
 /*
  * --sched-only: a call that was woken is sent once its thread switches out
  * again (its run-queue wait after the wakeup is in run_delay by then), or
  * at a snapshot, at its exit, or at its next syscall if the hooks are on.
+ * A repeat of the call sent last is folded into held instead (not with
+ * --stacks, whose calls each carry their stack).
  */
 static __always_inline void emit_pending(struct task_struct *task, struct thread_state *ts,
 					 __u64 now)
 {
 	struct call_record *rec;
+	bool foldable = !ts->user_stacks && ts->call_flags == CALL_SCHED_ONLY;
 
 	ts->call_pending = 0;
+	if (foldable && same_as_held(ts)) {
+		hold_repeat(task, ts, now);
+		return;
+	}
+	flush_held(ts);
 	rec = reserve(sizeof(*rec));
 	if (!rec)
 		return;
 	fill_call(rec, task, ts, NULL, now);
 	rec->ret = 0;
+	if (foldable)
+		key_held(task, ts);
+	else
+		ts->held_key = 0;
 	submit(rec);
 }
 
@@ -618,6 +741,9 @@ static __always_inline void enter_call(struct task_struct *task, struct thread_s
 	/* --serve's duty cycle turned the hooks on after a call seen from its sleep. */
 	if (ts->call_pending)
 		emit_pending(task, ts, bpf_ktime_get_ns());
+	/* With the hooks on, each call goes by itself. */
+	if (ts->held.calls)
+		flush_held(ts);
 	start_call(task, ts, nr, time_this_call(ts, nr) ? bpf_ktime_get_ns() : 0, 0);
 }
 
@@ -882,6 +1008,19 @@ static __always_inline void preempted(struct task_struct *prev, struct thread_st
 }
 
 /*
+ * The read and write calls the thread has ended (ioac.syscr + syscw, kept
+ * by vfs_read and vfs_write as each returns; 0 where the kernel keeps no
+ * such counts): a change between two sleeps in the same read says the
+ * thread returned to user space in between, however short the time.
+ */
+static __always_inline __u64 io_calls(struct task_struct *task)
+{
+	if (!bpf_core_field_exists(task->ioac))
+		return 0;
+	return task->ioac.syscr + task->ioac.syscw;
+}
+
+/*
  * --sched-only: at a switch-out, the call woken last is sent, or continued
  * when the thread sleeps again in the same syscall with the same arguments
  * at once; a voluntary switch-out inside a syscall (the saved registers'
@@ -891,7 +1030,7 @@ static __always_inline void call_from_regs(void *ctx, struct task_struct *prev,
 					   struct thread_state *ts, bool sleeps, __u64 now)
 {
 	struct pt_regs *regs;
-	__u64 a0, a1, a2;
+	__u64 a0, a1, a2, io;
 	__s64 nr;
 
 	/* A call whose entry the hooks saw before they were detached: it never returns now. */
@@ -907,9 +1046,10 @@ static __always_inline void call_from_regs(void *ctx, struct task_struct *prev,
 	a0 = PT_REGS_PARM1_SYSCALL(regs);
 	a1 = PT_REGS_PARM2_SYSCALL(regs);
 	a2 = PT_REGS_PARM3_SYSCALL(regs);
+	io = io_calls(prev);
 	if (ts->call_pending) {
 		if (nr == ts->nr && a0 == ts->call_args[0] && a1 == ts->call_args[1] &&
-		    a2 == ts->call_args[2] &&
+		    a2 == ts->call_args[2] && io == ts->call_io_mark &&
 		    prev->se.sum_exec_runtime - ts->call_oncpu_mark < MERGE_ONCPU_NS) {
 			/* The same call sleeping again: sleep_begins counts it in. */
 			ts->call_pending = 0;
@@ -927,6 +1067,7 @@ static __always_inline void call_from_regs(void *ctx, struct task_struct *prev,
 	ts->call_args[1] = a1;
 	ts->call_args[2] = a2;
 	ts->call_oncpu_mark = prev->se.sum_exec_runtime;
+	ts->call_io_mark = io;
 	ts->user_stack_id = -1;
 	if (ts->user_stacks) {
 		/* prev is still current here: its user stack is readable. */
@@ -940,7 +1081,7 @@ static __always_inline void switch_out(void *ctx, struct task_struct *prev,
 				       unsigned int prev_state, __u64 now)
 {
 	if (ts->oncpu_since_ns)
-		ts->tp_oncpu_ns += now - ts->oncpu_since_ns;
+		ts->tp_oncpu_ns += since(now, ts->oncpu_since_ns);
 	ts->oncpu_since_ns = 0;
 	if (calls_from_regs(ts))
 		call_from_regs(ctx, prev, ts, !preempt && prev_state != TASK_RUNNING, now);
@@ -966,6 +1107,7 @@ static __always_inline void thread_died(struct task_struct *prev, struct thread_
 	for (i = 0; i < AGG_SLOTS; i++)
 		if (ts->agg[i].calls)
 			flush_agg(prev, &ts->agg[i], now);
+	flush_held(ts);
 	rec = reserve(sizeof(*rec));
 	ts->sleeping = 0;
 	if (rec) {
@@ -975,14 +1117,47 @@ static __always_inline void thread_died(struct task_struct *prev, struct thread_
 	bpf_task_storage_delete(&threads, prev);
 }
 
+/*
+ * How long next has waited on the run queue since it was woken, by the
+ * kernel's own clocks: its run queue's clock, just read by __schedule, less
+ * when it was queued (sched_info.last_queued, what run_delay will add once
+ * it is switched in). 0 when it was not queued or cannot be read.
+ */
+static __always_inline __u64 queued_since_wakeup(struct task_struct *next)
+{
+	__u64 queued_at = next->sched_info.last_queued, clock;
+	struct cfs_rq *cfs_rq;
+	struct rq *rq;
+
+	if (!queued_at || !bpf_core_field_exists(struct cfs_rq, rq))
+		return 0;
+	cfs_rq = next->se.cfs_rq;
+	rq = cfs_rq ? cfs_rq->rq : NULL;
+	clock = rq ? rq->clock : 0;
+	return clock > queued_at ? clock - queued_at : 0;
+}
+
 static __always_inline void switch_in(struct task_struct *next, struct thread_state *ts,
 				      __u64 now)
 {
-	/* Back on a CPU without a wakeup (a signal cut the sleep short). */
-	if (ts->sleeping)
-		end_sleep(ts, now);
+	/*
+	 * --sched-only: its wakeup (sched_waking) reads no clock; the sleep
+	 * ends here, back-dated by the wait on the run queue since. Otherwise
+	 * it is back on a CPU without a wakeup (a signal cut the sleep short).
+	 */
+	if (ts->sleeping) {
+		__u64 woken = now, slept = since(now, ts->sleep_start_ns);
+
+		if (ts->sched_only) {
+			__u64 queued = queued_since_wakeup(next);
+
+			/* A snapshot may have restarted the sleep after its wakeup. */
+			woken = now - (queued < slept ? queued : slept);
+		}
+		end_sleep(ts, woken);
+	}
 	if (ts->runnable_since_ns)
-		ts->tp_runq_ns += now - ts->runnable_since_ns;
+		ts->tp_runq_ns += since(now, ts->runnable_since_ns);
 	ts->runnable_since_ns = 0;
 	ts->oncpu_since_ns = now;
 	emit_sched(next, ts, SCHED_IN, now, 0);
@@ -991,6 +1166,37 @@ static __always_inline void switch_in(struct task_struct *next, struct thread_st
 		ts->in_call = 0;
 		ts->call_pending = 1;
 	}
+}
+
+/*
+ * --sched-only: the time of a switch, from the clock __schedule has just
+ * read for this CPU's run queue (sched_clock) plus this CPU's offset to
+ * CLOCK_MONOTONIC, read again each CLOCK_RESAMPLE_NS. A clock read costs
+ * about 75 ns here, on a VM: most of what the switch program adds to a
+ * context switch. t is prev or next: both on this CPU's run queue.
+ */
+static __always_inline __u64 switch_clock(struct task_struct *t)
+{
+	struct switch_clock *c;
+	__u32 zero = 0;
+	__u64 clock, now;
+	struct cfs_rq *cfs_rq;
+	struct rq *rq;
+
+	if (!sched_only || !bpf_core_field_exists(struct cfs_rq, rq))
+		return bpf_ktime_get_ns();
+	cfs_rq = t->se.cfs_rq;
+	rq = cfs_rq ? cfs_rq->rq : NULL;
+	c = bpf_map_lookup_elem(&switch_clocks, &zero);
+	if (!rq || !c)
+		return bpf_ktime_get_ns();
+	clock = rq->clock;
+	if (clock - c->read_at < CLOCK_RESAMPLE_NS && clock >= c->read_at)
+		return clock + c->offset;
+	now = bpf_ktime_get_ns();
+	c->offset = now - clock;
+	c->read_at = clock;
+	return now;
 }
 
 SEC("tp_btf/sched_switch")
@@ -1004,14 +1210,14 @@ int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_stru
 	if (!ts && sched_only && target_cgroup_id)
 		ts = state_or_adopt(prev);
 	if (ts) {
-		now = bpf_ktime_get_ns();
+		now = switch_clock(prev);
 		switch_out(ctx, prev, ts, preempt, prev_state, now);
 		if (prev_state & TASK_DEAD)
 			thread_died(prev, ts, now);
 	}
 	ts = state_of(next);
 	if (ts)
-		switch_in(next, ts, now ? now : bpf_ktime_get_ns());
+		switch_in(next, ts, now ? now : switch_clock(next));
 	return 0;
 }
 
@@ -1213,9 +1419,10 @@ static __always_inline void note_waker(struct thread_state *ts)
 
 /*
  * sched_waking runs in the waker's context; sched_wakeup may run on the
- * wakee's CPU. --sched-only ends the sleep here, a few hundred ns before
- * sched_wakeup would, and leaves sched_wakeup unattached: one program less
- * on every wakeup.
+ * wakee's CPU. --sched-only only names the waker here and leaves
+ * sched_wakeup unattached: the sleep's end is read back at the switch-in
+ * (queued_since_wakeup), so a wakeup costs one program and no clock read
+ * (on a VM the clock is the dearest part of a program: about 90 ns here).
  */
 SEC("tp_btf/sched_waking")
 int BPF_PROG(on_waking, struct task_struct *p)
@@ -1226,10 +1433,10 @@ int BPF_PROG(on_waking, struct task_struct *p)
 	if (!ts || !ts->sleeping)
 		return 0;
 	note_waker(ts);
-	if (!ts->sched_only)
+	/* --sched-only: the sleep ends at the switch-in; --timeline still shows the wakeup. */
+	if (!ts->sched_only || !ts->sched_events)
 		return 0;
 	now = bpf_ktime_get_ns();
-	end_sleep(ts, now);
 	emit_sched(p, ts, SCHED_WAKEUP, now, ts->waker_tid);
 	return 0;
 }
@@ -1312,6 +1519,7 @@ int BPF_PROG(on_exec, struct task_struct *p)
 	now = bpf_ktime_get_ns();
 	if (ts->call_pending)
 		emit_pending(p, ts, now);
+	flush_held(ts);
 	rec = reserve(sizeof(*rec));
 	if (!rec)
 		return 0;
@@ -1337,6 +1545,7 @@ int BPF_PROG(on_exit, struct task_struct *p, bool group_dead)
 	now = bpf_ktime_get_ns();
 	if (ts->call_pending)
 		emit_pending(p, ts, now);
+	flush_held(ts);
 	if (ts->in_call) {
 		/* exit and exit_group never return: close them here. */
 		struct call_record *rec = reserve(sizeof(*rec));
@@ -1410,6 +1619,7 @@ static __always_inline void snapshot_baseline(struct task_struct *task, __u64 no
 			ts->call_args[1] = PT_REGS_PARM2_SYSCALL(regs);
 			ts->call_args[2] = PT_REGS_PARM3_SYSCALL(regs);
 			ts->call_oncpu_mark = task->se.sum_exec_runtime;
+			ts->call_io_mark = io_calls(task);
 			ts->user_stack_id = -1;
 		}
 	}
@@ -1428,11 +1638,11 @@ static __always_inline __u32 snapshot_clocks(struct thread_state *ts, __u64 now)
 		flags |= THREAD_SLEEPING;
 	}
 	if (ts->oncpu_since_ns) {
-		ts->tp_oncpu_ns += now - ts->oncpu_since_ns;
+		ts->tp_oncpu_ns += since(now, ts->oncpu_since_ns);
 		ts->oncpu_since_ns = now;
 	}
 	if (ts->runnable_since_ns) {
-		ts->tp_runq_ns += now - ts->runnable_since_ns;
+		ts->tp_runq_ns += since(now, ts->runnable_since_ns);
 		ts->runnable_since_ns = now;
 	}
 	return flags;
@@ -1473,6 +1683,11 @@ static __always_inline void snapshot_totals(struct seq_file *seq, struct task_st
 	flags = snapshot_clocks(ts, now);
 	if (snapshot_mode == SNAPSHOT_FINAL)
 		flags |= THREAD_AT_STOP;
+	/* Repeats folded so far (before the call woken last): this window counts them. */
+	if (ts->held.calls) {
+		bpf_seq_write(seq, &ts->held, sizeof(ts->held));
+		ts->held.calls = 0;
+	}
 	if (ts->call_pending) {
 		/* --sched-only: a woken call, sent now so that this window counts it. */
 		struct call_record prec = {};

@@ -101,6 +101,17 @@ struct call_record {
 	 */
 	__u64 args[3];
 	__u64 woken_ns; /* when its last sleep in the call ended (0: none) */
+	/*
+	 * How many calls this record stands for (0 is read as 1). --sched-only
+	 * folds a thread's repeats of one blocking call (the same syscall,
+	 * arguments and waker, one after another) into one record: calls of
+	 * them, enter_ns the first's, woken_ns the last's, and duration_ns,
+	 * blocked_ns, runq_ns, voluntary and involuntary their sums. A thread
+	 * that sleeps 100,000 times a second in the same read then costs the
+	 * ring and the collector a record every HELD_MAX_NS, not each time.
+	 */
+	__u32 calls;
+	__u32 pad;
 };
 
 /*

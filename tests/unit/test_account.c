@@ -110,6 +110,60 @@ static void aggregated_calls_count(void **state)
 }
 
 /*
+ * --sched-only folds a thread's repeats of one blocking call into a record
+ * of `calls` of them with summed times: it counts as that many calls, each
+ * blocking and each a wakeup by its waker, exactly as the calls one by one.
+ */
+static void folded_repeats_count_as_each_call(void **state)
+{
+	struct call_record one = make_call(50, "read", 0, 0, 2000, 1), folded = one;
+	struct account apart;
+	int i;
+
+	(void)state;
+	one.hdr.flags = folded.hdr.flags = CALL_SCHED_ONLY;
+	one.hdr.tgid = folded.hdr.tgid = 50;
+	one.waker_tid = folded.waker_tid = 51;
+	one.waker_tgid = folded.waker_tgid = 50;
+	strcpy(one.waker_comm, "pong");
+	strcpy(folded.waker_comm, "pong");
+	folded.calls = 1000;
+	folded.voluntary = 1000;
+	folded.blocked_ns = 1000 * 2000;
+	folded.runq_ns = 1000 * 30;
+	one.runq_ns = 30;
+	assert_int_equal(account_record(&a, &folded, sizeof(folded)), 0);
+	assert_int_equal(account_init(&apart, NULL), 0);
+	for (i = 0; i < 1000; i++)
+		assert_int_equal(account_record(&apart, &one, sizeof(one)), 0);
+
+	assert_int_equal(stats("read")->calls, 1000);
+	assert_int_equal(stats("read")->blocking, 1000);
+	assert_int_equal(stats("read")->blocked_ns, 2000000);
+	assert_int_equal(stats("read")->runq_ns, 30000);
+	/* Seen from its sleep: no duration, so no time in the histogram. */
+	assert_int_equal(stats("read")->timed_calls, 0);
+	assert_int_equal(a.threads[0].calls, 1000);
+	assert_int_equal(a.threads[0].blocking_calls, 1000);
+	assert_int_equal(a.threads[0].nwakers, 1);
+	assert_int_equal(a.threads[0].wakers[0].wakeups, 1000);
+	assert_int_equal(a.threads[0].wakers[0].blocked_ns, 2000000);
+	/* The same books as the calls one by one. */
+	assert_int_equal(apart.syscalls[syscall_number("read")].calls, 1000);
+	assert_int_equal(apart.syscalls[syscall_number("read")].blocked_ns, 2000000);
+	assert_int_equal(apart.threads[0].wakers[0].wakeups, 1000);
+	for (i = 0; i < WAIT_REASON_COUNT; i++)
+		assert_int_equal(apart.threads[0].reason_blocked_ns[i],
+				 a.threads[0].reason_blocked_ns[i]);
+	account_free(&apart);
+	/* A record that says 0 calls is one call. */
+	folded.calls = 0;
+	folded.blocked_ns = 2000;
+	assert_int_equal(account_record(&a, &folded, sizeof(folded)), 0);
+	assert_int_equal(stats("read")->calls, 1001);
+}
+
+/*
  * --time-sample: untimed calls count in full, and their time is estimated at
  * the mean of the timed non-blocking calls of the syscall, never at that of
  * blocking ones; max and histogram are of the timed calls only.
@@ -657,6 +711,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(histogram_slots, setup, teardown),
 		cmocka_unit_test_setup_teardown(kernel_and_collector_slots_agree, setup, teardown),
 		cmocka_unit_test_setup_teardown(aggregated_calls_count, setup, teardown),
+		cmocka_unit_test_setup_teardown(folded_repeats_count_as_each_call, setup, teardown),
 		cmocka_unit_test_setup_teardown(untimed_calls_estimated_from_timed, setup, teardown),
 		cmocka_unit_test_setup_teardown(nothing_estimated_when_all_timed, setup, teardown),
 		cmocka_unit_test_setup_teardown(snapshot_then_end_counts_once, setup, teardown),

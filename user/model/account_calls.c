@@ -57,17 +57,18 @@ static void add_complete(struct account *a, struct thread_stats *t, const struct
 {
 	struct syscall_stats *s = account_syscall_stats(a, c->nr);
 	bool blocking = call_is_blocking(c);
+	uint64_t n = call_count(c);
 	struct thread_syscall *ts;
 
-	s->calls++;
+	s->calls += n;
 	if (blocking)
-		s->blocking++;
+		s->blocking += n;
 	else
-		s->nonblocking++;
+		s->nonblocking += n;
 	if (is_eagain_return(c->ret))
-		s->eagain++;
+		s->eagain += n;
 	else if (is_error_return(c->ret))
-		s->errors++;
+		s->errors += n;
 	s->blocked_ns += c->blocked_ns;
 	s->runq_ns += c->runq_ns;
 	/* --sched-only: seen from its first sleep, so its duration is not known. */
@@ -84,18 +85,19 @@ static void add_complete(struct account *a, struct thread_stats *t, const struct
 	}
 
 	ts = thread_syscall_slot(t, c->nr);
-	ts->calls++;
-	ts->score++;
+	ts->calls += n;
+	ts->score += n;
 	ts->blocked_ns += c->blocked_ns;
-	t->calls++;
+	t->calls += n;
 	if (blocking) {
-		t->blocking_calls++;
-		ts->blocking++;
+		t->blocking_calls += n;
+		ts->blocking += n;
 	}
 	if (is_eagain_return(c->ret)) {
-		t->eagain_calls++;
-		ts->eagain++;
+		t->eagain_calls += n;
+		ts->eagain += n;
 	}
+	/* A folded record's waits are alike: judged once, for all of their time. */
 	if (c->blocked_ns)
 		account_judge_wait(a, t, c);
 	account_notify_call(a, c, t);
@@ -103,7 +105,7 @@ static void add_complete(struct account *a, struct thread_stats *t, const struct
 		struct waker_stat who;
 
 		waker_of_call(c, &who);
-		waker_add(t->wakers, &t->nwakers, THREAD_WAKER_SLOTS, &who, 1, c->blocked_ns);
+		waker_add(t->wakers, &t->nwakers, THREAD_WAKER_SLOTS, &who, n, c->blocked_ns);
 	}
 }
 

@@ -2,6 +2,7 @@
 #ifndef CLASSIFY_H
 #define CLASSIFY_H
 
+#include <stdint.h>
 #include <stdbool.h>
 #include "blockscope.h"
 
@@ -38,6 +39,12 @@ int class_override_add(struct class_overrides *ov, const char *spec, const char 
 static inline bool call_is_blocking(const struct call_record *c)
 {
 	return c->voluntary > 0;
+}
+
+/* How many calls a record stands for: --sched-only folds a thread's repeats (0 is one). */
+static inline uint64_t call_count(const struct call_record *c)
+{
+	return c->calls ? c->calls : 1;
 }
 
 /* -ERESTARTSYS, -ERESTARTNOINTR, -ERESTARTNOHAND, -ERESTART_RESTARTBLOCK. */
