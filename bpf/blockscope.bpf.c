@@ -65,6 +65,19 @@ const volatile bool sched_only = false;
  */
 #define MERGE_ONCPU_NS 5000
 /*
+ * futex(2) on this architecture. A futex wait that sleeps again in the
+ * same call does so only after a spurious wakeup: woken by FUTEX_WAKE, or
+ * by its timeout, it returns (__futex_wait). So a futex's sleeps are never
+ * merged: a futex ping-pong is counted call by call.
+ */
+#if defined(__TARGET_ARCH_x86)
+#define NR_FUTEX 202
+#elif defined(__TARGET_ARCH_arm64)
+#define NR_FUTEX 98
+#else
+#define NR_FUTEX -2
+#endif
+/*
  * A thread's repeats of a blocking call are folded (see call_record.calls)
  * for at most this long, or this many: the collector learns of them at
  * most 10 ms late (snapshots, exits and the duty cycle's hooks send them
@@ -1048,8 +1061,8 @@ static __always_inline void call_from_regs(void *ctx, struct task_struct *prev,
 	a2 = PT_REGS_PARM3_SYSCALL(regs);
 	io = io_calls(prev);
 	if (ts->call_pending) {
-		if (nr == ts->nr && a0 == ts->call_args[0] && a1 == ts->call_args[1] &&
-		    a2 == ts->call_args[2] && io == ts->call_io_mark &&
+		if (nr == ts->nr && nr != NR_FUTEX && a0 == ts->call_args[0] &&
+		    a1 == ts->call_args[1] && a2 == ts->call_args[2] && io == ts->call_io_mark &&
 		    prev->se.sum_exec_runtime - ts->call_oncpu_mark < MERGE_ONCPU_NS) {
 			/* The same call sleeping again: sleep_begins counts it in. */
 			ts->call_pending = 0;

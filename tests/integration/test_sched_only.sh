@@ -3,7 +3,8 @@
 # alone the same per-thread split, wait classes and sizing as the default
 # mode traced side by side on the same load; what it cannot measure left out
 # of the report and the JSON, not written as zero; a sleep in a page fault
-# told apart from one in a syscall; --serve's duty cycle of the hooks.
+# told apart from one in a syscall; calls counted one by one and their
+# repeats folded in the kernel; --serve's duty cycle of the hooks.
 source "$(dirname "$0")/../lib.sh"
 
 # links_of PID TP: how many BPF links process PID holds on tracepoint TP
@@ -83,6 +84,21 @@ for m in default sched; do
 	jq_check "page_fault_outside_syscalls_$m" "$TMP/fault-$m.json" \
 		'.threads[] | select(.comm == "toucher") | .blocked_outside_syscalls_ns > 0.4e9 and
 		 ([.syscalls[].blocked_ns] | add // 0) < 0.05e9'
+done
+
+# Calls counted one by one, without sys_exit: a ping-pong of pipe reads and
+# one of futex waits, whose sleeps are a few µs of CPU apart with the same
+# arguments, make a blocking call per voluntary switch (the kernel's count);
+# and their repeats come folded, far fewer records than calls.
+for m in pipe futex; do
+	flag=(); [ $m = futex ] && flag=(--futex)
+	"$BLOCKSCOPE" -j --sched-only -o "$TMP/pp-$m.json" -- "$PROGS/pingpong" --rounds 20000 "${flag[@]}" \
+		>"$TMP/pp-$m.out" 2>"$TMP/pp-$m.err"
+	jq_check "pingpong_${m}_calls_one_by_one" "$TMP/pp-$m.json" \
+		'([.threads[].voluntary_switches] | add) as $v | ([.syscalls[].blocking] | add) as $b |
+		 $v > 20000 and $b >= 0.98 * $v and $b <= $v'
+	jq_check "pingpong_${m}_repeats_folded" "$TMP/pp-$m.json" \
+		'.events.received < 0.1 * ([.syscalls[].blocking] | add)'
 done
 
 # Call sites without the hooks: the user stack is taken at the switch-out,
