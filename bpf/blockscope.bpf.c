@@ -135,8 +135,8 @@ struct {
 
 /* switch_clock's offset of this CPU's run-queue clock to CLOCK_MONOTONIC. */
 struct switch_clock {
-	__u64 offset;	/* CLOCK_MONOTONIC - rq->clock, when last read */
-	__u64 read_at;	/* rq->clock then */
+	__s64 offset;	/* CLOCK_MONOTONIC - rq->clock, the least seen (switch_clock) */
+	__u64 read_at;	/* rq->clock when CLOCK_MONOTONIC was last read */
 };
 
 /*
@@ -1182,17 +1182,28 @@ static __always_inline void switch_in(struct task_struct *next, struct thread_st
 }
 
 /*
- * --sched-only: the time of a switch, from the clock __schedule has just
- * read for this CPU's run queue (sched_clock) plus this CPU's offset to
+ * --sched-only: the time of a switch, from the clock of this CPU's run
+ * queue (sched_clock, which __schedule reads) plus this CPU's offset to
  * CLOCK_MONOTONIC, read again each CLOCK_RESAMPLE_NS. A clock read costs
  * about 75 ns here, on a VM: most of what the switch program adds to a
  * context switch. t is prev or next: both on this CPU's run queue.
+ *
+ * The run queue's clock can be stale: a __schedule that follows a wakeup
+ * preemption skips its update (RQCF_ACT_SKIP), up to the time the preempted
+ * task took to reach a preemption point. The kernel's own counters use it
+ * all the same (run_delay, sum_exec_runtime), and a sleep's end read back
+ * from it (queued_since_wakeup) is exact whatever its staleness. But an
+ * offset read at such a switch would be too large, and move every time of
+ * the CPU for a millisecond: the offset kept is the smallest read (a stale
+ * clock only makes it larger), allowed to rise as fast as NTP can slew
+ * CLOCK_MONOTONIC against sched_clock (500 ppm).
  */
 static __always_inline __u64 switch_clock(struct task_struct *t)
 {
 	struct switch_clock *c;
 	__u32 zero = 0;
-	__u64 clock, now;
+	__u64 clock;
+	__s64 seen, allowed;
 	struct cfs_rq *cfs_rq;
 	struct rq *rq;
 
@@ -1204,12 +1215,16 @@ static __always_inline __u64 switch_clock(struct task_struct *t)
 	if (!rq || !c)
 		return bpf_ktime_get_ns();
 	clock = rq->clock;
-	if (clock - c->read_at < CLOCK_RESAMPLE_NS && clock >= c->read_at)
+	if (c->read_at && clock >= c->read_at && clock - c->read_at < CLOCK_RESAMPLE_NS)
 		return clock + c->offset;
-	now = bpf_ktime_get_ns();
-	c->offset = now - clock;
+	seen = (__s64)(bpf_ktime_get_ns() - clock);
+	allowed = c->offset + (__s64)((clock - c->read_at) >> 11);
+	if (!c->read_at || clock < c->read_at || seen < allowed)
+		c->offset = seen;
+	else
+		c->offset = allowed;
 	c->read_at = clock;
-	return now;
+	return clock + c->offset;
 }
 
 SEC("tp_btf/sched_switch")
