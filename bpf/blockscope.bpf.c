@@ -1547,7 +1547,6 @@ int BPF_PROG(on_exec, struct task_struct *p)
 	now = bpf_ktime_get_ns();
 	if (ts->call_pending)
 		emit_pending(p, ts, now);
-	flush_held(ts);
 	rec = reserve(sizeof(*rec));
 	if (!rec)
 		return 0;
