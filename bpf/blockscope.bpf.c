@@ -371,7 +371,7 @@ static __always_inline void fill_call(struct call_record *rec, struct task_struc
 	rec->nr = ts->nr;
 	rec->enter_ns = ts->enter_ns;
 	/* A call may begin on another CPU just after a snapshot read the clock. */
-	rec->duration_ns = now > ts->enter_ns ? now - ts->enter_ns : 0;
+	rec->duration_ns = since(now, ts->enter_ns);
 	if (ts->call_flags & CALL_SCHED_ONLY) {
 		/* Seen from its first sleep: to its last wakeup, if it came. */
 		if (ts->call_woken_ns > ts->enter_ns)
@@ -501,7 +501,7 @@ static __always_inline void hold_repeat(struct task_struct *task, struct thread_
 		h->ret = 0;
 	} else {
 		h->calls++;
-		h->duration_ns += ts->call_woken_ns > ts->enter_ns ? ts->call_woken_ns - ts->enter_ns : 0;
+		h->duration_ns += since(ts->call_woken_ns, ts->enter_ns);
 		h->blocked_ns += ts->call_blocked_ns;
 		h->runq_ns += task->sched_info.run_delay - ts->call_run_delay0;
 		h->voluntary += ts->call_voluntary;
@@ -510,27 +510,6 @@ static __always_inline void hold_repeat(struct task_struct *task, struct thread_
 	}
 	if (h->calls >= HELD_MAX_CALLS || since(now, h->enter_ns) >= HELD_MAX_NS)
 		flush_held(ts);
-}
-
-/* Keeps the key of the call about to be sent, for its repeats to be folded. */
-static __always_inline void key_held(struct task_struct *task, struct thread_state *ts)
-{
-	struct call_record *h = &ts->held;
-
-	ts->held_key = 1;
-	h->hdr.type = RECORD_CALL;
-	h->hdr.tid = task->pid;
-	h->hdr.tgid = task->tgid;
-	h->hdr.flags = ts->call_flags;
-	h->nr = ts->nr;
-	h->args[0] = ts->call_args[0];
-	h->args[1] = ts->call_args[1];
-	h->args[2] = ts->call_args[2];
-	h->waker_tid = ts->waker_tid;
-	h->waker_tgid = ts->waker_tgid;
-	h->waker_kind = ts->waker_kind;
-	h->waker_softirq = ts->waker_softirq;
-	h->waker_nr = ts->waker_nr;
 }
 
 /*
@@ -557,10 +536,12 @@ static __always_inline void emit_pending(struct task_struct *task, struct thread
 		return;
 	fill_call(rec, task, ts, NULL, now);
 	rec->ret = 0;
-	if (foldable)
-		key_held(task, ts);
-	else
-		ts->held_key = 0;
+	/* The call sent is the key its repeats are matched on (same_as_held). */
+	ts->held_key = foldable;
+	if (foldable) {
+		ts->held = *rec;
+		ts->held.calls = 0;
+	}
 	submit(rec);
 }
 
@@ -645,7 +626,7 @@ static __always_inline void aggregate_call(struct task_struct *task, struct thre
 {
 	__u64 now = ts->timed ? bpf_ktime_get_ns() : 0;
 	struct agg_counts *slot = agg_slot(task, ts, ts->nr, now);
-	__u64 duration = now > ts->enter_ns ? now - ts->enter_ns : 0;
+	__u64 duration = since(now, ts->enter_ns);
 	int h;
 
 	slot->calls++;
@@ -755,8 +736,7 @@ static __always_inline void enter_call(struct task_struct *task, struct thread_s
 	if (ts->call_pending)
 		emit_pending(task, ts, bpf_ktime_get_ns());
 	/* With the hooks on, each call goes by itself. */
-	if (ts->held.calls)
-		flush_held(ts);
+	flush_held(ts);
 	start_call(task, ts, nr, time_this_call(ts, nr) ? bpf_ktime_get_ns() : 0, 0);
 }
 
@@ -1136,18 +1116,25 @@ static __always_inline void thread_died(struct task_struct *prev, struct thread_
  * when it was queued (sched_info.last_queued, what run_delay will add once
  * it is switched in). 0 when it was not queued or cannot be read.
  */
+/* The run queue t is on, or NULL where the kernel does not say (no group scheduling). */
+static __always_inline struct rq *run_queue_of(struct task_struct *t)
+{
+	struct cfs_rq *cfs_rq;
+
+	if (!bpf_core_field_exists(struct cfs_rq, rq))
+		return NULL;
+	cfs_rq = t->se.cfs_rq;
+	return cfs_rq ? cfs_rq->rq : NULL;
+}
+
 static __always_inline __u64 queued_since_wakeup(struct task_struct *next)
 {
-	__u64 queued_at = next->sched_info.last_queued, clock;
-	struct cfs_rq *cfs_rq;
+	__u64 queued_at = next->sched_info.last_queued;
 	struct rq *rq;
 
-	if (!queued_at || !bpf_core_field_exists(struct cfs_rq, rq))
+	if (!queued_at || !(rq = run_queue_of(next)))
 		return 0;
-	cfs_rq = next->se.cfs_rq;
-	rq = cfs_rq ? cfs_rq->rq : NULL;
-	clock = rq ? rq->clock : 0;
-	return clock > queued_at ? clock - queued_at : 0;
+	return since(rq->clock, queued_at);
 }
 
 static __always_inline void switch_in(struct task_struct *next, struct thread_state *ts,
@@ -1204,13 +1191,11 @@ static __always_inline __u64 switch_clock(struct task_struct *t)
 	__u32 zero = 0;
 	__u64 clock;
 	__s64 seen, allowed;
-	struct cfs_rq *cfs_rq;
 	struct rq *rq;
 
-	if (!sched_only || !bpf_core_field_exists(struct cfs_rq, rq))
+	if (!sched_only)
 		return bpf_ktime_get_ns();
-	cfs_rq = t->se.cfs_rq;
-	rq = cfs_rq ? cfs_rq->rq : NULL;
+	rq = run_queue_of(t);
 	c = bpf_map_lookup_elem(&switch_clocks, &zero);
 	if (!rq || !c)
 		return bpf_ktime_get_ns();
