@@ -31,6 +31,47 @@ static struct wait_facts futex_woken(bool sibling, bool known, enum wait_class w
 	return f;
 }
 
+/*
+ * Apache worker's threads map each file they serve: a munmap waits for the
+ * mmap_lock a sibling holds, and the sibling's release wakes it. Contention,
+ * not WT; woken by anything else it waited for the system.
+ */
+static void address_space_lock_is_contention(void **state)
+{
+	static const char *const calls[] = { "mmap", "munmap", "mprotect", "mremap", "brk",
+					     "madvise" };
+	struct wait_facts f;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(calls) / sizeof(calls[0]); i++) {
+		f = facts(calls[i]);
+		f.waker_kind = WAKER_TASK;
+		f.waker_in_process = f.waker_same_process = true;
+		assert_int_equal(wait_judge(&f), WAIT_MMAP_LOCK);
+	}
+	assert_int_equal(wait_reason_class(WAIT_MMAP_LOCK), CLASS_SYNC);
+	assert_string_equal(wait_reason_name(WAIT_MMAP_LOCK), "mmap-lock");
+	f = facts("munmap");
+	f.waker_kind = WAKER_TASK; /* another traced process: not this address space */
+	f.waker_in_process = true;
+	assert_int_equal(wait_judge(&f), WAIT_OTHER);
+	f.waker_same_process = true; /* no waker seen */
+	f.waker_unknown = true;
+	assert_int_equal(wait_judge(&f), WAIT_OTHER);
+	f = facts("mmap");
+	f.waker_kind = WAKER_TIMER; /* an interrupt: the system, not a sibling */
+	assert_int_equal(wait_judge(&f), WAIT_OTHER);
+	f = facts("mmap"); /* still waiting at the stop, its last one was the lock */
+	f.cut = f.cut_known = true;
+	f.cut_like = CLASS_SYNC;
+	assert_int_equal(wait_judge(&f), WAIT_CUT_SYNC);
+	f = facts("connect"); /* other calls woken by a sibling stay WT */
+	f.waker_kind = WAKER_TASK;
+	f.waker_in_process = f.waker_same_process = true;
+	assert_int_equal(wait_judge(&f), WAIT_OTHER);
+}
+
 static void by_syscall(void **state)
 {
 	struct wait_facts f;
@@ -205,6 +246,7 @@ int main(void)
 		cmocka_unit_test(pipes_in_process_like_futexes),
 		cmocka_unit_test(go_ms_park_for_work), cmocka_unit_test(cut_waits_like_the_last),
 		cmocka_unit_test(overrides_win),
+		cmocka_unit_test(address_space_lock_is_contention),
 		cmocka_unit_test(every_reason_named),
 	};
 

@@ -314,6 +314,7 @@ void account_judge_wait(struct account *a, struct thread_stats *t, const struct 
 		 * each other as threads do.
 		 */
 		f.waker_in_process = c->waker_tgid == t->tgid || (w && w->tgid == c->waker_tgid);
+		f.waker_same_process = c->waker_tgid == t->tgid;
 		if (w && w->tgid == c->waker_tgid) {
 			f.waker_sibling = siblings(a, t, w);
 			f.waker_known = latest_wait(w, -1, c->woken_ns, true, &f.waker_last);
@@ -336,6 +337,7 @@ void account_judge_wait(struct account *a, struct thread_stats *t, const struct 
 		m->woken_ns = c->woken_ns;
 		m->nr = (int32_t)c->nr;
 		m->cls = (uint8_t)cls;
-		m->mutex = r == WAIT_MUTEX;
+		/* A lock taken on the way, as a mutex is: says nothing of the work. */
+		m->mutex = r == WAIT_MUTEX || r == WAIT_MMAP_LOCK;
 	}
 }

@@ -50,6 +50,8 @@ static const struct {
 				   "waits for another thread; who woke it is not known" },
 	[WAIT_SHARED_LOCK] = { "shared-lock", CLASS_SYNC,
 			       "a futex that threads of several groups wait on: a lock they share (a GIL)" },
+	[WAIT_MMAP_LOCK] = { "mmap-lock", CLASS_SYNC,
+			     "maps or unmaps memory and was woken by a thread of its own process: the address-space lock (mmap_lock) its threads share" },
 	[WAIT_CUT_IDLE] = { "cut-idle", CLASS_IDLE,
 			    "still waiting at the stop: as its last wait in that call; a wait on threads nothing ended is idle" },
 	[WAIT_CUT_WAIT] = { "cut-wait", CLASS_WAIT,
@@ -82,7 +84,8 @@ enum named_call {
 	NC_ACCEPT, NC_ACCEPT4, NC_PAUSE, NC_RT_SIGSUSPEND, NC_RT_SIGTIMEDWAIT, NC_WAIT4, NC_WAITID,
 	NC_READ, NC_READV, NC_PREAD64, NC_PREADV, NC_RECVFROM, NC_RECVMSG, NC_RECVMMSG,
 	NC_WRITE, NC_WRITEV, NC_PWRITE64, NC_SENDTO, NC_SENDMSG, NC_SENDMMSG, NC_SENDFILE,
-	NC_NANOSLEEP, NC_CLOCK_NANOSLEEP, NC_FUTEX, NC_FUTEX_WAITV, NC_COUNT,
+	NC_NANOSLEEP, NC_CLOCK_NANOSLEEP, NC_FUTEX, NC_FUTEX_WAITV,
+	NC_MMAP, NC_MUNMAP, NC_MPROTECT, NC_MREMAP, NC_BRK, NC_MADVISE, NC_COUNT,
 };
 
 static const char *const call_names[NC_COUNT] = {
@@ -91,6 +94,7 @@ static const char *const call_names[NC_COUNT] = {
 	"read", "readv", "pread64", "preadv", "recvfrom", "recvmsg", "recvmmsg",
 	"write", "writev", "pwrite64", "sendto", "sendmsg", "sendmmsg", "sendfile",
 	"nanosleep", "clock_nanosleep", "futex", "futex_waitv",
+	"mmap", "munmap", "mprotect", "mremap", "brk", "madvise",
 };
 
 static int named(long nr)
@@ -118,6 +122,12 @@ static bool is_read(int c)
 static bool is_write(int c)
 {
 	return c >= NC_WRITE && c <= NC_SENDFILE;
+}
+
+/* Calls that take the process's address-space lock (mmap_lock) for writing, or read it to fault. */
+static bool maps_memory(int c)
+{
+	return c >= NC_MMAP && c <= NC_MADVISE;
 }
 
 bool wait_needs_fd(long nr)
@@ -158,22 +168,25 @@ static bool waits_on_threads(const struct wait_facts *f)
 	return c == NC_FUTEX || c == NC_FUTEX_WAITV || (is_read(c) && f->fd == FD_IPC);
 }
 
+/*
+ * A wait with no waker yet, still going on at the stop: as its last wait in
+ * that call; else a wait for another thread that nothing ended all window
+ * long is idle (nothing came), and any other goes by its syscall.
+ */
+static enum wait_reason cut_short(const struct wait_facts *f)
+{
+	enum wait_class like = f->cut_known	 ? f->cut_like :
+			       waits_on_threads(f) ? CLASS_IDLE :
+						   syscall_class(f->nr, NULL);
+
+	return like == CLASS_IDLE ? WAIT_CUT_IDLE : like == CLASS_SYNC ? WAIT_CUT_SYNC : WAIT_CUT_WAIT;
+}
+
 /* A wait for another thread: judged by who ended it and what that one had waited for. */
 static enum wait_reason between_threads(const struct wait_facts *f)
 {
-	if (f->cut) {
-		/*
-		 * No waker yet: as its last wait in that call; else a wait for
-		 * another thread that nothing ended all window long is idle
-		 * (nothing came), and any other goes by its syscall.
-		 */
-		enum wait_class like = f->cut_known	 ? f->cut_like :
-				       waits_on_threads(f) ? CLASS_IDLE :
-							   syscall_class(f->nr, NULL);
-
-		return like == CLASS_IDLE ? WAIT_CUT_IDLE : like == CLASS_SYNC ? WAIT_CUT_SYNC :
-										 WAIT_CUT_WAIT;
-	}
+	if (f->cut)
+		return cut_short(f);
 	if (f->waker_kind == WAKER_TIMER)
 		return WAIT_TIMED_OUT;
 	if (f->waker_unknown)
@@ -264,5 +277,18 @@ enum wait_reason wait_judge(const struct wait_facts *f)
 	}
 	if (is_write(c))
 		return f->fd == FD_FILE ? WAIT_FILE_IO : WAIT_PEER_TAKES;
+	if (maps_memory(c)) {
+		/*
+		 * These sleep on the process's mmap_lock (an rw-semaphore) when a
+		 * sibling holds it, and the sibling's release wakes them: threads
+		 * waiting on each other, as on a mutex (Apache worker's threads
+		 * mapping each file served). Woken otherwise (reclaim, I/O of a
+		 * populated mapping, a timer) the call waited for the system: WT.
+		 */
+		if (f->cut)
+			return cut_short(f);
+		if (f->waker_kind == WAKER_TASK && f->waker_same_process && !f->waker_unknown)
+			return WAIT_MMAP_LOCK;
+	}
 	return WAIT_OTHER;
 }

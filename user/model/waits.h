@@ -32,6 +32,7 @@ enum wait_reason {
 	WAIT_SIBLING,		  /* sync: woken by a thread of its own group that had waited on others */
 	WAIT_THREADS_UNKNOWN,	  /* sync: a wait for another thread, whose waker is not known */
 	WAIT_SHARED_LOCK,	  /* sync: a futex threads of several groups wait on (a GIL) */
+	WAIT_MMAP_LOCK,		  /* sync: mmap, munmap, brk... woken by a sibling: the address-space lock */
 	WAIT_CUT_IDLE,		  /* a wait still going on at the stop: as the thread's last in that call */
 	WAIT_CUT_WAIT,
 	WAIT_CUT_SYNC,
@@ -59,7 +60,8 @@ struct wait_facts {
 	enum fd_kind fd; /* of args[0], for the calls that take an fd */
 	uint32_t waker_kind; /* enum waker_kind */
 	bool waker_unknown;    /* no waker was seen (a task-context wakeup by pid 0, or none) */
-	bool waker_in_process; /* a thread of the waiter's own process */
+	bool waker_in_process; /* a thread of the waiter's own process (or of another traced one) */
+	bool waker_same_process; /* a thread of the waiter's own process, strictly */
 	bool waker_sibling;    /* ... of its own group (role) */
 	bool waker_known;      /* the waker's own last wait before it woke us is known */
 	enum wait_class waker_last; /* that wait's class */
