@@ -83,6 +83,56 @@ for sig in INT TERM HUP; do
 	kill "$pid"
 done
 
+# 7b. --hold=FILE: the file appears once blockscope has attached (its links
+#     are there), nothing is traced and -d does not run while it is held
+#     (a launched command has not started); SIGUSR1 opens the window, which
+#     then lasts -d. Two tracers of different modes, started 1 s apart and
+#     released by one kill, report windows that end within 100 ms of each
+#     other. A stop while held: exit 1, one line, no report.
+rm -f "$TMP/hold" "$TMP/hold2"
+"$BLOCKSCOPE" -j --hold="$TMP/hold" -d 0.5 -o "$TMP/hold.json" -- "$PROGS/pipe_reader" 300 3000 \
+	2>"$TMP/hold.err" &
+bs=$!
+wait_file "$TMP/hold"
+check hold_file_says_attached "hold file '$(cat "$TMP/hold" 2>/dev/null)', blockscope $bs, links: $(ls -l /proc/$bs/fd 2>/dev/null | grep -c bpf_link)" -- \
+	sh -c "[ \"\$(cat '$TMP/hold')\" = $bs ] && [ \$(ls -l /proc/$bs/fd | grep -c anon_inode:bpf_link) -ge 8 ]"
+sleep 1
+check hold_holds "blockscope exited, or the command started, while held" -- \
+	sh -c "kill -0 $bs && [ ! -s '$TMP/hold.json' ] && ! pgrep -P $bs >/dev/null"
+spawn sleep 30
+"$BLOCKSCOPE" -j --sched-only --hold="$TMP/hold2" -d 0.5 -p "${CHILD_PIDS[-1]}" -o "$TMP/hold2.json" 2>"$TMP/hold2.err" &
+bs2=$!
+wait_file "$TMP/hold2"
+kill -USR1 "$bs" "$bs2"
+wait "$bs"
+rc=$?
+wait "$bs2"
+rc2=$?
+check hold_released "exit $rc and $rc2: $(head -c 200 "$TMP/hold.err") $(head -c 200 "$TMP/hold2.err")" -- \
+	[ "$rc" -eq 0 -a "$rc2" -eq 0 ]
+jq_check hold_window_is_d "$TMP/hold.json" '.duration_ns >= 4.5e8 and .duration_ns < 9e8 and ([.syscalls[] | select(.name == "read") | .calls] | add) > 50'
+starts=$(jq -s -r '"\(.[0].start_ns) \(.[1].start_ns) \(.[1].duration_ns)"' "$TMP/hold.json" "$TMP/hold2.json")
+check hold_windows_together "windows (start, start, duration): $starts" -- \
+	awk -v s="$starts" 'BEGIN { split(s, v, " "); d = v[1] - v[2]; exit !(d < 1e8 && d > -1e8 && v[3] >= 4.5e8 && v[3] < 9e8) }'
+rm -f "$TMP/hold"
+"$BLOCKSCOPE" --hold="$TMP/hold" -d 1 -p 1 >"$TMP/hold3.out" 2>"$TMP/hold3.err" &
+bs=$!
+wait_file "$TMP/hold"
+kill -TERM "$bs"
+wait "$bs"
+rc=$?
+check hold_stopped "exit $rc, stderr: $(cat "$TMP/hold3.err"), stdout $(wc -c <"$TMP/hold3.out") bytes" -- \
+	sh -c "[ $rc -eq 1 ] && grep -q 'while held' '$TMP/hold3.err' && [ ! -s '$TMP/hold3.out' ]"
+# A start signal sent before the file appears is kept, not fatal: the window
+# opens as soon as blockscope has attached.
+"$BLOCKSCOPE" -j --hold="$TMP/hold4" -d 0.3 -p 1 -o "$TMP/hold4.json" 2>"$TMP/hold4.err" &
+bs=$!
+kill -USR1 "$bs"
+wait "$bs"
+rc=$?
+check hold_early_signal_kept "exit $rc: $(head -c 200 "$TMP/hold4.err")" -- [ "$rc" -eq 0 -a -s "$TMP/hold4.json" ]
+expect_error hold_unwritable 1 "cannot write --hold file" "$BLOCKSCOPE" --hold=/nonexistent/dir/f -p 1
+
 # 8. Bad input: one line on stderr, the right exit status, never a crash.
 expect_error no_such_pid 1 "no such process: 999999" "$BLOCKSCOPE" -p 999999
 expect_error junk_pid 2 "invalid PID '12x'" "$BLOCKSCOPE" -p 12x

@@ -154,22 +154,66 @@ background() {
 # arguments (bounded), and checks that it exits 0 with a JSON report whose
 # ring buffer lost nothing. Returns 1 if there is no usable report.
 trace() {
-	local name=$1 out=$2
+	local name=$1 out=$2 bg
 	shift 2
 	sched_only_start "$out" "$@"
-	bounded 120 "$BLOCKSCOPE" -j -o "$out" "$@" 2>"$out.err"
+	held_start "$out" "$@"
+	bg=$!
+	release_held "$out" "$bg"
+	wait "$bg"
 	traced "$name" "$out" $? "$@"
+}
+
+# held_start OUT BLOCKSCOPE-ARGS...: blockscope -j -o OUT in the background
+# (bounded; $! is its bound), attached but held (--hold=OUT.hold) until
+# release_held opens its window.
+held_start() {
+	local out=$1
+	shift
+	rm -f "$out.hold"
+	bounded 120 "$BLOCKSCOPE" -j --hold="$out.hold" -o "$out" "$@" 2>"$out.err" &
 }
 
 # sched_only_start OUT BLOCKSCOPE-ARGS...: the same trace with --sched-only
 # (no syscall hooks: issue 16), side by side on the same load, into
-# OUT.sched; traced compares the two.
+# OUT.sched; traced compares the two. Held too: release_held opens both
+# windows with one signal, so the two reports cover the same interval
+# (the default mode loads more programs and attached up to a second later
+# than --sched-only on a PTI host; Apache prefork forked children in
+# between, issue 28).
 SCHED_ONLY_PID=
 sched_only_start() {
 	local out=$1
 	shift
-	bounded 120 "$BLOCKSCOPE" -j --sched-only -o "$out.sched" "$@" 2>"$out.sched.err" &
+	rm -f "$out.sched.hold"
+	bounded 120 "$BLOCKSCOPE" -j --sched-only --hold="$out.sched.hold" -o "$out.sched" "$@" \
+		2>"$out.sched.err" &
 	SCHED_ONLY_PID=$!
+}
+
+# wait_held OUT BG: until both traces of OUT have attached (their hold
+# files; 60 s at most; one that exited, like BG, the default trace's bound,
+# is not waited for); sets HELD_PIDS to the blockscope PIDs found.
+HELD_PIDS=()
+wait_held() {
+	local out=$1 bg=$2 f i
+	HELD_PIDS=()
+	for f in "$out.hold" ${SCHED_ONLY_PID:+"$out.sched.hold"}; do
+		for ((i = 0; i < 600; i++)); do
+			[ -s "$f" ] && { HELD_PIDS+=("$(cat "$f")"); break; }
+			[ "$f" = "$out.sched.hold" ] && ! kill -0 "$SCHED_ONLY_PID" 2>/dev/null && break
+			[ "$f" = "$out.hold" ] && ! kill -0 "$bg" 2>/dev/null && break
+			sleep 0.1
+		done
+	done
+}
+
+# release_held OUT BG: once both have attached (wait_held), one SIGUSR1 to
+# both opens their windows at the same instant.
+release_held() {
+	wait_held "$@"
+	[ ${#HELD_PIDS[@]} -gt 0 ] && kill -USR1 "${HELD_PIDS[@]}" 2>/dev/null
+	return 0
 }
 
 # sched_only_same NAME OUT: the --sched-only trace beside OUT tells the same
@@ -513,25 +557,21 @@ cpu_jiffies() {
 
 # trace_counted NAME OUT PID BLOCKSCOPE-ARGS...: trace (above), with the
 # kernel's own account of PID and its descendants read from the moment
-# blockscope has attached (not before: loading its programs takes CPU time
-# from the target) to the moment it has exited: sets ON, RQ and ELAPSED
+# both traces have attached, just before their windows open (not before:
+# loading the programs takes CPU time from the target), to the moment the
+# default one has exited: sets ON, RQ and ELAPSED
 # (sched_delta), and CPU_BUSY, how busy the CPUs PID may run on were
 # (cpu_jiffies). Returns what trace returns.
 trace_counted() {
-	local name=$1 out=$2 pid=$3 bg bs rc b0 t0 b1 t1
+	local name=$1 out=$2 pid=$3 bg rc b0 t0 b1 t1
 	shift 3
 	sched_only_start "$out" "$@"
-	bounded 120 "$BLOCKSCOPE" -j -o "$out" "$@" 2>"$out.err" &
+	held_start "$out" "$@"
 	bg=$!
-	for _ in $(seq 500); do
-		for bs in $(descendants "$bg"); do
-			tracer_attached "$bs" && break 2
-		done
-		kill -0 "$bg" 2>/dev/null || break
-		sleep 0.02
-	done
+	wait_held "$out" "$bg"
 	sched_read "$TMP/sched.0" "$pid" $(descendants "$pid")
 	read -r b0 t0 < <(cpu_jiffies "$pid")
+	release_held "$out" "$bg"
 	wait "$bg"
 	rc=$?
 	sched_read "$TMP/sched.1" "$pid" $(descendants "$pid")

@@ -45,6 +45,7 @@ static void fill(struct account *a, struct report *r, struct options *o)
 	r->acct = a;
 	r->opts = o;
 	r->duration_ns = 1000 * MS;
+	r->start_ns = 7 * MS;
 	r->cores = 2;
 	r->cores_source = "--cores";
 	r->stop_reason = "duration reached";
@@ -76,6 +77,7 @@ static void json_contract(void **state)
 	root = json_tokener_parse(text);
 	assert_non_null(root);
 	assert_int_equal(json_object_get_int64(get(root, "duration_ns")), 1000 * MS);
+	assert_int_equal(json_object_get_int64(get(root, "start_ns")), 7 * MS);
 	assert_int_equal(json_object_get_int(get(get(root, "events"), "lost")), 7);
 	assert_string_equal(json_object_get_string(get(json_object_array_get_idx(get(root, "targets"), 0), "comm")),
 			    "pool_server");

@@ -62,7 +62,7 @@ static const char args_doc[] = "-p PID[,PID...]\n--cgroup=PATH\n-- COMMAND [ARG.
 enum { OPT_CLASS = 256, OPT_CHILDREN, OPT_VERIFY, OPT_RING, OPT_TOP, OPT_SERVE, OPT_WINDOW,
        OPT_CGROUP, OPT_STACKS, OPT_KSTACKS, OPT_FOLDED, OPT_TIMELINE, OPT_SVG,
        OPT_STREAM_ALL, OPT_TIME_SAMPLE, OPT_WEB_CONFIG, OPT_STACK_COPY, OPT_SCHED_ONLY,
-       OPT_HOOKS };
+       OPT_HOOKS, OPT_HOLD };
 
 static const struct argp_option opts[] = {
 	{ "pid", 'p', "PID[,PID...]", 0,
@@ -125,6 +125,11 @@ static const struct argp_option opts[] = {
 	  0 },
 	{ "output", 'o', "FILE", 0,
 	  "Write the report to FILE instead of stdout (which a traced command shares)", 0 },
+	{ "hold", OPT_HOLD, "FILE", 0,
+	  "Attach, write blockscope's PID to FILE, then hold the window shut until SIGUSR1 (-d "
+	  "counts from then): tracers started apart open their windows at one instant "
+	  "(kill -USR1 P1 P2)",
+	  0 },
 	{ "verify", OPT_VERIFY, NULL, 0,
 	  "Compare each thread's numbers with the kernel's own schedstat/status counters", 0 },
 	{ "ring-size", OPT_RING, "KB", 0,
@@ -395,6 +400,11 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		if (!*arg)
 			argp_error(state, "invalid output file: empty name");
 		o->output = arg;
+		break;
+	case OPT_HOLD:
+		if (!*arg)
+			argp_error(state, "invalid --hold file: empty name");
+		o->hold = arg;
 		break;
 	case OPT_SERVE:
 		if (parse_listen_address(arg, o->serve_host, sizeof(o->serve_host), o->serve_port,

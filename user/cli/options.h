@@ -46,6 +46,7 @@ struct options {
 	int nnames;
 	bool verbose;
 	const char *output; /* report file, or NULL for stdout */
+	const char *hold;   /* --hold=FILE: written once attached; the window opens at SIGUSR1 */
 	/* --serve=HOST:PORT: /metrics over HTTP, refreshed every second */
 	const char *serve; /* as given, or NULL */
 	char serve_host[256]; /* "" for every address */

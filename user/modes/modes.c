@@ -161,7 +161,8 @@ static int report_windows(struct run *r, double interval_s, render_fn render, ch
 			      errlen);
 		if (why == STOP_ERROR)
 			return -1;
-		r->report.duration_ns = monotonic_ns() - (interval_s > 0 ? start : r->t0);
+		r->report.start_ns = interval_s > 0 ? start : r->t0;
+		r->report.duration_ns = monotonic_ns() - r->report.start_ns;
 		if (interval_s > 0)
 			r->report.interval++;
 		if (write_report(r, why, render, err, errlen))

@@ -2,7 +2,10 @@
 /* The steps every mode shares: prepare, attach, start (baseline and N), close. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -11,6 +14,65 @@
 #include "run.h"
 #include "targets.h"
 #include "util.h"
+
+/* --hold's file is written under a temporary name and renamed: it appears whole. */
+static int open_hold_file(const char *path)
+{
+	char tmp[4096];
+
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+}
+
+static void on_start_signal(int sig)
+{
+	(void)sig;
+}
+
+/*
+ * --hold: attached; says so in the file, then waits for SIGUSR1 (or a stop).
+ * The window, -d and a launched command all start after it, so that two
+ * tracers that attached at different speeds (the default mode loads more
+ * programs than --sched-only) see the same interval.
+ */
+static int hold_until_started(struct run *r, char *err, size_t errlen)
+{
+	const char *path = r->opts->hold;
+	struct sigaction sa = { .sa_handler = on_start_signal };
+	struct timespec tick = { 0, 100 * 1000 * 1000 };
+	sigset_t usr1, old;
+	char tmp[4096], pid[32];
+	int n, sig = -1;
+
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	/* Blocked since run_prepare: a signal sent early is kept, and opens the window now. */
+	sigprocmask(SIG_BLOCK, &usr1, &old);
+	sigdelset(&old, SIGUSR1);
+	n = snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if (write(r->hold_fd, pid, (size_t)n) != n || close(r->hold_fd) || rename(tmp, path)) {
+		r->hold_fd = -1;
+		snprintf(err, errlen, "cannot write --hold file '%s': %s", path, strerror(errno));
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		return -1;
+	}
+	r->hold_fd = -1;
+	while (sig != SIGUSR1 && !*r->stop_signal)
+		sig = sigtimedwait(&usr1, NULL, &tick);
+	/* A later SIGUSR1 must not kill us; a handler (unlike SIG_IGN) is not inherited by exec. */
+	sigaction(SIGUSR1, &sa, NULL);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (sig != SIGUSR1) {
+		snprintf(err, errlen, "stopped by signal %d while held (--hold): no report",
+			 (int)*r->stop_signal);
+		return -1;
+	}
+	return 0;
+}
 
 int run_prepare(struct run *r, struct options *o, volatile sig_atomic_t *stop_signal, char *err,
 		size_t errlen)
@@ -24,6 +86,24 @@ int run_prepare(struct run *r, struct options *o, volatile sig_atomic_t *stop_si
 		if (!r->out) {
 			r->out = stdout;
 			snprintf(err, errlen, "cannot write '%s': %s", o->output, strerror(errno));
+			return -1;
+		}
+	}
+	if (o->hold) {
+		sigset_t usr1;
+
+		/* From now on a start signal waits for the hold, instead of killing us. */
+		sigemptyset(&usr1);
+		sigaddset(&usr1, SIGUSR1);
+		sigprocmask(SIG_BLOCK, &usr1, NULL);
+		/*
+		 * Its existence will mean "attached": a stale one goes now, and
+		 * a path that cannot be written fails before anything is loaded.
+		 */
+		if ((unlink(o->hold) && errno != ENOENT) ||
+		    (r->hold_fd = open_hold_file(o->hold)) < 0) {
+			snprintf(err, errlen, "cannot write --hold file '%s': %s", o->hold,
+				 strerror(errno));
 			return -1;
 		}
 	}
@@ -204,6 +284,8 @@ int run_start(struct run *r, char *err, size_t errlen)
 	struct options *o = r->opts;
 	struct session *s = &r->session;
 
+	if (o->hold && hold_until_started(r, err, errlen))
+		return -1;
 	if (trace_targets(r, err, errlen))
 		return -1;
 	/* The window opens with the baseline, so no thread's is longer than the trace. */
@@ -248,6 +330,15 @@ int run_close(struct run *r, char *err, size_t errlen)
 		rc = -1;
 	}
 	r->out = stdout;
+	if (r->hold_fd > 0) {
+		/* Failed before the hold: no file may say it was attached. */
+		char tmp[4096];
+
+		close(r->hold_fd);
+		snprintf(tmp, sizeof(tmp), "%s.tmp", r->opts->hold);
+		unlink(tmp);
+	}
+	r->hold_fd = -1;
 	if (!r->launched)
 		launch_abort(&r->launch); /* prepared, never started */
 	/* The endpoint goes before the tracer: no page is served from a dead one. */

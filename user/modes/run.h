@@ -42,6 +42,7 @@ struct run {
 	bool cores_given;		/* --cores: N for every group */
 	struct tracer_misses reported;	/* misses already in a report */
 	uint64_t t0;			/* when the window opened */
+	int hold_fd;			/* --hold's file, until it is written (0: none) */
 };
 
 /*

@@ -15,6 +15,7 @@ struct report {
 	const struct account *acct;
 	const struct options *opts;
 	uint64_t duration_ns;
+	uint64_t start_ns; /* CLOCK_MONOTONIC when the window opened: traces side by side line up */
 	double cores;
 	const char *cores_source; /* where N came from */
 	struct sizing total;

@@ -283,6 +283,7 @@ int report_json(FILE *out, const struct report *r)
 	int rc;
 
 	add_int(root, "duration_ns", r->duration_ns);
+	add_int(root, "start_ns", r->start_ns);
 	if (r->interval)
 		add_int(root, "interval", (uint64_t)r->interval);
 	add_str(root, "stop_reason", r->stop_reason);
