@@ -85,9 +85,10 @@ wait_ready() {
 	return 1
 }
 
-# wait_file FILE: until FILE is not empty (5 s at most).
+# wait_file FILE [SECONDS]: until FILE is not empty (5 s at most, or SECONDS).
 wait_file() {
-	for _ in $(seq 100); do
+	local i
+	for ((i = 0; i < ${2:-5} * 20; i++)); do
 		[ -s "$1" ] && return 0
 		sleep 0.05
 	done

@@ -93,7 +93,7 @@ rm -f "$TMP/hold" "$TMP/hold2"
 "$BLOCKSCOPE" -j --hold="$TMP/hold" -d 0.5 -o "$TMP/hold.json" -- "$PROGS/pipe_reader" 300 3000 \
 	2>"$TMP/hold.err" &
 bs=$!
-wait_file "$TMP/hold"
+wait_file "$TMP/hold" 60
 check hold_file_says_attached "hold file '$(cat "$TMP/hold" 2>/dev/null)', blockscope $bs, links: $(ls -l /proc/$bs/fd 2>/dev/null | grep -c bpf_link)" -- \
 	sh -c "[ \"\$(cat '$TMP/hold')\" = $bs ] && [ \$(ls -l /proc/$bs/fd | grep -c anon_inode:bpf_link) -ge 8 ]"
 sleep 1
@@ -102,7 +102,7 @@ check hold_holds "blockscope exited, or the command started, while held" -- \
 spawn sleep 30
 "$BLOCKSCOPE" -j --sched-only --hold="$TMP/hold2" -d 0.5 -p "${CHILD_PIDS[-1]}" -o "$TMP/hold2.json" 2>"$TMP/hold2.err" &
 bs2=$!
-wait_file "$TMP/hold2"
+wait_file "$TMP/hold2" 60
 kill -USR1 "$bs" "$bs2"
 wait "$bs"
 rc=$?
@@ -117,16 +117,25 @@ check hold_windows_together "windows (start, start, duration): $starts" -- \
 rm -f "$TMP/hold"
 "$BLOCKSCOPE" --hold="$TMP/hold" -d 1 -p 1 >"$TMP/hold3.out" 2>"$TMP/hold3.err" &
 bs=$!
-wait_file "$TMP/hold"
+wait_file "$TMP/hold" 60
 kill -TERM "$bs"
 wait "$bs"
 rc=$?
 check hold_stopped "exit $rc, stderr: $(cat "$TMP/hold3.err"), stdout $(wc -c <"$TMP/hold3.out") bytes" -- \
 	sh -c "[ $rc -eq 1 ] && grep -q 'while held' '$TMP/hold3.err' && [ ! -s '$TMP/hold3.out' ]"
 # A start signal sent before the file appears is kept, not fatal: the window
-# opens as soon as blockscope has attached.
+# opens as soon as blockscope has attached. "Before" is from the moment it
+# has blocked SIGUSR1 (SigBlk bit 10, set while it checks its options), not
+# before it runs at all: a signal to the shell's fork before its exec would
+# kill that fork, which then runs this script's EXIT trap.
 "$BLOCKSCOPE" -j --hold="$TMP/hold4" -d 0.3 -p 1 -o "$TMP/hold4.json" 2>"$TMP/hold4.err" &
 bs=$!
+for _ in $(seq 200); do
+	[ "$(cat /proc/$bs/comm 2>/dev/null)" = blockscope ] &&
+		(( 0x$(sed -n 's/^SigBlk:\t//p' /proc/$bs/status 2>/dev/null || echo 0) & 0x200 )) && break
+	sleep 0.01
+done
+[ -s "$TMP/hold4" ] && echo "NOTE hold_early_signal_kept: blockscope had attached before the signal"
 kill -USR1 "$bs"
 wait "$bs"
 rc=$?

@@ -21,12 +21,14 @@ start_target pool_server --port 0 --backend-port "$BACKEND" --threads 4 --second
 POOL=$SPID
 spawn "$TARGETS/loadgen" --port "$PORT" --cpu-us 1000 --wait-us 3000 --connections 16 --seconds 12
 sleep 1
-"$BLOCKSCOPE" -j -c 2 -p "$POOL" -d 5 -o "$TMP/default.json" 2>"$TMP/default.err" &
+# Both held once attached and released by one signal: one window (--hold).
+"$BLOCKSCOPE" -j -c 2 --hold="$TMP/default.hold" -p "$POOL" -d 5 -o "$TMP/default.json" 2>"$TMP/default.err" &
 def=$!
-"$BLOCKSCOPE" -j -c 2 --sched-only --verify -p "$POOL" -d 5 -o "$TMP/sched.json" 2>"$TMP/sched.err" &
+"$BLOCKSCOPE" -j -c 2 --sched-only --verify --hold="$TMP/sched.hold" -p "$POOL" -d 5 -o "$TMP/sched.json" 2>"$TMP/sched.err" &
 so=$!
-wait_attached $so
-wait_attached $def
+wait_file "$TMP/default.hold" 60
+wait_file "$TMP/sched.hold" 60
+kill -USR1 $def $so
 check sched_only_no_syscall_links "sys_enter/sys_exit links held by --sched-only: $(links_of $so sys_enter)/$(links_of $so sys_exit)" -- \
 	[ "$(links_of $so sys_enter)" = 0 ] && [ "$(links_of $so sys_exit)" = 0 ]
 check sched_only_scheduler_links "no sched_switch link held by --sched-only" -- [ "$(links_of $so sched_switch)" = 1 ]
@@ -36,7 +38,7 @@ wait $so
 check sched_only_exit0 "$(cat "$TMP/sched.err")" -- jq -e . "$TMP/sched.json" >/dev/null
 
 # Per thread: on-CPU, blocked and run-queue as shares of its traced time,
-# within 3 points of each other (the two windows open a few ms apart).
+# within 3 points of each other (the two windows open within a ms or so).
 jq -s '[.[0].threads, .[1].threads] | map(map(select(.comm | test("^(worker-|acceptor)")) |
 	{key: (.tid | tostring), value: {c: .oncpu_ns, b: .blocked_ns, r: .runq_ns,
 	 w: .wait_ns, i: .idle_wait_ns, s: .sync_wait_ns}}) | from_entries)' \

@@ -555,6 +555,17 @@ cpu_jiffies() {
 		END { printf "%d %d\n", busy, total }' /proc/stat
 }
 
+# idle_cpus SECONDS: how many CPUs' worth of time the machine left idle
+# over SECONDS (/proc/stat, idle + iowait), e.g. "1.83" on 2 CPUs.
+idle_cpus() {
+	local a b
+	a=$(awk '/^cpu / { print $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9, $5 + $6 }' /proc/stat)
+	sleep "$1"
+	b=$(awk '/^cpu / { print $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9, $5 + $6 }' /proc/stat)
+	awk -v a="$a" -v b="$b" -v n="$(nproc)" 'BEGIN { split(a, x, " "); split(b, y, " ");
+		t = y[1] - x[1]; printf "%.2f", (t > 0 ? n * (y[2] - x[2]) / t : n) }'
+}
+
 # trace_counted NAME OUT PID BLOCKSCOPE-ARGS...: trace (above), with the
 # kernel's own account of PID and its descendants read from the moment
 # both traces have attached, just before their windows open (not before:

@@ -12,6 +12,7 @@
 #   parent, not on the connection;
 # - blocking calls are few by count: at most 2 of the ~15 calls a
 #   connection costs.
+# Load: saturating by design (ab -c 16, closed loop): profile checks only.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 need_pkgs apache2 apache2-utils || { finish; exit; }

@@ -28,6 +28,8 @@
 #    requests. A worker thread is held by its connection, asleep in poll,
 #    for the whole wait: WT is known in advance (20 threads x 4 s), CT is
 #    the kernel's, and so is the recommendation blockscope must give.
+# Load: part 1 saturating by design (ab), its warning asserted from the
+# kernel's counts; part 2 light by construction (20 keep-alive clients).
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 need_pkgs apache2 apache2-utils wrk || { finish; exit; }

@@ -12,6 +12,7 @@
 # - the disk wait is the WAL flush at each commit: fdatasync blocks nearly
 #   every time; pread64 does not (the data is in shared buffers and the
 #   page cache); futex is a backend waiting for an LWLock held by another.
+# Load: saturating by design (pgbench -c 8, closed loop): profile checks only.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 need_pkgs postgresql postgresql-contrib || { finish; exit; }

@@ -9,6 +9,7 @@
 #   jemalloc_bg_thd) sleep in futex through the whole window (calls cut
 #   by the window, not counted), which blockscope's default classes call
 #   "sync" and warn about, though they are idle.
+# Load: saturating by design (redis-benchmark -c 16, closed loop): profile checks only.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 need_pkgs redis-server redis-tools || { finish; exit; }

@@ -30,13 +30,36 @@ CPU_US=1000
 WAIT_US=3000
 POOL_THREADS=4
 TRACE_SECONDS=3
-# Light: an open loop at a fixed rate, the pool mostly idle (on an idle
-# 2-CPU machine the CPUs are some 15-30% busy with runtime and tracer
-# overheads). Heavy: a closed loop with twice as many connections as the
-# pool has threads, so that the pool always has work queued.
-LIGHT_RATE=150
+# Light (checks that assume CPUs not saturated): an open loop at a rate
+# calibrated on the machine at hand (calibrate_light: at most
+# LIGHT_RATE_MAX, and at most what keeps the load under LIGHT_SHARE of the
+# CPU time other work leaves idle), the pool mostly idle; on an idle 2-CPU
+# machine that is 150 req/s and the CPUs some 15-30% busy with runtime and
+# tracer overheads. Heavy (checks of a pool that always has work; the CPUs
+# may be saturated, and the checks say so where it matters): a closed loop
+# with twice as many connections as the pool has threads.
+LIGHT_RATE_MAX=150
+LIGHT_SHARE=0.3
+LIGHT_RATE=
 LIGHT_CONNS=8
 HEAVY_CONNS=8
+
+# calibrate_light CPU_US: sets LIGHT_RATE (once per suite) from how much CPU
+# the machine leaves idle over one second (/proc/stat: another tenant, a
+# build, a slow PTI host's own overheads), for requests of CPU_US designed
+# CPU each, counted twice (what the runtimes add: up to 1.6x measured), so
+# that the light phase stays light whatever the host; and LIGHT_SCALE, the
+# same fraction of the largest rate, for loads set by connections.
+calibrate_light() {
+	local cpu=$1 idle
+	[ -n "$LIGHT_RATE" ] && return 0
+	idle=$(idle_cpus 1)
+	LIGHT_RATE=$(awk -v i="$idle" -v c="$cpu" -v s="$LIGHT_SHARE" -v m="$LIGHT_RATE_MAX" \
+		'BEGIN { r = int(s * i * 1e6 / (2 * (c > 0 ? c : 1000))); if (r > m) r = m; if (r < 20) r = 20; print r }')
+	LIGHT_SCALE=$(awk -v r="$LIGHT_RATE" -v m="$LIGHT_RATE_MAX" 'BEGIN { printf "%.2f", r / m }')
+	echo "NOTE calibration: $idle CPUs idle over 1 s before the light phase: light load $LIGHT_RATE req/s (at most $LIGHT_RATE_MAX)" |
+		tee -a "$RT_OUT/sizing.txt"
+}
 
 # start_workload NAME SECONDS CMD...: starts CMD (which must print "NAME
 # pid=PID port=PORT" first and end by itself) in a session of its own,
@@ -103,6 +126,7 @@ expected_size() {
 line_load() {
 	local kind=$1 port=$2 cpu=$3 wait=$4 secs=$5 args
 	if [ "$kind" = light ]; then
+		calibrate_light "$cpu"
 		args=(--rate "$LIGHT_RATE" --connections "$LIGHT_CONNS")
 	else
 		args=(--connections "$HEAVY_CONNS")
@@ -115,13 +139,17 @@ line_load() {
 
 # http_load light|heavy PORT URL_PATH SECONDS: wrk in the background,
 # bounded by -d. Light: 4 connections, each thinking a random 12-38 ms
-# after every answer (about 150 req/s whatever the server's speed); heavy:
+# after every answer (about 150 req/s whatever the server's speed; longer
+# if calibrate_light finds the CPUs busy with other work); heavy:
 # HEAVY_CONNS connections, closed loop. Sets LOAD_PID and LOAD_LOG.
 http_load() {
 	local kind=$1 port=$2 path=$3 secs=$4 args=()
 	LOAD_LOG=$TMP/wrk.$RANDOM.log
 	if [ "$kind" = light ]; then
-		echo "function delay() return math.random(12, 38) end" >"$TMP/think.lua"
+		# Think times stretched by the calibration (LIGHT_SCALE 1 on an idle host).
+		calibrate_light "$CPU_US"
+		awk -v k="$LIGHT_SCALE" 'BEGIN { printf "function delay() return math.random(%d, %d) end\n", 12 / k, 38 / k }' \
+			>"$TMP/think.lua"
 		args=(-c 4 -s "$TMP/think.lua")
 	else
 		args=(-c "$HEAVY_CONNS")
