@@ -226,6 +226,8 @@ static int refresh_metrics(struct run *r, struct exporter *ex, uint64_t *records
 	*records += r->acct.records;
 	cpu_mark_advance(&r->cpu, &busy, &total); /* both 0: unknown this second */
 	exporter_cpu(ex, busy, total);
+	cpu_window_advance(&r->cpu_start, &r->cpu_window);
+	exporter_cpu_window(ex, &r->cpu_window);
 	roles_assign(&r->acct);
 	if (exporter_update(ex, &r->acct, tracer_misses(&r->tracer, MISS_RINGBUF)) ||
 	    publish(ex, r->serve)) {
@@ -301,7 +303,8 @@ int mode_serve(struct run *r, char *err, size_t errlen)
 	struct exporter ex;
 	int rc;
 
-	if (exporter_init(&ex, o->window_s, r->report.cores, o->utilization)) {
+	if (exporter_init(&ex, o->window_s, r->report.cores, r->cores_given, o->utilization,
+			  (int)sysconf(_SC_NPROCESSORS_CONF))) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
