@@ -299,6 +299,42 @@ static void go_sysmon_is_the_runtimes(void **state)
 	assert_int_equal(role_of(710), ROLE_MAIN);
 }
 
+/*
+ * Tomcat with a connector bound to an address: its Acceptor, its Poller and
+ * its exec pool are all cut to "http-nio-127.0.". What they do tells them
+ * apart: the Acceptor waits in accept, the Poller in epoll, the pool on its
+ * queue and its backend.
+ */
+static void tomcat_bound_connector_by_waits(void **state)
+{
+	struct thread_stats *t;
+	uint32_t tid;
+
+	(void)state;
+	t = thread(600, 600, "java");
+	waits(t, WAIT_SIGNAL_OR_CHILD, 3000 * MS);
+	waits(thread(601, 600, "http-nio-127.0."), WAIT_ACCEPT, 2900 * MS);
+	t = thread(602, 600, "http-nio-127.0.");
+	waits(t, WAIT_EVENT_LOOP, 2500 * MS);
+	on_futex(t, 0x7f0000300000ULL, WAIT_THREADS_UNKNOWN, 100 * MS);
+	for (tid = 603; tid <= 606; tid++) {
+		t = thread(tid, 600, "http-nio-127.0.");
+		on_futex(t, QUEUE, WAIT_HANDED_WORK, tid == 603 ? 1500 * MS : 200 * MS);
+		waits(t, WAIT_BACKEND, 900 * MS);
+	}
+	roles_assign(&a);
+	assert_int_equal(role_of(601), ROLE_RUNTIME);
+	assert_string_equal(group_of(601), "http-nio-127.0. Acceptor");
+	assert_int_equal(role_of(602), ROLE_RUNTIME);
+	assert_string_equal(group_of(602), "http-nio-127.0. Poller");
+	for (tid = 603; tid <= 606; tid++) {
+		assert_int_equal(role_of(tid), ROLE_POOL);
+		assert_string_equal(group_of(tid), group_of(603));
+	}
+	assert_string_not_equal(group_of(603), group_of(601));
+	assert_string_not_equal(group_of(603), group_of(602));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -311,6 +347,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(named_threads_and_runtime_services, setup, teardown),
 		cmocka_unit_test_setup_teardown(master_apart_from_its_workers, setup, teardown),
 		cmocka_unit_test_setup_teardown(go_sysmon_is_the_runtimes, setup, teardown),
+		cmocka_unit_test_setup_teardown(tomcat_bound_connector_by_waits, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("roles", tests, NULL, NULL);

@@ -22,27 +22,56 @@ static const struct {
 	{ "process reaper", "JVM" },  { "Catalina-utilit", "Tomcat" }, { "ContainerBackgr", "Tomcat" },
 };
 
+/* What follows a Tomcat connector's protocol in its threads' names, or NULL. */
+static const char *tomcat_protocol_end(const char *comm)
+{
+	static const char *const protocols[] = { "http-nio-", "http-nio2-", "ajp-nio-", "ajp-nio2-" };
+	size_t i;
+
+	for (i = 0; i < sizeof(protocols) / sizeof(protocols[0]); i++)
+		if (strncmp(comm, protocols[i], strlen(protocols[i])) == 0)
+			return comm + strlen(protocols[i]);
+	return NULL;
+}
+
 /*
  * Tomcat's connector threads: "http-nio-8080-Acceptor" and "-Poller" (cut
  * to "http-nio-8080-A", "-P"), one or two a connector whatever the load,
  * beside its pool "http-nio-8080-exec-N". A connector bound to an address
  * ("http-nio-127.0.0.1-8080-...") cuts every name to "http-nio-127.0.":
- * those are not told apart.
+ * tomcat_cut_connector() tells those apart by what they do.
  */
 static bool tomcat_connector(const char *comm)
 {
-	static const char *const protocols[] = { "http-nio-", "http-nio2-", "ajp-nio-", "ajp-nio2-" };
-	const char *p = NULL;
-	size_t i;
+	const char *p = tomcat_protocol_end(comm);
 
-	for (i = 0; i < sizeof(protocols) / sizeof(protocols[0]) && !p; i++)
-		if (strncmp(comm, protocols[i], strlen(protocols[i])) == 0)
-			p = comm + strlen(protocols[i]);
 	if (!p || *p < '0' || *p > '9')
 		return false;
 	while (*p >= '0' && *p <= '9')
 		p++;
 	return p[0] == '-' && (p[1] == 'A' || p[1] == 'P');
+}
+
+/*
+ * A connector thread whose name, cut by the kernel, is its pool's too
+ * ("http-nio-127.0."): the Acceptor waits in accept for connections, the
+ * Poller in epoll for their events; the exec pool waits on its queue and
+ * for its own work's I/O. "Acceptor" or "Poller", or NULL for the pool.
+ */
+static const char *tomcat_cut_connector(const struct thread_stats *t)
+{
+	const char *p = tomcat_protocol_end(t->comm);
+
+	if (!p || tomcat_connector(t->comm))
+		return NULL;
+	switch (thread_main_reason(t)) {
+	case WAIT_ACCEPT:
+		return "Acceptor";
+	case WAIT_EVENT_LOOP:
+		return "Poller";
+	default:
+		return NULL;
+	}
 }
 
 const char *runtime_service(const char *comm)
@@ -497,6 +526,10 @@ void roles_assign(struct account *a)
 		group_name(t->comm, t->group, sizeof(t->group));
 		if (runtime_service(t->comm)) {
 			t->role = ROLE_RUNTIME;
+		} else if (tomcat_cut_connector(t)) {
+			t->role = ROLE_RUNTIME;
+			snprintf(t->group, sizeof(t->group), "%.15s %s", t->comm,
+				 tomcat_cut_connector(t));
 		} else if (go_sysmon(a, t)) {
 			t->role = ROLE_RUNTIME;
 			snprintf(t->group, sizeof(t->group), "%.15s sysmon", t->comm);
