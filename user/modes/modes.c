@@ -48,6 +48,10 @@ static int close_window(struct run *r, bool final, char *err, size_t errlen)
 
 		if (p->runtime == RUNTIME_UNPROBED)
 			p->runtime = p->went ? RUNTIME_NATIVE : runtime_probe((pid_t)p->tgid);
+		/* Node.js: where its images' statics are, for roles.c (V8's workers, libuv's pool). */
+		if (p->runtime == RUNTIME_NODE && !p->went)
+			p->nstatics = (uint8_t)runtime_statics((pid_t)p->tgid, p->statics,
+							       PROCESS_STATIC_RANGES);
 	}
 	if (final)
 		account_finish(&r->acct);
