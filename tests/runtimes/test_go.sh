@@ -47,6 +47,9 @@ for _ in $(seq 100); do
 done
 [ -n "$LPORT" ] && line_load heavy "$LPORT" "$CPU_US" "$WAIT_US" 4
 wait "$bs"
+# The trace (-d 5) ends before the program (-seconds 7): end it here.
+LPID=$(sed -n '1s/.* pid=\([0-9]*\).*/\1/p' "$TMP/$name.log")
+[ -n "$LPID" ] && stop_tree "$LPID" TERM 5
 check "$name-report" "no report: $(head -c 300 "$J.err") $(head -c 200 "$TMP/$name.log")" -- \
 	jq -e '.sizing.groups | length > 0' "$J"
 sizing_lines "$name" "$J"
