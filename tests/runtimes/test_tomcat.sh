@@ -117,4 +117,10 @@ jq_true "$name-acceptor-poller-named" "$J" \
 	'(groups_of($a) | length == 1 and (.[0] // "" | endswith(" Acceptor")))
 	 and (groups_of($p) | length == 1 and (.[0] // "" | endswith(" Poller")))' \
 	--argjson a "$ACCEPTORS" --argjson p "$POLLERS"
+# The same on /metrics (--serve), beside a report of the same seconds.
+http_load heavy "$TPORT2" "/work?cpu=$CPU_US&wait=$WAIT_US" 9
+sleep 1
+serve_pair tomcat_cut_serve "$WPID"
+serve_agree tomcat_cut_serve
+load_ok tomcat_cut_serve
 finish
