@@ -48,6 +48,10 @@ static int close_window(struct run *r, bool final, char *err, size_t errlen)
 
 		if (p->runtime == RUNTIME_UNPROBED)
 			p->runtime = p->went ? RUNTIME_NATIVE : runtime_probe((pid_t)p->tgid);
+		/* A launched env or shell may have exec'd the runtime since (probe_launched). */
+		else if (r->launched && p->tgid == (uint32_t)r->launch.pid && !p->went &&
+			 p->runtime == RUNTIME_NATIVE)
+			p->runtime = runtime_probe((pid_t)p->tgid);
 		/* Node.js: where its images' statics are, for roles.c (V8's workers, libuv's pool). */
 		if (p->runtime == RUNTIME_NODE && !p->went)
 			p->nstatics = (uint8_t)runtime_statics((pid_t)p->tgid, p->statics,
