@@ -104,4 +104,15 @@ for md in "$ROOT/README.md" "$ROOT"/docs/*.md; do
 	done < <(grep -o '](\([^)]*\))' "$md" | sed 's/^](\(.*\))$/\1/' | grep -v '^[a-z]*:')
 done
 check doc_links_resolve "${broken[*]}" -- [ ${#broken[@]} -eq 0 ]
+# The tree holds no run outputs (issue 27: s2.err was committed at the
+# root): none tracked, .gitignore keeps new ones out, and no tracked file
+# (a test's expected output) is one that .gitignore would hide.
+if git -C "$ROOT" rev-parse --git-dir >/dev/null 2>&1; then
+	tracked=$(git -C "$ROOT" ls-files -- '*.err' '*.out' | tr '\n' ' ')
+	check run_outputs_untracked "tracked: $tracked" -- [ -z "$tracked" ]
+	check run_outputs_ignored "git check-ignore: $(git -C "$ROOT" check-ignore --no-index -v s2.err run.out tests/x.err 2>&1 | tr '\n' ' ')" -- \
+		bash -c "[ \"\$(git -C '$ROOT' check-ignore --no-index s2.err run.out tests/x.err | wc -l)\" -eq 3 ]"
+	hidden=$(git -C "$ROOT" ls-files -ci --exclude-standard | tr '\n' ' ')
+	check ignore_spares_tracked "tracked files .gitignore matches: $hidden" -- [ -z "$hidden" ]
+fi
 finish

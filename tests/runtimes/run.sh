@@ -20,7 +20,7 @@ shift $(($# > 0 ? 1 : 0))
 BUILD=$(cd "$BUILD" 2>/dev/null && pwd) || { echo "no build directory: run make first"; exit 1; }
 export BUILD BLOCKSCOPE=${BLOCKSCOPE:-$BUILD/blockscope}
 export RT_OUT=$BUILD/runtimes
-SUITES=${*:-glibc jvm tomcat cpython gunicorn node go pinned}
+SUITES=${*:-glibc jvm tomcat cpython gunicorn node go pinned serve}
 SUITE_TIMEOUT=${SUITE_TIMEOUT:-150}
 # Everything the suites start inherits this variable: that is how the
 # strays check tells our processes from other engineers' java, node,

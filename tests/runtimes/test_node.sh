@@ -7,7 +7,8 @@
 # before (the loop, V8's platform workers and helpers).
 # Designed: the pool threads only compute, WT/CT = 0: UV_THREADPOOL_SIZE
 # should be N (2, within 1). V8's platform workers are a runtime's service
-# threads: not sized. Nothing here takes a contended lock.
+# threads: not sized, and labelled node:v8-platform (their queue is on the
+# heap; libuv's is a static of libuv). Nothing here takes a contended lock.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 UV_POOL=3
@@ -32,5 +33,16 @@ for phase in light heavy; do
 	check_no_contention "$name" "$J"
 	check_pool "$name" "$J" "$(tids_json "$R" pool)" 0
 	check_not_sized "$name-v8-platform" "$J" "$(tids_json "$R" other)" "V8's platform workers and Node's helper threads"
+	# Issue 27, item 4: V8's platform workers (4, on a queue of the heap)
+	# labelled as the runtime's, apart from libuv's pool (whose queue is a
+	# static of libuv): not a second "node:workers#2". A helper thread of
+	# Node's that waits as they do may join them, never a pool thread.
+	jq_true "$name-v8-platform-labelled" "$J" \
+		"groups: $(jq_rt '[.sizing.groups[] | {group, role, threads}]' "$J"); libuv pool in $(jq_rt 'groups_of($t)' "$J" --argjson t "$(tids_json "$R" pool)")" \
+		'any(.sizing.groups[]; .group == "node:v8-platform" and .role == "runtime" and .threads >= 4)
+		 and ([.threads[] | select(.group == "node:v8-platform") | .tid] | all(. as $x | $o | index($x)))
+		 and (groups_of($t) == ["node:workers"])
+		 and ([.sizing.groups[].group | select(test("#[0-9]"))] | length == 0)' \
+		--argjson t "$(tids_json "$R" pool)" --argjson o "$(tids_json "$R" other)"
 done
 finish

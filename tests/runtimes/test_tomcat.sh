@@ -14,6 +14,14 @@
 # names ("http-nio-127.0.0.1-PORT-exec-N"), which the kernel's 15
 # characters cut to "http-nio-127.0." for every connector thread alike.
 # A port of 4 digits keeps "-e" of "-exec-" inside the 15 characters.
+#
+# A second connector (TPORT2), also on 127.0.0.1, keeps its own pool
+# (issue 27, item 3): its Acceptor, its Poller and its exec threads are all
+# "http-nio-127.0.". Its phase, tomcat_cut, checks that blockscope tells
+# them apart by what they do (the Acceptor waits in accept, the Poller in
+# epoll): the exec threads one pool sized by the formula, the Acceptors
+# and Pollers runtime threads, not sized. Which thread is which comes from
+# the JVM itself (jcmd Thread.print: each thread's full name and nid).
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 H=/usr/share/tomcat10
@@ -24,10 +32,14 @@ check tomcat-javac "javac failed: $(cat "$TMP/javac.log" 2>/dev/null)" -- \
 		'$ROOT/tests/runtimes/WorkServlet.java' >'$TMP/javac.log' 2>&1" || { finish; exit; }
 start_backend || { finish; exit; }
 
-# A free port of 4 digits.
+# Free ports of 4 digits.
 for _ in $(seq 100); do
 	TPORT=$((2000 + RANDOM % 8000))
 	port_free "$TPORT" && [ -z "$(ss -Htan "sport = :$TPORT")" ] && break
+done
+for _ in $(seq 100); do
+	TPORT2=$((2000 + RANDOM % 8000))
+	[ "$TPORT2" != "$TPORT" ] && port_free "$TPORT2" && [ -z "$(ss -Htan "sport = :$TPORT2")" ] && break
 done
 B=$TMP/catalina
 mkdir -p "$B/conf" "$B/logs" "$B/temp" "$B/work" "$B/webapps/ROOT/WEB-INF/classes"
@@ -40,6 +52,8 @@ cat >"$B/conf/server.xml" <<EOX
     <Executor name="exec" namePrefix="http-nio-$TPORT-exec-" maxThreads="$POOL_THREADS" minSpareThreads="$POOL_THREADS"/>
     <Connector executor="exec" port="$TPORT" address="127.0.0.1" protocol="HTTP/1.1"
                connectionTimeout="20000" maxKeepAliveRequests="-1"/>
+    <Connector port="$TPORT2" address="127.0.0.1" protocol="HTTP/1.1" maxThreads="$POOL_THREADS"
+               minSpareThreads="$POOL_THREADS" connectionTimeout="20000" maxKeepAliveRequests="-1"/>
     <Engine name="Catalina" defaultHost="localhost">
       <Host name="localhost" appBase="webapps" unpackWARs="false" autoDeploy="false"/>
     </Engine>
@@ -75,4 +89,38 @@ for phase in light heavy; do
 	check_pool "$name" "$J" "$(comm_tids "$J" "^http-nio-$TPORT-e")" "$WAIT_US" "http-nio-$TPORT-e"
 	check_not_sized "$name-service-threads" "$J" "$(comm_tids "$J" "$JVM_SERVICE")" "the JVM's service threads"
 done
+
+# jvm_tids REGEX: the TIDs of the JVM's threads whose full name matches
+# REGEX (jcmd Thread.print: "NAME" ... nid=0xTID), as a JSON array.
+jvm_tids() {
+	sed -n 's/^"\([^"]*\)".* nid=\(0x[0-9a-f]*\).*/\1 \2/p' "$RT_OUT/tomcat_cut.threads" |
+		awk -v re="$1" '$1 ~ re { printf "%d\n", $2 }' | jq -s -c '.'
+}
+name=tomcat_cut
+http_load heavy "$TPORT2" "/work?cpu=$CPU_US&wait=$WAIT_US" 7
+sleep 2
+trace_phase "$name" "$WPID" || { finish; exit; }
+load_ok "$name"
+bounded 30 jcmd "$WPID" Thread.print >"$RT_OUT/$name.threads" 2>&1
+sizing_lines "$name" "$J"
+EXEC2=$(jvm_tids "^http-nio-127[.]0[.]0[.]1-$TPORT2-exec-")
+ACCEPTORS=$(jvm_tids "^http-nio-127[.]0[.]0[.]1-[0-9]+-Acceptor")
+POLLERS=$(jvm_tids "^http-nio-127[.]0[.]0[.]1-[0-9]+-Poller")
+echo "NOTE $name: by jcmd, exec $EXEC2, Acceptors $ACCEPTORS, Pollers $POLLERS"
+check "$name-jcmd" "jcmd Thread.print: $(head -c 300 "$RT_OUT/$name.threads")" -- \
+	test "$(jq length <<<"$EXEC2")" -eq "$POOL_THREADS" -a "$(jq length <<<"$ACCEPTORS")" -eq 2 \
+	-a "$(jq length <<<"$POLLERS")" -eq 2
+check_pool "$name" "$J" "$EXEC2" "$WAIT_US"
+check_not_sized "$name-connector-threads" "$J" "$(jq -c -s add <<<"$ACCEPTORS $POLLERS")" "the connectors' Acceptors and Pollers"
+jq_true "$name-acceptor-poller-named" "$J" \
+	"Acceptors in $(jq_rt 'groups_of($a)' "$J" --argjson a "$ACCEPTORS"), Pollers in $(jq_rt 'groups_of($p)' "$J" --argjson p "$POLLERS")" \
+	'(groups_of($a) | length == 1 and (.[0] // "" | endswith(" Acceptor")))
+	 and (groups_of($p) | length == 1 and (.[0] // "" | endswith(" Poller")))' \
+	--argjson a "$ACCEPTORS" --argjson p "$POLLERS"
+# The same on /metrics (--serve), beside a report of the same seconds.
+http_load heavy "$TPORT2" "/work?cpu=$CPU_US&wait=$WAIT_US" 9
+sleep 1
+serve_pair tomcat_cut_serve "$WPID"
+serve_agree tomcat_cut_serve
+load_ok tomcat_cut_serve
 finish

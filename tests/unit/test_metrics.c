@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include "unit.h"
 #include "exporter.h"
+#include "roles.h"
 #include "metrics.h"
 #include "sizing.h"
 
@@ -79,12 +80,15 @@ static void fixed_exposition(void **state)
 		"# HELP blockscope_recommended_threads Pool size N x U x (1 + WT/CT), rounded up, over the last 60 s (0: nothing on CPU to size from).",
 		"# TYPE blockscope_recommended_threads gauge",
 		"blockscope_recommended_threads{group=\"worker-\"} 8",
+		"# HELP blockscope_group_cores N of the group's sizing: the CPUs its threads may run on (their CPU affinity), at most blockscope_cores.",
+		"# TYPE blockscope_group_cores gauge",
+		"blockscope_group_cores{group=\"worker-\"} 2",
 		"# HELP blockscope_sizing_warning 1 while a warning qualifies the group's sizing over the last 60 s: runqueue_saturated, lock_contention, too_little_cpu.",
 		"# TYPE blockscope_sizing_warning gauge",
 		"blockscope_sizing_warning{group=\"worker-\",reason=\"runqueue_saturated\"} 1",
 		"blockscope_sizing_warning{group=\"worker-\",reason=\"lock_contention\"} 0",
 		"blockscope_sizing_warning{group=\"worker-\",reason=\"too_little_cpu\"} 0",
-		"# HELP blockscope_cores N of the sizing: the CPUs the target may use (or --cores).",
+		"# HELP blockscope_cores N of the sizing: the CPUs the target may use (or --cores); a group on fewer CPUs is sized with those (blockscope_group_cores).",
 		"# TYPE blockscope_cores gauge",
 		"blockscope_cores 2",
 		"# HELP blockscope_utilization U of the sizing: the target CPU utilisation.",
@@ -101,7 +105,7 @@ static void fixed_exposition(void **state)
 	struct metrics_group groups[] = {
 		{ .group = "worker-", .oncpu_ns = 1000 * MS, .runq_ns = 200 * MS,
 		  .wait_ns = 3000 * MS, .sync_ns = 250 * MS, .voluntary = 800, .involuntary = 1200,
-		  .sized = true, .threads = 4, .wait_compute_ratio = 3.0, .recommended = 8,
+		  .sized = true, .threads = 4, .cores = 2, .wait_compute_ratio = 3.0, .recommended = 8,
 		  .warning = { [WARN_RUNQUEUE_SATURATED] = true } },
 		{ .group = "acceptor", .oncpu_ns = 2 * MS, .runq_ns = 1000, .idle_ns = 12500 * MS,
 		  .voluntary = 10 }, /* not in the window: counters only */
@@ -184,7 +188,7 @@ static int setup(void **state)
 	(void)state;
 	if (account_init(&a, NULL))
 		return -1;
-	return exporter_init(&e, 5, 2.0, 1.0);
+	return exporter_init(&e, 5, 2.0, false, 1.0, 2);
 }
 
 static int teardown(void **state)
@@ -522,6 +526,151 @@ static void warnings_match_sizing(void **state)
 	}
 }
 
+/* ---- /metrics and the report size the same window alike (issue 27, item 1) ---- */
+
+#define SEC 1000000000ull
+#define AGREE_SECONDS 5
+
+/* What one thread does each second, and where it may run. */
+struct agree_thread {
+	uint32_t tid, tgid;
+	const char *comm;
+	uint64_t cpus;	       /* its affinity: a bit per CPU */
+	uint64_t oncpu_ms;     /* a second's CPU time */
+	const char *call;      /* the call it blocks in each second (NULL: none) */
+	uint64_t blocked_ms;
+};
+
+static const struct agree_thread agree_threads[] = {
+	/* 4 spinners pinned with taskset -c 0: N is 1, not the machine's 2. */
+	{ 301, 300, "spin-1", 0x1, 250, NULL, 0 },
+	{ 302, 300, "spin-2", 0x1, 250, NULL, 0 },
+	{ 303, 300, "spin-3", 0x1, 250, NULL, 0 },
+	{ 304, 300, "spin-4", 0x1, 250, NULL, 0 },
+	/* A pool on both CPUs: WT/CT 3. */
+	{ 101, 100, "worker-1", 0x3, 100, "read", 300 },
+	{ 102, 100, "worker-2", 0x3, 100, "read", 300 },
+	{ 103, 100, "worker-3", 0x3, 100, "read", 300 },
+	/* A mixed process: a pool pinned to CPU 1, and one given (almost) no work. */
+	{ 401, 400, "io-1", 0x2, 50, "read", 150 },
+	{ 402, 400, "io-2", 0x2, 50, "read", 150 },
+	{ 403, 400, "idle-1", 0x3, 0, "epoll_wait", 990 },
+	{ 404, 400, "idle-2", 0x3, 0, "epoll_wait", 990 },
+};
+#define NAGREE (sizeof(agree_threads) / sizeof(agree_threads[0]))
+
+/* Second sec of every thread into account x. */
+static void agree_second(struct account *x, int sec)
+{
+	size_t i;
+
+	for (i = 0; i < NAGREE; i++) {
+		const struct agree_thread *t = &agree_threads[i];
+		/* 100 us a second for the idle ones: a pool given no jobs. */
+		uint64_t oncpu = (uint64_t)(sec + 1) * (t->oncpu_ms ? t->oncpu_ms * MS : MS / 10);
+		struct thread_record r = make_thread(t->tid, t->comm, oncpu, 0, 0);
+		struct thread_counters zero = { 0 };
+
+		if (!account_find_thread(x, t->tid))
+			account_set_base(x, t->tid, t->tgid, &zero);
+		r.hdr.tgid = t->tgid;
+		r.cpus[0] = t->cpus;
+		r.first_ns = SEC;
+		r.last_ns = (uint64_t)(sec + 2) * SEC;
+		account_record(x, &r, sizeof(r));
+		if (t->call) {
+			struct call_record c = make_call(t->tid, t->call, 1, t->blocked_ms * MS,
+							 t->blocked_ms * MS, 1);
+
+			c.hdr.tgid = t->tgid;
+			account_record(x, &c, sizeof(c));
+		}
+	}
+}
+
+static void metrics_agree_with_report(void **state)
+{
+	struct account whole, second;
+	struct exporter ex;
+	struct cpu_window cw, one;
+	struct sizing total, *groups = NULL;
+	size_t ngroups = 0, i;
+	char *text = NULL, series[128];
+	size_t len;
+	int sec, sized = 0;
+
+	(void)state;
+	memset(&cw, 0, sizeof(cw));
+	memset(&one, 0, sizeof(one));
+	/* CPU 0 busy, CPU 1 half busy, every second. */
+	one.known = cw.known = true;
+	one.busy[0] = 100, one.total[0] = 100;
+	one.busy[1] = 50, one.total[1] = 100;
+	assert_int_equal(account_init(&whole, NULL), 0);
+	assert_int_equal(account_init(&second, NULL), 0);
+	assert_int_equal(exporter_init(&ex, AGREE_SECONDS, 2.0, false, 1.0, 2), 0);
+	/* The same records, a second at a time into --serve's account, all into the report's. */
+	for (sec = 0; sec < AGREE_SECONDS; sec++) {
+		int c;
+
+		agree_second(&whole, sec);
+		agree_second(&second, sec);
+		for (c = 0; c < 2; c++) {
+			cw.busy[c] += one.busy[c];
+			cw.total[c] += one.total[c];
+		}
+		exporter_cpu(&ex, one.busy[0] + one.busy[1], one.total[0] + one.total[1]);
+		exporter_cpu_window(&ex, &one);
+		roles_assign(&second);
+		assert_int_equal(exporter_update(&ex, &second, 0), 0);
+		account_start_interval(&second);
+	}
+	roles_assign(&whole);
+	assert_int_equal(sizing_by_group_cpus(&whole, 2, false, 1.0, 0.75, &cw, &total, &groups,
+					      &ngroups), 0);
+	assert_int_equal(exporter_render(&ex, METRICS_PROMETHEUS, &text, &len), 0);
+	for (i = 0; i < ngroups; i++) {
+		const struct sizing *s = &groups[i];
+		long long m;
+
+		snprintf(series, sizeof(series), "blockscope_recommended_threads{group=\"%s\"}",
+			 s->group);
+		m = value_of(text, series);
+		print_message("  %-10s report %ld (N %g)  /metrics %lld\n", s->group,
+			      s->role == ROLE_POOL && s->did_work ? s->recommended : -1, s->cores, m);
+	}
+	for (i = 0; i < ngroups; i++) {
+		const struct sizing *s = &groups[i];
+		long long m;
+
+		snprintf(series, sizeof(series), "blockscope_recommended_threads{group=\"%s\"}",
+			 s->group);
+		m = value_of(text, series);
+		/* Sized on /metrics exactly when the report sizes it, and alike (-1: not sized). */
+		if (s->role == ROLE_POOL && s->did_work) {
+			assert_int_equal(m, s->recommended);
+			sized++;
+		} else {
+			assert_int_equal(m, -1);
+		}
+	}
+	/* The cases the test is about did come out: spinners 1, pool 8, pinned pool 4. */
+	assert_int_equal(sized, 3);
+	for (i = 0; i < ngroups; i++) {
+		if (strcmp(groups[i].group, "spin-") == 0)
+			assert_int_equal(groups[i].recommended, 1);
+		if (strcmp(groups[i].group, "worker-") == 0)
+			assert_int_equal(groups[i].recommended, 8);
+		if (strcmp(groups[i].group, "io-") == 0)
+			assert_int_equal(groups[i].recommended, 4);
+	}
+	free(text);
+	free(groups);
+	exporter_free(&ex);
+	account_free(&whole);
+	account_free(&second);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -535,6 +684,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(only_pools_sized, setup, teardown),
 		cmocka_unit_test_setup_teardown(runqueue_warning_reads_cpu_busy, setup, teardown),
 		cmocka_unit_test(warnings_match_sizing),
+		cmocka_unit_test(metrics_agree_with_report),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

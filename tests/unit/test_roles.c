@@ -299,6 +299,89 @@ static void go_sysmon_is_the_runtimes(void **state)
 	assert_int_equal(role_of(710), ROLE_MAIN);
 }
 
+/*
+ * Tomcat with a connector bound to an address: its Acceptor, its Poller and
+ * its exec pool are all cut to "http-nio-127.0.". What they do tells them
+ * apart: the Acceptor waits in accept, the Poller in epoll, the pool on its
+ * queue and its backend.
+ */
+static void tomcat_bound_connector_by_waits(void **state)
+{
+	struct thread_stats *t;
+	uint32_t tid;
+
+	(void)state;
+	t = thread(600, 600, "java");
+	waits(t, WAIT_SIGNAL_OR_CHILD, 3000 * MS);
+	waits(thread(601, 600, "http-nio-127.0."), WAIT_ACCEPT, 2900 * MS);
+	t = thread(602, 600, "http-nio-127.0.");
+	waits(t, WAIT_EVENT_LOOP, 2500 * MS);
+	on_futex(t, 0x7f0000300000ULL, WAIT_THREADS_UNKNOWN, 100 * MS);
+	for (tid = 603; tid <= 606; tid++) {
+		t = thread(tid, 600, "http-nio-127.0.");
+		on_futex(t, QUEUE, WAIT_HANDED_WORK, tid == 603 ? 1500 * MS : 200 * MS);
+		waits(t, WAIT_BACKEND, 900 * MS);
+	}
+	roles_assign(&a);
+	assert_int_equal(role_of(601), ROLE_RUNTIME);
+	assert_string_equal(group_of(601), "http-nio-127.0. Acceptor");
+	assert_int_equal(role_of(602), ROLE_RUNTIME);
+	assert_string_equal(group_of(602), "http-nio-127.0. Poller");
+	for (tid = 603; tid <= 606; tid++) {
+		assert_int_equal(role_of(tid), ROLE_POOL);
+		assert_string_equal(group_of(tid), group_of(603));
+	}
+	assert_string_not_equal(group_of(603), group_of(601));
+	assert_string_not_equal(group_of(603), group_of(602));
+}
+
+/*
+ * Node.js: every thread is "node". libuv's pool waits on its queue's
+ * condition variable, a static of libuv (in the image's data); V8's
+ * platform workers wait on theirs, a member of an object on the heap
+ * (addresses as seen on node 20). Two pools by their futexes; what tells
+ * them apart is where that futex lives: V8's are the runtime's threads.
+ */
+static void node_v8_platform_apart_from_libuv_pool(void **state)
+{
+	const uint64_t uv_queue = 0x566f9c8ULL, v8_queue = 0x21bd3850ULL;
+	struct process_stats *p;
+	struct thread_stats *t;
+	uint32_t tid;
+
+	(void)state;
+	p = account_process(&a, 800);
+	p->runtime = RUNTIME_NODE;
+	p->statics[0] = (struct addr_range){ 0x563e000ULL, 0x5689000ULL }; /* node's data and bss */
+	p->nstatics = 1;
+	t = thread(800, 800, "node");
+	waits(t, WAIT_EVENT_LOOP, 2000 * MS);
+	for (tid = 801; tid <= 804; tid++) /* V8's platform workers, given a few tasks (not 804) */
+		on_futex(thread(tid, 800, "node"), v8_queue,
+			 tid == 804 ? WAIT_THREADS_UNKNOWN : WAIT_HANDED_WORK, 2900 * MS);
+	for (tid = 805; tid <= 807; tid++) { /* libuv's pool */
+		t = thread(tid, 800, "node");
+		on_futex(t, uv_queue, WAIT_HANDED_WORK, 1000 * MS);
+		t->base.oncpu_ns = 0;
+		t->end.oncpu_ns = 1500 * MS;
+	}
+	roles_assign(&a);
+	for (tid = 801; tid <= 804; tid++) {
+		assert_string_equal(group_of(tid), "node:v8-platform");
+		assert_int_equal(role_of(tid), ROLE_RUNTIME);
+	}
+	for (tid = 805; tid <= 807; tid++) {
+		assert_string_equal(group_of(tid), "node:workers");
+		assert_int_equal(role_of(tid), ROLE_POOL);
+	}
+	/* Without the image's ranges (not probed), nothing is assumed: two pools, as before. */
+	p->nstatics = 0;
+	roles_assign(&a);
+	assert_int_equal(role_of(801), ROLE_POOL);
+	assert_int_equal(role_of(805), ROLE_POOL);
+	assert_string_not_equal(group_of(801), group_of(805));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -311,6 +394,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(named_threads_and_runtime_services, setup, teardown),
 		cmocka_unit_test_setup_teardown(master_apart_from_its_workers, setup, teardown),
 		cmocka_unit_test_setup_teardown(go_sysmon_is_the_runtimes, setup, teardown),
+		cmocka_unit_test_setup_teardown(tomcat_bound_connector_by_waits, setup, teardown),
+		cmocka_unit_test_setup_teardown(node_v8_platform_apart_from_libuv_pool, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("roles", tests, NULL, NULL);

@@ -205,6 +205,14 @@ struct thread_stats {
 	struct agg_seen *agg; /* made at its first RECORD_AGG, freed at its death */
 };
 
+/* A range of addresses [lo, hi). */
+struct addr_range {
+	uint64_t lo, hi;
+};
+
+/* The static data ranges kept of a process (its images' writable data and bss). */
+#define PROCESS_STATIC_RANGES 64
+
 struct process_stats {
 	uint32_t tgid;
 	uint32_t seq; /* which process on that PID: one that reuses it gets a later seq */
@@ -215,6 +223,13 @@ struct process_stats {
 	bool went; /* exited while we traced */
 	int exit_code;
 	uint8_t runtime; /* enum process_runtime (runtime_kind.h), probed before each report */
+	/*
+	 * Node.js only, read before each report (runtime_probe.c): its images'
+	 * static data. roles.c tells libuv's pool, whose queue is a static of
+	 * libuv, from V8's platform workers, whose queue is on the heap.
+	 */
+	struct addr_range statics[PROCESS_STATIC_RANGES];
+	uint8_t nstatics;
 };
 
 /*

@@ -22,27 +22,56 @@ static const struct {
 	{ "process reaper", "JVM" },  { "Catalina-utilit", "Tomcat" }, { "ContainerBackgr", "Tomcat" },
 };
 
+/* What follows a Tomcat connector's protocol in its threads' names, or NULL. */
+static const char *tomcat_protocol_end(const char *comm)
+{
+	static const char *const protocols[] = { "http-nio-", "http-nio2-", "ajp-nio-", "ajp-nio2-" };
+	size_t i;
+
+	for (i = 0; i < sizeof(protocols) / sizeof(protocols[0]); i++)
+		if (strncmp(comm, protocols[i], strlen(protocols[i])) == 0)
+			return comm + strlen(protocols[i]);
+	return NULL;
+}
+
 /*
  * Tomcat's connector threads: "http-nio-8080-Acceptor" and "-Poller" (cut
  * to "http-nio-8080-A", "-P"), one or two a connector whatever the load,
  * beside its pool "http-nio-8080-exec-N". A connector bound to an address
  * ("http-nio-127.0.0.1-8080-...") cuts every name to "http-nio-127.0.":
- * those are not told apart.
+ * tomcat_cut_connector() tells those apart by what they do.
  */
 static bool tomcat_connector(const char *comm)
 {
-	static const char *const protocols[] = { "http-nio-", "http-nio2-", "ajp-nio-", "ajp-nio2-" };
-	const char *p = NULL;
-	size_t i;
+	const char *p = tomcat_protocol_end(comm);
 
-	for (i = 0; i < sizeof(protocols) / sizeof(protocols[0]) && !p; i++)
-		if (strncmp(comm, protocols[i], strlen(protocols[i])) == 0)
-			p = comm + strlen(protocols[i]);
 	if (!p || *p < '0' || *p > '9')
 		return false;
 	while (*p >= '0' && *p <= '9')
 		p++;
 	return p[0] == '-' && (p[1] == 'A' || p[1] == 'P');
+}
+
+/*
+ * A connector thread whose name, cut by the kernel, is its pool's too
+ * ("http-nio-127.0."): the Acceptor waits in accept for connections, the
+ * Poller in epoll for their events; the exec pool waits on its queue and
+ * for its own work's I/O. "Acceptor" or "Poller", or NULL for the pool.
+ */
+static const char *tomcat_cut_connector(const struct thread_stats *t)
+{
+	const char *p = tomcat_protocol_end(t->comm);
+
+	if (!p || tomcat_connector(t->comm))
+		return NULL;
+	switch (thread_main_reason(t)) {
+	case WAIT_ACCEPT:
+		return "Acceptor";
+	case WAIT_EVENT_LOOP:
+		return "Poller";
+	default:
+		return NULL;
+	}
 }
 
 const char *runtime_service(const char *comm)
@@ -131,6 +160,7 @@ struct cluster {
 	uint32_t tgid;
 	uint32_t process_seq;
 	uint64_t futex;		 /* shared home futex, or 0 */
+	bool platform;		 /* V8's platform workers (node_platform_queue) */
 	enum wait_reason reason; /* WAIT_REASON_COUNT: none */
 	uint64_t oncpu_ns;
 	int threads;
@@ -358,6 +388,34 @@ static bool go_sysmon(const struct account *a, const struct thread_stats *t)
 	return go_program(a, t) && t->tid != t->tgid && thread_main_reason(t) == WAIT_SLEEP;
 }
 
+/* Whether addr lies in the static data of p's images (as probed; false if not probed). */
+static bool in_statics(const struct process_stats *p, uint64_t addr)
+{
+	int i;
+
+	for (i = 0; i < p->nstatics; i++)
+		if (addr >= p->statics[i].lo && addr < p->statics[i].hi)
+			return true;
+	return false;
+}
+
+/*
+ * V8's platform workers in a Node.js process: as unnamed as libuv's pool,
+ * and like it waiting on one condition variable for tasks. libuv's is a
+ * static of libuv (threadpool.c's cond, in the image's data or bss); V8's
+ * is a member of node's WorkerThreadsTaskRunner, on the heap. So a pool
+ * whose queue (the futex) is not in any image's static data is V8's: the
+ * runtime's threads, labelled apart and not sized. Only where the images'
+ * ranges were read (nstatics): else nothing is assumed.
+ */
+static bool node_platform_queue(const struct account *a, const struct thread_stats *t,
+				 uint64_t futex)
+{
+	const struct process_stats *p = process_of(a, t);
+
+	return futex && p && p->runtime == RUNTIME_NODE && p->nstatics && !in_statics(p, futex);
+}
+
 /* Clusters by their threads' on-CPU time, most first (indices into the clusters). */
 static int by_oncpu_desc(const void *x, const void *y, void *clusters)
 {
@@ -388,7 +446,9 @@ static void name_clusters(struct cluster *c, size_t n)
 
 		snprintf(base, sizeof(base), "%.15s", k->label);
 		snprintf(k->label, sizeof(k->label), "%.15s:%.18s", base,
-			 k->reason < WAIT_REASON_COUNT ? wait_reason_name(k->reason) : "workers");
+			 k->platform			  ? "v8-platform" :
+			 k->reason < WAIT_REASON_COUNT ? wait_reason_name(k->reason) :
+							 "workers");
 		for (j = 0; j < i; j++) {
 			const struct cluster *o = &c[order ? order[j] : j];
 
@@ -413,6 +473,30 @@ static bool clustered(const struct account *a, const struct thread_stats *t)
 }
 
 /*
+ * A V8 platform worker given no task in the window (none of its waits
+ * ended with one handed over) still waits on its queue: the futex it spent
+ * at least half its blocked time on, shared with its siblings, on the heap
+ * of a Node.js process. 0 if none.
+ */
+static uint64_t platform_futex(const struct futex_index *ix, const struct account *a,
+			       const struct thread_stats *t)
+{
+	const struct futex_home *best = NULL;
+	uint64_t blocked = 0;
+	int i;
+
+	for (i = 0; i < CLASS_COUNT; i++)
+		blocked += t->class_blocked_ns[i];
+	for (i = 0; i < THREAD_FUTEX_SLOTS; i++)
+		if (t->futexes[i].blocked_ns && (!best || t->futexes[i].blocked_ns > best->blocked_ns))
+			best = &t->futexes[i];
+	if (!best || 2 * best->blocked_ns < blocked || !node_platform_queue(a, t, best->uaddr) ||
+	    !futex_shared(ix, t, best->uaddr))
+		return 0;
+	return best->uaddr;
+}
+
+/*
  * The unnamed threads of each process, into clusters: by the job queue
  * they wait on (pool_futex), else by their main wait. A thread that never
  * had to wait on its pool's queue (under heavy load there is always a job)
@@ -428,6 +512,8 @@ static size_t make_clusters(struct account *a, struct cluster *c, size_t *of)
 		const struct thread_stats *t = &a->threads[i];
 
 		c[i].futex = clustered(a, t) ? pool_futex(&ix, t) : 0;
+		if (clustered(a, t) && !c[i].futex)
+			c[i].futex = platform_futex(&ix, a, t);
 		c[i].reason = thread_main_reason(t);
 	}
 	free(ix.w);
@@ -468,6 +554,7 @@ static size_t make_clusters(struct account *a, struct cluster *c, size_t *of)
 				k->tgid = t->tgid;
 				k->process_seq = t->process_seq;
 				k->futex = keys[i].futex;
+				k->platform = node_platform_queue(a, t, keys[i].futex);
 				k->reason = keys[i].reason;
 				snprintf(k->label, sizeof(k->label), "%.15s", t->comm);
 			}
@@ -497,6 +584,10 @@ void roles_assign(struct account *a)
 		group_name(t->comm, t->group, sizeof(t->group));
 		if (runtime_service(t->comm)) {
 			t->role = ROLE_RUNTIME;
+		} else if (tomcat_cut_connector(t)) {
+			t->role = ROLE_RUNTIME;
+			snprintf(t->group, sizeof(t->group), "%.15s %s", t->comm,
+				 tomcat_cut_connector(t));
 		} else if (go_sysmon(a, t)) {
 			t->role = ROLE_RUNTIME;
 			snprintf(t->group, sizeof(t->group), "%.15s sysmon", t->comm);
@@ -522,8 +613,12 @@ void roles_assign(struct account *a)
 		n = make_clusters(a, c, of);
 		name_clusters(c, n);
 		for (i = 0; i < a->nthreads; i++)
-			if (of[i] < n)
-				snprintf(a->threads[i].group, sizeof(a->threads[i].group), "%s", c[of[i]].label);
+			if (of[i] < n) {
+				snprintf(a->threads[i].group, sizeof(a->threads[i].group), "%s",
+					 c[of[i]].label);
+				if (c[of[i]].platform)
+					a->threads[i].role = ROLE_RUNTIME;
+			}
 	}
 	free(of);
 	free(c);

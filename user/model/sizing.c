@@ -106,26 +106,42 @@ static int by_compute_desc(const void *x, const void *y)
 	return strcmp(a->group, b->group);
 }
 
-/* The CPUs of a set of threads, and how busy they were: where N and the busy share come from. */
-struct cpu_use {
-	uint64_t set[THREAD_CPU_WORDS];
-	bool known;
-};
-
-static void cpu_use_add(struct cpu_use *u, const struct thread_stats *t)
+void sizing_input_add_thread(struct sizing_input *in, const struct thread_stats *t)
 {
 	int w;
 
+	split_add_thread(&in->split, t);
+	if (t->last_ns > t->first_ns)
+		in->traced_ns += t->last_ns - t->first_ns;
 	if (!t->cpus_known)
 		return;
 	for (w = 0; w < THREAD_CPU_WORDS; w++)
-		u->set[w] |= t->cpus[w];
-	u->known = true;
+		in->cpus[w] |= t->cpus[w];
+	in->cpus_known = true;
 }
 
-/* N and the busy share of the CPUs in u; the defaults where they are not known. */
-static void cpu_use_apply(const struct cpu_use *u, const struct cpu_window *cw, double cores,
-			  bool cores_given, double cpu_busy, double *n, struct time_split *split)
+void sizing_input_add(struct sizing_input *to, const struct sizing_input *from)
+{
+	int w;
+
+	to->split.threads += from->split.threads;
+	to->split.compute_ns += from->split.compute_ns;
+	to->split.wait_ns += from->split.wait_ns;
+	to->split.idle_ns += from->split.idle_ns;
+	to->split.sync_ns += from->split.sync_ns;
+	to->split.runq_ns += from->split.runq_ns;
+	to->traced_ns += from->traced_ns;
+	if (!from->cpus_known)
+		return;
+	for (w = 0; w < THREAD_CPU_WORDS; w++)
+		to->cpus[w] |= from->cpus[w];
+	to->cpus_known = true;
+}
+
+/* N and the busy share of the CPUs in in; the defaults where they are not known. */
+static void cpu_use_apply(const struct sizing_input *in, const struct cpu_window *cw,
+			  double cores, bool cores_given, double cpu_busy, double *n,
+			  struct time_split *split)
 {
 	uint64_t busy = 0, total = 0;
 	int cpu, count = 0;
@@ -133,10 +149,10 @@ static void cpu_use_apply(const struct cpu_use *u, const struct cpu_window *cw, 
 	*n = cores;
 	split->cpu_busy_known = cpu_busy >= 0;
 	split->cpu_busy = cpu_busy;
-	if (!u->known)
+	if (!in->cpus_known)
 		return;
 	for (cpu = 0; cpu < SIZING_MAX_CPUS; cpu++) {
-		if (!(u->set[cpu / 64] & (1ull << (cpu % 64))))
+		if (!(in->cpus[cpu / 64] & (1ull << (cpu % 64))))
 			continue;
 		count++;
 		if (cw && cw->known) {
@@ -152,29 +168,50 @@ static void cpu_use_apply(const struct cpu_use *u, const struct cpu_window *cw, 
 	}
 }
 
+void sizing_group(struct sizing *out, const struct sizing_input *in, uint8_t role, double cores,
+		  bool cores_given, double utilization, double cpu_busy,
+		  const struct cpu_window *cw)
+{
+	struct time_split split = in->split;
+	double n;
+
+	out->did_work = split.compute_ns >= SIZING_NO_WORK_NS &&
+			((double)split.compute_ns >= SIZING_MIN_BUSY_SHARE * (double)in->traced_ns ||
+			 (double)split.idle_ns < SIZING_IDLE_SHARE * (double)in->traced_ns);
+	cpu_use_apply(in, cw, cores, cores_given, cpu_busy, &n, &split);
+	if (role == ROLE_POOL && out->did_work) {
+		sizing_compute(out, &split, n, utilization);
+	} else {
+		/* Not a pool: its figures, no size and no warnings. */
+		out->split = split;
+		out->cores = n;
+		out->utilization = utilization;
+		out->wait_compute_ratio = split.compute_ns ?
+			(double)split.wait_ns / (double)split.compute_ns : 0;
+		out->recommended = 0;
+		out->nwarnings = 0;
+		out->too_little_cpu = out->cpus_saturated = out->lock_contention = false;
+		out->runq_on_idle_cpus = false;
+	}
+	out->role = role;
+}
+
 int sizing_by_group_cpus(const struct account *a, double cores, bool cores_given,
 			 double utilization, double cpu_busy, const struct cpu_window *cw,
 			 struct sizing *total, struct sizing **groups, size_t *ngroups)
 {
-	struct time_split all = { 0 }, *splits;
-	struct cpu_use all_cpus = { 0 }, *cpus;
+	struct sizing_input all = { 0 }, *inputs;
 	struct sizing *out;
 	size_t i, j, n = 0, cap = a->nthreads ? a->nthreads : 1;
 	size_t *group_of;
-	uint64_t *traced;
-	double all_n;
 
 	out = calloc(cap, sizeof(*out));
-	splits = calloc(cap, sizeof(*splits));
-	cpus = calloc(cap, sizeof(*cpus));
+	inputs = calloc(cap, sizeof(*inputs));
 	group_of = calloc(cap, sizeof(*group_of));
-	traced = calloc(cap, sizeof(*traced));
-	if (!out || !splits || !cpus || !group_of || !traced) {
+	if (!out || !inputs || !group_of) {
 		free(out);
-		free(splits);
-		free(cpus);
+		free(inputs);
 		free(group_of);
-		free(traced);
 		return -1;
 	}
 	for (i = 0; i < a->nthreads; i++) {
@@ -190,51 +227,31 @@ int sizing_by_group_cpus(const struct account *a, double cores, bool cores_given
 			snprintf(out[n].group, sizeof(out[n].group), "%s", name);
 			out[n++].role = role;
 		}
-		split_add_thread(&splits[j], t);
-		cpu_use_add(&cpus[j], t);
+		sizing_input_add_thread(&inputs[j], t);
 		group_of[i] = j;
-		if (t->last_ns > t->first_ns)
-			traced[j] += t->last_ns - t->first_ns;
 	}
-	for (j = 0; j < n; j++) {
-		uint8_t role = out[j].role;
-		double group_n;
-
-		out[j].did_work =
-			splits[j].compute_ns >= SIZING_NO_WORK_NS &&
-			((double)splits[j].compute_ns >= SIZING_MIN_BUSY_SHARE * (double)traced[j] ||
-			 (double)splits[j].idle_ns < SIZING_IDLE_SHARE * (double)traced[j]);
-		cpu_use_apply(&cpus[j], cw, cores, cores_given, cpu_busy, &group_n, &splits[j]);
-		if (role == ROLE_POOL && out[j].did_work) {
-			sizing_compute(&out[j], &splits[j], group_n, utilization);
-		} else {
-			/* Not a pool: its figures, no size and no warnings. */
-			out[j].split = splits[j];
-			out[j].cores = group_n;
-			out[j].utilization = utilization;
-			out[j].wait_compute_ratio = splits[j].compute_ns ?
-				(double)splits[j].wait_ns / (double)splits[j].compute_ns : 0;
-		}
-		out[j].role = role;
-	}
+	for (j = 0; j < n; j++)
+		sizing_group(&out[j], &inputs[j], out[j].role, cores, cores_given, utilization,
+			     cpu_busy, cw);
 	/*
 	 * The total is of the pools that worked: a main thread that starts and
 	 * joins, the runtime's own threads, connection threads (whose waiting
 	 * is their pool's work, sized there) and pools given no work are not.
 	 */
 	for (i = 0; i < a->nthreads; i++)
-		if (out[group_of[i]].role == ROLE_POOL && out[group_of[i]].did_work) {
-			split_add_thread(&all, &a->threads[i]);
-			cpu_use_add(&all_cpus, &a->threads[i]);
-		}
-	free(splits);
-	free(cpus);
+		if (out[group_of[i]].role == ROLE_POOL && out[group_of[i]].did_work)
+			sizing_input_add_thread(&all, &a->threads[i]);
+	free(inputs);
 	free(group_of);
-	free(traced);
 	qsort(out, n, sizeof(*out), by_compute_desc);
 	memset(total, 0, sizeof(*total));
-	cpu_use_apply(&all_cpus, cw, cores, cores_given, cpu_busy, &all_n, &all);
-	sizing_compute(total, &all, all_n, utilization);
+	{
+		struct time_split split = all.split;
+		double all_n;
+
+		cpu_use_apply(&all, cw, cores, cores_given, cpu_busy, &all_n, &split);
+		sizing_compute(total, &split, all_n, utilization);
+	}
 	*groups = out;
 	*ngroups = n;
 	return 0;

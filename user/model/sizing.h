@@ -84,6 +84,30 @@ void sizing_compute(struct sizing *s, const struct time_split *split, double cor
 void split_add_thread(struct time_split *split, const struct thread_stats *t);
 
 /*
+ * What one group's sizing is made of: its threads' time split, the CPUs they
+ * could run on and how long they were traced. The report sums it over its
+ * window, --serve over each second of its sliding window; both size it with
+ * sizing_group(), so that they cannot size one window differently.
+ */
+struct sizing_input {
+	struct time_split split;
+	uint64_t cpus[THREAD_CPU_WORDS];
+	bool cpus_known;
+	uint64_t traced_ns;
+};
+
+void sizing_input_add_thread(struct sizing_input *in, const struct thread_stats *t);
+void sizing_input_add(struct sizing_input *to, const struct sizing_input *from);
+/*
+ * One group (role: enum thread_role) sized as sizing_by_group_cpus() sizes
+ * it: into out, whose group name the caller sets. Only a pool that did work
+ * gets a size and warnings.
+ */
+void sizing_group(struct sizing *out, const struct sizing_input *in, uint8_t role, double cores,
+		  bool cores_given, double utilization, double cpu_busy,
+		  const struct cpu_window *cw);
+
+/*
  * Sizes the whole target into *total and each thread group into a new array
  * (*groups, *ngroups; free() it): pools first, largest CT first, then main
  * threads, runtime service threads and connection threads, which are not

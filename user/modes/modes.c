@@ -48,6 +48,14 @@ static int close_window(struct run *r, bool final, char *err, size_t errlen)
 
 		if (p->runtime == RUNTIME_UNPROBED)
 			p->runtime = p->went ? RUNTIME_NATIVE : runtime_probe((pid_t)p->tgid);
+		/* A launched env or shell may have exec'd the runtime since (probe_launched). */
+		else if (r->launched && p->tgid == (uint32_t)r->launch.pid && !p->went &&
+			 p->runtime == RUNTIME_NATIVE)
+			p->runtime = runtime_probe((pid_t)p->tgid);
+		/* Node.js: where its images' statics are, for roles.c (V8's workers, libuv's pool). */
+		if (p->runtime == RUNTIME_NODE && !p->went)
+			p->nstatics = (uint8_t)runtime_statics((pid_t)p->tgid, p->statics,
+							       PROCESS_STATIC_RANGES);
 	}
 	if (final)
 		account_finish(&r->acct);
@@ -227,6 +235,8 @@ static int refresh_metrics(struct run *r, struct exporter *ex, uint64_t *records
 	*records += r->acct.records;
 	cpu_mark_advance(&r->cpu, &busy, &total); /* both 0: unknown this second */
 	exporter_cpu(ex, busy, total);
+	cpu_window_advance(&r->cpu_start, &r->cpu_window);
+	exporter_cpu_window(ex, &r->cpu_window);
 	roles_assign(&r->acct);
 	if (exporter_update(ex, &r->acct, tracer_misses(&r->tracer, MISS_RINGBUF)) ||
 	    publish(ex, r->serve)) {
@@ -302,7 +312,8 @@ int mode_serve(struct run *r, char *err, size_t errlen)
 	struct exporter ex;
 	int rc;
 
-	if (exporter_init(&ex, o->window_s, r->report.cores, o->utilization)) {
+	if (exporter_init(&ex, o->window_s, r->report.cores, r->cores_given, o->utilization,
+			  (int)sysconf(_SC_NPROCESSORS_CONF))) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}

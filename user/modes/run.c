@@ -180,6 +180,28 @@ static void read_base(pid_t pid, pid_t tid, void *arg)
 
 }
 
+/*
+ * The launched command has exec'd (launch_start saw its close-on-exec pipe
+ * close) and nothing of it is consumed yet: its runtime now, so that its
+ * first waits are judged as a Go program's (waits.c) while it runs, not
+ * only its roles at the report. Its threads seen so far (the baseline's)
+ * take it too. A command that execs again (env, a shell's exec) is probed
+ * as it is now, and again at the report for its roles.
+ */
+static void probe_launched(struct run *r)
+{
+	uint32_t pid = (uint32_t)r->launch.pid;
+	struct process_stats *p = account_process(&r->acct, pid);
+	uint8_t runtime = runtime_probe(r->launch.pid);
+	size_t i;
+
+	if (p)
+		p->runtime = runtime;
+	for (i = 0; i < r->acct.nthreads; i++)
+		if (r->acct.threads[i].tgid == pid)
+			r->acct.threads[i].runtime = runtime;
+}
+
 /* Puts each target in the kernel's traced set and names its process entry. */
 static int trace_targets(struct run *r, char *err, size_t errlen)
 {
@@ -327,6 +349,7 @@ int run_start(struct run *r, char *err, size_t errlen)
 		if (launch_start(&r->launch, o->command, err, errlen))
 			return -1;
 		r->launched = true;
+		probe_launched(r);
 	}
 	s->tracer = &r->tracer;
 	s->acct = &r->acct;

@@ -7,7 +7,8 @@
 #include "roles.h"
 #include "syscalls.h"
 
-int exporter_init(struct exporter *e, int window_s, double cores, double utilization)
+int exporter_init(struct exporter *e, int window_s, double cores, bool cores_given,
+		  double utilization, int ncpus)
 {
 	int i;
 
@@ -16,9 +17,11 @@ int exporter_init(struct exporter *e, int window_s, double cores, double utiliza
 	e->sample_scale = 1; /* the syscall hooks always on, unless exporter_hooks() says */
 	e->hooks_duty = 1;
 	e->cores = cores;
+	e->cores_given = cores_given;
 	e->utilization = utilization;
+	e->ncpus = ncpus < 1 ? 1 : ncpus > SIZING_MAX_CPUS ? SIZING_MAX_CPUS : ncpus;
 	for (i = 0; i <= EXPORTER_MAX_GROUPS; i++) {
-		e->groups[i].ring = calloc((size_t)e->window_s, sizeof(struct time_split));
+		e->groups[i].ring = calloc((size_t)e->window_s, sizeof(struct sizing_input));
 		if (!e->groups[i].ring) {
 			exporter_free(e);
 			return -1;
@@ -26,7 +29,10 @@ int exporter_init(struct exporter *e, int window_s, double cores, double utiliza
 	}
 	e->cpu_busy_ring = calloc((size_t)e->window_s, sizeof(uint64_t));
 	e->cpu_total_ring = calloc((size_t)e->window_s, sizeof(uint64_t));
-	if (!e->cpu_busy_ring || !e->cpu_total_ring) {
+	e->percpu_busy_ring = calloc((size_t)e->window_s * (size_t)e->ncpus, sizeof(uint64_t));
+	e->percpu_total_ring = calloc((size_t)e->window_s * (size_t)e->ncpus, sizeof(uint64_t));
+	if (!e->cpu_busy_ring || !e->cpu_total_ring || !e->percpu_busy_ring ||
+	    !e->percpu_total_ring) {
 		exporter_free(e);
 		return -1;
 	}
@@ -42,6 +48,37 @@ void exporter_cpu(struct exporter *e, uint64_t busy, uint64_t total)
 	e->cpu_total_ring[slot] = total;
 }
 
+void exporter_cpu_window(struct exporter *e, const struct cpu_window *w)
+{
+	size_t slot = (size_t)(e->intervals % (uint64_t)e->window_s);
+	uint64_t *busy = &e->percpu_busy_ring[slot * (size_t)e->ncpus];
+	uint64_t *total = &e->percpu_total_ring[slot * (size_t)e->ncpus];
+	int cpu;
+
+	for (cpu = 0; cpu < e->ncpus; cpu++) {
+		busy[cpu] = w->known ? w->busy[cpu] : 0;
+		total[cpu] = w->known ? w->total[cpu] : 0;
+	}
+}
+
+/* Each CPU's jiffies over the window, as the report's window has them; NULL if out of memory. */
+static struct cpu_window *window_cpus(const struct exporter *e)
+{
+	struct cpu_window *w = calloc(1, sizeof(*w));
+	size_t k;
+	int cpu;
+
+	if (!w)
+		return NULL;
+	for (k = 0; k < (size_t)e->window_s; k++)
+		for (cpu = 0; cpu < e->ncpus; cpu++) {
+			w->busy[cpu] += e->percpu_busy_ring[k * (size_t)e->ncpus + (size_t)cpu];
+			w->total[cpu] += e->percpu_total_ring[k * (size_t)e->ncpus + (size_t)cpu];
+			w->known |= w->total[cpu] > 0;
+		}
+	return w;
+}
+
 void exporter_free(struct exporter *e)
 {
 	int i;
@@ -54,7 +91,10 @@ void exporter_free(struct exporter *e)
 	}
 	free(e->cpu_busy_ring);
 	free(e->cpu_total_ring);
+	free(e->percpu_busy_ring);
+	free(e->percpu_total_ring);
 	e->cpu_busy_ring = e->cpu_total_ring = NULL;
+	e->percpu_busy_ring = e->percpu_total_ring = NULL;
 }
 
 /* The group of a thread, taking a label of its own while there are some left. */
@@ -255,7 +295,7 @@ int exporter_update(struct exporter *e, const struct account *a, uint64_t events
 		e->syscall_ns[nr] += syscall_time_ns(&a->syscalls[nr]) + a->syscalls[nr].partial_ns;
 	choose_labels(e);
 	for (g = 0; g <= EXPORTER_MAX_GROUPS; g++)
-		memset(&e->groups[g].ring[slot], 0, sizeof(struct time_split));
+		memset(&e->groups[g].ring[slot], 0, sizeof(struct sizing_input));
 	for (i = 0; i < a->nthreads; i++) {
 		const struct thread_stats *t = &a->threads[i];
 		struct exporter_group *x = group_of(e, t);
@@ -267,13 +307,13 @@ int exporter_update(struct exporter *e, const struct account *a, uint64_t events
 		x->sync_ns += t->class_blocked_ns[CLASS_SYNC];
 		x->voluntary += t->voluntary;
 		x->involuntary += t->involuntary;
-		split_add_thread(&x->ring[slot], t);
+		sizing_input_add_thread(&x->ring[slot], t);
 		x->role = t->role;
 		if (add_thread_syscalls(e, x, t))
 			return -1;
 	}
 	for (g = 0; g <= EXPORTER_MAX_GROUPS; g++)
-		e->groups[g].last_threads = e->groups[g].ring[slot].threads;
+		e->groups[g].last_threads = e->groups[g].ring[slot].split.threads;
 	if (events_lost_total > e->events_lost)
 		e->events_lost = events_lost_total;
 	e->intervals++;
@@ -332,6 +372,7 @@ int exporter_render(const struct exporter *e, enum metrics_format f, char **text
 	struct metrics_syscall *sys = NULL;
 	struct metrics_data d = {0};
 	char(*names)[24] = NULL;
+	struct cpu_window *cw = NULL;
 	size_t nsys = 0, cap = 0, i, j;
 	int ng = 0, rc = -1, w;
 	uint64_t cpu_busy = 0, cpu_total = 0;
@@ -345,7 +386,8 @@ int exporter_render(const struct exporter *e, enum metrics_format f, char **text
 		cap += order[i]->nsyscalls;
 	sys = calloc(cap ? cap : 1, sizeof(*sys));
 	names = calloc(cap ? cap : 1, sizeof(*names));
-	if (!sys || !names)
+	cw = window_cpus(e);
+	if (!sys || !names || !cw)
 		goto out;
 	memset(groups, 0, sizeof(groups));
 	for (w = 0; w < e->window_s; w++) {
@@ -356,12 +398,9 @@ int exporter_render(const struct exporter *e, enum metrics_format f, char **text
 		const struct exporter_group *g = order[i];
 		struct metrics_group *m = &groups[i];
 		struct named_syscall ns[SYSCALL_MAX_NR + 2];
-		struct time_split sum = {0};
+		struct sizing_input sum = { 0 };
 		size_t n = 0;
 		int k;
-
-		sum.cpu_busy_known = cpu_total > 0;
-		sum.cpu_busy = cpu_total ? (double)cpu_busy / (double)cpu_total : 0;
 
 		m->group = g->name;
 		m->oncpu_ns = g->oncpu_ns;
@@ -371,29 +410,28 @@ int exporter_render(const struct exporter *e, enum metrics_format f, char **text
 		m->sync_ns = g->sync_ns;
 		m->voluntary = g->voluntary;
 		m->involuntary = g->involuntary;
-		for (k = 0; k < e->window_s; k++) {
-			sum.threads += g->ring[k].threads;
-			sum.compute_ns += g->ring[k].compute_ns;
-			sum.wait_ns += g->ring[k].wait_ns;
-			sum.idle_ns += g->ring[k].idle_ns;
-			sum.sync_ns += g->ring[k].sync_ns;
-			sum.runq_ns += g->ring[k].runq_ns;
-		}
+		for (k = 0; k < e->window_s; k++)
+			sizing_input_add(&sum, &g->ring[k]);
 		/*
-		 * Threads of unrelated names share "(other)": no pool to size; nor
-		 * are a main thread, the runtime's threads or connection threads.
+		 * Sized as the report sizes this window (sizing_group): N of the
+		 * group's own CPUs, only pools that did work. Threads of unrelated
+		 * names share "(other)": no pool to size.
 		 */
-		m->sized = sum.threads > 0 && g != &e->groups[EXPORTER_MAX_GROUPS] &&
-			   g->role == ROLE_POOL;
-		if (m->sized) {
+		if (sum.split.threads > 0 && g != &e->groups[EXPORTER_MAX_GROUPS]) {
 			struct sizing s;
 
-			sum.threads = g->last_threads;
-			sizing_compute(&s, &sum, e->cores, e->utilization);
-			m->threads = g->last_threads;
-			m->wait_compute_ratio = s.wait_compute_ratio;
-			m->recommended = s.recommended;
-			exporter_warnings(&sum, m->warning);
+			sizing_group(&s, &sum, g->role, e->cores, e->cores_given, e->utilization,
+				     cpu_total ? (double)cpu_busy / (double)cpu_total : -1, cw);
+			m->sized = g->role == ROLE_POOL && s.did_work;
+			if (m->sized) {
+				m->threads = g->last_threads;
+				m->cores = s.cores;
+				m->wait_compute_ratio = s.wait_compute_ratio;
+				m->recommended = s.recommended;
+				m->warning[WARN_TOO_LITTLE_CPU] = s.too_little_cpu;
+				m->warning[WARN_RUNQUEUE_SATURATED] = s.cpus_saturated;
+				m->warning[WARN_LOCK_CONTENTION] = s.lock_contention;
+			}
 		}
 		for (j = 0; j < g->nsyscalls; j++) {
 			const struct exporter_syscall *s = &g->syscalls[j];
@@ -435,5 +473,6 @@ int exporter_render(const struct exporter *e, enum metrics_format f, char **text
 out:
 	free(sys);
 	free(names);
+	free(cw);
 	return rc;
 }

@@ -36,7 +36,7 @@ struct exporter_group {
 	uint64_t oncpu_ns, runq_ns, wait_ns, idle_ns, sync_ns, voluntary, involuntary;
 	struct exporter_syscall *syscalls;
 	size_t nsyscalls, syscalls_cap;
-	struct time_split *ring; /* window_s one-second slots */
+	struct sizing_input *ring; /* window_s one-second slots: what sizing_group() sizes */
 	int last_threads;	 /* threads in the latest slot */
 	uint8_t role;		 /* enum thread_role of its threads in the latest slot (roles.c) */
 };
@@ -50,6 +50,7 @@ struct exporter_process {
 struct exporter {
 	int window_s;
 	double cores, utilization;
+	bool cores_given; /* --cores: N for every group; else each group's CPUs, at most cores */
 	uint64_t intervals; /* added so far; the ring slot is intervals % window_s */
 	uint64_t events_lost;
 	/* every syscall's time since start, to rank them for labels */
@@ -69,9 +70,18 @@ struct exporter {
 	double sample_scale;
 	/* Jiffies of the target's CPUs, busy and in all, per second of the window. */
 	uint64_t *cpu_busy_ring, *cpu_total_ring;
+	/* Each CPU's jiffies (ncpus of them) per second of the window: a group's busy share. */
+	int ncpus;
+	uint64_t *percpu_busy_ring, *percpu_total_ring;
 };
 
-int exporter_init(struct exporter *e, int window_s, double cores, double utilization);
+/*
+ * N is each group's CPUs, as in the report (sizing_by_group_cpus), at most
+ * cores, or cores for every group if cores_given; ncpus: the CPUs whose
+ * jiffies exporter_cpu_window() keeps (at most SIZING_MAX_CPUS).
+ */
+int exporter_init(struct exporter *e, int window_s, double cores, bool cores_given,
+		  double utilization, int ncpus);
 void exporter_free(struct exporter *e);
 
 /*
@@ -87,6 +97,8 @@ int exporter_update(struct exporter *e, const struct account *a, uint64_t events
  * it over the window, as the report does (SIZING_MIN_BUSY).
  */
 void exporter_cpu(struct exporter *e, uint64_t busy, uint64_t total);
+/* The same second, CPU by CPU (w->known false: unknown): the busy share of a group's own CPUs. */
+void exporter_cpu_window(struct exporter *e, const struct cpu_window *w);
 
 /*
  * The syscall hooks are on a duty cycle (on_s of every period_s seconds;

@@ -258,6 +258,15 @@ static void render_gauges(FILE *f, const struct metrics_data *d, enum metrics_fo
 		series(f, "blockscope_recommended_threads", "group", G(i), NULL);
 		fprintf(f, "%ld\n", d->groups[i].recommended);
 	}
+	family(f, fmt, "blockscope_group_cores", "gauge",
+	       "N of the group's sizing: the CPUs its threads may run on (their CPU affinity), "
+	       "at most blockscope_cores.");
+	for (i = 0; i < d->ngroups; i++) {
+		if (!d->groups[i].sized)
+			continue;
+		series(f, "blockscope_group_cores", "group", G(i), NULL);
+		fprintf(f, "%.6g\n", d->groups[i].cores);
+	}
 	fprintf(
 	    f,
 	    "# HELP blockscope_sizing_warning 1 while a warning qualifies the group's sizing %s: "
@@ -274,7 +283,8 @@ static void render_gauges(FILE *f, const struct metrics_data *d, enum metrics_fo
 		}
 	}
 	family(f, fmt, "blockscope_cores", "gauge",
-	       "N of the sizing: the CPUs the target may use (or --cores).");
+	       "N of the sizing: the CPUs the target may use (or --cores); a group on fewer CPUs "
+	       "is sized with those (blockscope_group_cores).");
 	series(f, "blockscope_cores", NULL);
 	fprintf(f, "%.6g\n", d->cores);
 	family(f, fmt, "blockscope_utilization", "gauge",

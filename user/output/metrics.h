@@ -40,6 +40,7 @@ struct metrics_group {
 	uint64_t voluntary, involuntary;    /* switch-outs */
 	bool sized;			    /* seen in the window: the gauges below hold */
 	int threads;
+	double cores; /* N of its sizing: the CPUs its threads may run on, at most the target's */
 	double wait_compute_ratio;
 	long recommended;
 	bool warning[WARN_COUNT];

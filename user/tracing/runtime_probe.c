@@ -88,3 +88,50 @@ enum process_runtime runtime_probe(pid_t pid)
 		fclose(f);
 	return r;
 }
+
+int runtime_statics(pid_t pid, struct addr_range *out, int max)
+{
+	char path[64], line[512];
+	bool after_file = false; /* the line before was a writable mapping of a file */
+	int n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long lo, hi;
+		char perms[8];
+		int off = 0;
+		const char *name;
+		bool file;
+
+		if (sscanf(line, "%llx-%llx %7s %*s %*s %*s %n", &lo, &hi, perms, &off) < 3 || !off)
+			continue;
+		name = line + off;
+		file = name[0] == '/';
+		if (perms[0] != 'r' || perms[1] != 'w') {
+			after_file = false;
+			continue;
+		}
+		/* An image's bss goes on in an anonymous mapping right after its data. */
+		if (!file && !(after_file && n && out[n - 1].hi == lo && (name[0] == '\n' || !name[0]))) {
+			after_file = false;
+			continue;
+		}
+		if (n && out[n - 1].hi == lo) {
+			out[n - 1].hi = hi;
+		} else if (n == max) {
+			/* More than we keep: better not know than judge by a part. */
+			fclose(f);
+			return 0;
+		} else {
+			out[n].lo = lo;
+			out[n++].hi = hi;
+		}
+		after_file = file;
+	}
+	fclose(f);
+	return n;
+}

@@ -3,9 +3,16 @@
 #define RUNTIME_PROBE_H
 
 #include <sys/types.h>
+#include "account.h"
 #include "runtime_kind.h"
 
 /* Probes /proc/PID/exe (a Go binary carries a .go.buildinfo section) and /proc/PID/maps. */
 enum process_runtime runtime_probe(pid_t pid);
+/*
+ * The static data of pid's images: its writable mappings of files, each
+ * with the anonymous mapping right after it (its bss), into out. Returns
+ * how many ranges, or 0 if unknown (gone, or more than max).
+ */
+int runtime_statics(pid_t pid, struct addr_range *out, int max);
 
 #endif
