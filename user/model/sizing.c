@@ -234,7 +234,14 @@ int sizing_by_group_cpus(const struct account *a, double cores, bool cores_given
 	qsort(out, n, sizeof(*out), by_compute_desc);
 	memset(total, 0, sizeof(*total));
 	cpu_use_apply(&all_cpus, cw, cores, cores_given, cpu_busy, &all_n, &all);
-	sizing_compute(total, &all, all_n, utilization);
+	/* No pool worked (a lone event loop, say): nothing to size, and nothing to warn of. */
+	if (all.threads) {
+		sizing_compute(total, &all, all_n, utilization);
+	} else {
+		total->split = all;
+		total->cores = all_n;
+		total->utilization = utilization;
+	}
 	*groups = out;
 	*ngroups = n;
 	return 0;
