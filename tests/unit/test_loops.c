@@ -246,6 +246,9 @@ static void one_source_is_not_a_loop(void **state)
 	/* A poll of two fds is a loop. */
 	for (i = 0; i < 10; i++, at += 10 * MS)
 		wait_call(22, "poll", at, 5 * MS, true, 2);
+	/* select's nfds is not a count: a pre-forked worker's listener and pipe. */
+	for (i = 0; i < 10; i++, at += 10 * MS)
+		wait_call(24, "select", at, 5 * MS, true, 0);
 	/* One wait is not a loop yet. */
 	wait_call(23, "epoll_wait", at, 5 * MS, true, 64);
 	roles_assign(&a);
@@ -254,6 +257,7 @@ static void one_source_is_not_a_loop(void **state)
 	assert_int_not_equal(account_find_thread(&a, 21)->role, ROLE_LOOP);
 	assert_int_equal(account_find_thread(&a, 22)->role, ROLE_LOOP);
 	assert_int_not_equal(account_find_thread(&a, 23)->role, ROLE_LOOP);
+	assert_int_not_equal(account_find_thread(&a, 24)->role, ROLE_LOOP);
 }
 
 /* A Go program's Ms poll the network in epoll_pwait: they are GOMAXPROCS's pool, not loops. */

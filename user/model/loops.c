@@ -50,8 +50,10 @@ bool loops_readiness_call(long nr)
 
 /*
  * How many sources of work a wait asks about: epoll's maxevents, poll's
- * nfds. select's nfds is the highest fd plus one, not a count: any fd set
- * counts as many (select used as a sleep, with no fd, as none).
+ * nfds. select's nfds is the highest fd plus one, not a count, and the fd
+ * sets are in the process's memory: a select is taken as one source. A
+ * pre-forked worker waits so for its listener and a pipe (gunicorn's sync
+ * workers) and is a pool; a loop built on select is not found (not yet).
  */
 static uint32_t sources_of(const struct call_record *c, int k)
 {
@@ -65,7 +67,7 @@ static uint32_t sources_of(const struct call_record *c, int k)
 		v = c->args[1];
 		break;
 	default:
-		v = c->args[0] ? 2 : 0;
+		v = c->args[0] ? 1 : 0;
 		break;
 	}
 	return v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;

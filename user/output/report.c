@@ -404,7 +404,7 @@ static void print_processes(FILE *out, const struct report *r)
 static void print_loops(FILE *out, const struct report *r)
 {
 	struct loop_summary *s = NULL;
-	char b1[32], b2[32], b3[32], b4[32], finding[400];
+	char b1[32], b2[32], b3[32], b4[32], b5[32], finding[400];
 	int n = r->loops ? loops_summarize(r->loops, r->acct, &s) : 0, i, k;
 
 	if (n > 0) {
@@ -427,7 +427,7 @@ static void print_loops(FILE *out, const struct report *r)
 			format_ns(l->lt->turn_max_ns, b3, sizeof(b3)), 100 * l->busy,
 			format_ns(l->blocked_on_loop_ns, b4, sizeof(b4)), 100 * l->blocked_share,
 			(unsigned long long)l->lt->stalls,
-			format_ns(l->lt->stalled_ns, b1, sizeof(b1)));
+			format_ns(l->lt->stalled_ns, b5, sizeof(b5)));
 		for (k = 0; k < l->ncalls && k < 4; k++) {
 			const struct loop_call *c = &l->calls[k];
 			const char *name = c->nr >= 0 ? syscall_name(c->nr) : NULL;
