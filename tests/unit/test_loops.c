@@ -388,6 +388,66 @@ static void an_idle_loop_is_healthy(void **state)
 	assert_null(loops_find(&l, 60));
 }
 
+/*
+ * Node.js doing its work on the loop: V8's platform workers (unnamed, like
+ * the process) hand tasks round and wait on each other, computing little.
+ * Beside a loop that computes more, they are its runtime's helpers: no
+ * lock-contention warning. The same threads in a process with no loop are
+ * warned of, as before.
+ */
+static void helpers_beside_a_loop_are_not_contention(void **state)
+{
+	struct sizing total, *groups;
+	uint32_t pid, tid;
+	size_t n, i;
+	int warned[2] = { 0, 0 }, helpers = 0;
+
+	(void)state;
+	for (pid = 70; pid <= 80; pid += 10) {
+		uint64_t at = 0;
+		int k;
+
+		/* The main thread: a busy loop in 70; in 80 it only sleeps. */
+		if (pid == 70)
+			for (k = 0; k < 100; k++, at += 10 * MS)
+				wait_call(pid, "epoll_pwait", at, 1 * US, false, 1024);
+		else
+			blocking_call(pid, "clock_nanosleep", 0, 0, 900 * MS);
+		/* Named apart: one label across processes would be one group. */
+		named(pid, pid == 70 ? "node" : "deno");
+		counters(pid, 900 * MS, 10 * MS, pid == 70 ? 0 : 900 * MS);
+		for (tid = pid + 1; tid <= pid + 4; tid++) {
+			struct thread_stats *t = account_thread(&a, tid, pid);
+
+			named(tid, pid == 70 ? "node" : "deno");
+			counters(tid, 50 * MS, 1 * MS, 2000 * MS);
+			t->reason_blocked_ns[WAIT_SIBLING] = 2000 * MS;
+			t->class_blocked_ns[CLASS_SYNC] = 2000 * MS;
+			t->first_ns = 1;
+			t->last_ns = 2100 * MS;
+		}
+	}
+	roles_assign(&a);
+	loops_mark(&l, &a);
+	assert_int_equal(account_find_thread(&a, 70)->role, ROLE_LOOP);
+	assert_int_not_equal(account_find_thread(&a, 80)->role, ROLE_LOOP);
+	assert_int_equal(sizing_by_group(&a, 2, 1, 0.9, &total, &groups, &n), 0);
+	for (i = 0; i < n; i++) {
+		if (groups[i].role != ROLE_POOL || groups[i].split.threads != 4)
+			continue;
+		helpers++;
+		assert_int_equal(groups[i].loop_helpers, strncmp(groups[i].group, "node", 4) == 0);
+		if (groups[i].loop_helpers)
+			warned[0] += groups[i].lock_contention;
+		else
+			warned[1] += groups[i].lock_contention;
+	}
+	assert_int_equal(helpers, 2);
+	assert_int_equal(warned[0], 0);
+	assert_int_equal(warned[1], 1);
+	free(groups);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -400,6 +460,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(loops_are_never_sized, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_lone_loop_leaves_nothing_to_size, setup, teardown),
 		cmocka_unit_test_setup_teardown(an_idle_loop_is_healthy, setup, teardown),
+		cmocka_unit_test_setup_teardown(helpers_beside_a_loop_are_not_contention, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

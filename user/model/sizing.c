@@ -63,7 +63,8 @@ void sizing_compute(struct sizing *s, const struct time_split *split, double cor
 	 * half as long as they compute: a server that waits for nothing (WT
 	 * near 0) is not contended for a few ms of queue lock in minutes.
 	 */
-	s->lock_contention = split->sync_ns > split->wait_ns && split->sync_ns >= SIZING_MIN_SYNC_NS &&
+	s->lock_contention = !s->loop_helpers && split->sync_ns > split->wait_ns &&
+			     split->sync_ns >= SIZING_MIN_SYNC_NS &&
 			     2 * split->sync_ns >= split->compute_ns;
 	/*
 	 * Two degrees (make sweep, docs/sweep.md): a run-queue of tens of % of
@@ -152,6 +153,37 @@ static void cpu_use_apply(const struct cpu_use *u, const struct cpu_window *cw, 
 	}
 }
 
+/*
+ * Whether group j's threads are a runtime's helpers beside a loop (struct
+ * sizing's loop_helpers): all unnamed, of one process, which runs a loop
+ * that computed more than they did.
+ */
+static bool beside_loops(const struct account *a, const size_t *group_of, size_t j,
+			 uint64_t compute_ns)
+{
+	uint64_t loops = 0;
+	uint32_t tgid = 0;
+	bool any = false;
+	size_t i;
+
+	for (i = 0; i < a->nthreads; i++) {
+		const struct thread_stats *t = &a->threads[i];
+
+		if (group_of[i] != j)
+			continue;
+		if (!t->unnamed || (tgid && t->tgid != tgid))
+			return false;
+		tgid = t->tgid;
+	}
+	for (i = 0; tgid && i < a->nthreads; i++)
+		if (a->threads[i].tgid == tgid && a->threads[i].role == ROLE_LOOP &&
+		    a->threads[i].group[0]) {
+			loops += thread_oncpu_ns(&a->threads[i]);
+			any = true;
+		}
+	return any && loops > compute_ns;
+}
+
 int sizing_by_group_cpus(const struct account *a, double cores, bool cores_given,
 			 double utilization, double cpu_busy, const struct cpu_window *cw,
 			 struct sizing *total, struct sizing **groups, size_t *ngroups)
@@ -206,6 +238,7 @@ int sizing_by_group_cpus(const struct account *a, double cores, bool cores_given
 			 (double)splits[j].idle_ns < SIZING_IDLE_SHARE * (double)traced[j]);
 		cpu_use_apply(&cpus[j], cw, cores, cores_given, cpu_busy, &group_n, &splits[j]);
 		if (role == ROLE_POOL && out[j].did_work) {
+			out[j].loop_helpers = beside_loops(a, group_of, j, splits[j].compute_ns);
 			sizing_compute(&out[j], &splits[j], group_n, utilization);
 		} else {
 			/* Not a pool: its figures, no size and no warnings. */

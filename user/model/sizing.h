@@ -75,6 +75,14 @@ struct sizing {
 	bool too_little_cpu, cpus_saturated, lock_contention;
 	/* Run-queue wait above the share, but on CPUs mostly idle: latency, no warning. */
 	bool runq_on_idle_cpus;
+	/*
+	 * A runtime's helper threads beside an event loop (V8's platform
+	 * workers, libuv's pool given little): unnamed threads of processes
+	 * that run a loop, computing less than their loops. They hand tasks
+	 * round among themselves, which is not a contended pool: no
+	 * lock-contention warning. Set before sizing_compute().
+	 */
+	bool loop_helpers;
 };
 
 /* N x U x (1 + WT/CT), rounded up, with the warnings that qualify it. */
