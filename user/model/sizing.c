@@ -19,12 +19,14 @@ __attribute__((format(printf, 2, 3))) static void warn(struct sizing *s, const c
 	va_end(ap);
 }
 
-void sizing_compute(struct sizing *s, const struct time_split *split, double cores,
-		    double utilization)
+/* sizing_compute(), for threads that may be a runtime's helpers beside a loop. */
+static void compute(struct sizing *s, const struct time_split *split, double cores,
+		    double utilization, bool loop_helpers)
 {
 	double ct = (double)split->compute_ns, wt = (double)split->wait_ns;
 	bool runq_high;
 
+	s->loop_helpers = loop_helpers;
 	s->cores = cores;
 	s->utilization = utilization;
 	s->split = *split;
@@ -84,6 +86,12 @@ void sizing_compute(struct sizing *s, const struct time_split *split, double cor
 		warn(s,
 		     "threads wait on each other (contended locks, a lock or the GIL passed between siblings) %.1f ms, more than for I/O (%.1f ms): lock contention, more threads will make it worse",
 		     (double)split->sync_ns / 1e6, wt / 1e6);
+}
+
+void sizing_compute(struct sizing *s, const struct time_split *split, double cores,
+		    double utilization)
+{
+	compute(s, split, cores, utilization, false);
 }
 
 void split_add_thread(struct time_split *split, const struct thread_stats *t)
@@ -238,8 +246,8 @@ int sizing_by_group_cpus(const struct account *a, double cores, bool cores_given
 			 (double)splits[j].idle_ns < SIZING_IDLE_SHARE * (double)traced[j]);
 		cpu_use_apply(&cpus[j], cw, cores, cores_given, cpu_busy, &group_n, &splits[j]);
 		if (role == ROLE_POOL && out[j].did_work) {
-			out[j].loop_helpers = beside_loops(a, group_of, j, splits[j].compute_ns);
-			sizing_compute(&out[j], &splits[j], group_n, utilization);
+			compute(&out[j], &splits[j], group_n, utilization,
+				beside_loops(a, group_of, j, splits[j].compute_ns));
 		} else {
 			/* Not a pool: its figures, no size and no warnings. */
 			out[j].split = splits[j];

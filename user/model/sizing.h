@@ -80,7 +80,7 @@ struct sizing {
 	 * workers, libuv's pool given little): unnamed threads of processes
 	 * that run a loop, computing less than their loops. They hand tasks
 	 * round among themselves, which is not a contended pool: no
-	 * lock-contention warning. Set before sizing_compute().
+	 * lock-contention warning. Set by sizing_by_group_cpus().
 	 */
 	bool loop_helpers;
 };
