@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Event loops (issue 25, docs/loops.md): the seeds' lesson on coro_server.
-# Its coroutines either yield on their backend call (--mode yield: a
-# healthy loop) or make it as a blocking client would (--mode block: the
-# thread, and every coroutine on it, waits in recvfrom). Traced with the
-# real BPF programs, in the default mode and with --sched-only: the loop is
-# found, never sized, and its blocking calls named. Heavy: run under
-# flock /tmp/blockscope-heavy.lock.
+# Event loops (issue 25, docs/loops.md): the seeds' lesson on coro_server,
+# and the same on CPython's asyncio (Debian's python3). The coroutines
+# either yield on their backend call (coro_server --mode yield, asyncio
+# awaiting a stream: a healthy loop) or make it as a blocking client would
+# (--mode block: the thread, and every coroutine on it, waits in
+# recvfrom). Traced with the real BPF programs, in the default mode and
+# with --sched-only: the loop is found, never sized, its share of time
+# blocked within 10 points of the designed share and its blocking call
+# named. Heavy: run under flock /tmp/blockscope-heavy.lock.
 source "$(dirname "$0")/../lib.sh"
 
 CPU_US=1000
