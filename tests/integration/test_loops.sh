@@ -156,7 +156,7 @@ echo "  block busy: $(jq -c "$LOOP | {turns, turn_p50_ns, turn_p99_ns, busy, blo
 
 # The text report leads each loop with its finding.
 serve coro block
-"$TARGETS/loadgen" --port "$PORT" --cpu-us $CPU_US --wait-us $WAIT_US --seconds 4 --rate "$RATE" \
+"$TARGETS/loadgen" --port "$PORT" --cpu-us $CPU_US --wait-us $WAIT_US --seconds 8 --rate "$RATE" \
 	--connections 8 >"$TMP/text.load" 2>&1 &
 CHILD_PIDS+=($!)
 sleep 0.5
@@ -167,6 +167,10 @@ check text_stall_threshold "--stall 1 is not the threshold shown" -- \
 	grep -q 'a stall is a turn over 1.00 ms' "$TMP/text.out"
 check text_loop_not_sized "the loop group is sized: $(grep -E '^loop ' "$TMP/text.out")" -- \
 	grep -qE '^loop +1 .* loop$' "$TMP/text.out"
+# --top (in a pseudo-terminal made by script(1)): a line for the loops.
+sleep 4 | script -qec "'$BLOCKSCOPE' --top -i 1 -d 2.5 -p $SPID" "$TMP/top.typescript" >/dev/null 2>&1
+check top_loops_line "no loops line in --top: $(grep -a '^loops' "$TMP/top.typescript" | tail -1)" -- \
+	grep -aqE '^loops: loop\[[0-9]+\] busy [0-9]+% blocked [0-9]+% \(recvfrom\) stalls [0-9]+' "$TMP/top.typescript"
 expect_error stall_bad 2 "invalid --stall" "$BLOCKSCOPE" --stall 0 -p 1
 
 finish
