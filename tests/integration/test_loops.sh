@@ -152,7 +152,10 @@ jq_check block_busy_never_sized "$J" "$NEVER_SIZED"
 jq_check block_busy_mostly_blocked "$J" \
 	"$LOOP | .blocked_on_loop_share >= 0.5 and .blocking_calls[0].syscall == \"recvfrom\""
 jq_check block_busy_stalls "$J" "$LOOP | .stalls > 0 and .stalled_ns > 0"
-echo "  block busy: $(jq -c "$LOOP | {turns, turn_p50_ns, turn_p99_ns, busy, blocked_on_loop_share, stalls, waits}" "$J" 2>/dev/null)"
+# Its stalls are mostly time blocked in those calls, the rest on a CPU.
+jq_check block_busy_stalls_split "$J" \
+	"$LOOP | .stall_blocked_ns >= 0.5 * .stalled_ns and .stall_blocked_ns + .stall_runq_ns + .stall_oncpu_ns == .stalled_ns"
+echo "  block busy: $(jq -c "$LOOP | {turns, turn_p50_ns, turn_p99_ns, busy, blocked_on_loop_share, stalls, waits, stalled_ns, stall_blocked_ns, stall_runq_ns, stall_oncpu_ns}" "$J" 2>/dev/null)"
 
 # The text report leads each loop with its finding.
 serve coro block

@@ -117,9 +117,20 @@ static void turns_between_waits(void **state)
 		wait_call(10, "epoll_wait", at, 1 * MS, true, 64);
 		at += 1 * MS + 2 * MS;
 	}
+	/* The long turn: 20 ms asleep in a read (1 ms of it to get a CPU back), 10 ms on a CPU. */
+	{
+		struct call_record c = make_call(10, "read", 1, 21 * MS, 20 * MS, 1);
+
+		c.enter_ns = at + 4 * MS;
+		c.runq_ns = 1 * MS;
+		c.args[0] = 7;
+		account_call(&a, &c);
+	}
 	at += 28 * MS;
 	wait_call(10, "epoll_wait", at, 1 * MS, true, 64);
 	lt = loops_find(&l, 10);
+	assert_int_equal(lt->stall_blocked_ns, 20 * MS);
+	assert_int_equal(lt->stall_runq_ns, 1 * MS);
 	assert_non_null(lt);
 	assert_int_equal(lt->waits, 6);
 	assert_int_equal(lt->turns, 5);
@@ -195,6 +206,9 @@ static void blocking_on_the_loop(void **state)
 	/* 304.95 ms of 439.95 ms on CPU, on the run queue and blocked. */
 	assert_true(s->blocked_share > 0.69 && s->blocked_share < 0.70);
 	assert_int_equal(s->lt->turns, 99);
+	/* No turn was a stall: nothing in the split, though each turn blocked. */
+	assert_int_equal(s->lt->stalls, 0);
+	assert_int_equal(s->lt->stall_blocked_ns, 0);
 	loops_finding(s, 2, finding, sizeof(finding));
 	assert_non_null(strstr(finding, "blocked 69% of its time in recvfrom (backend, 100 calls, max 3.10 ms)"));
 	assert_non_null(strstr(finding, "every connection on this loop waits"));

@@ -169,7 +169,7 @@ static void loops_contract(void **state)
 	static const char *const keys[] = { "tid", "pid", "comm", "group", "wait_syscall", "turns",
 		"turn_p50_ns", "turn_p99_ns", "turn_max_ns", "busy", "blocked_on_loop_ns",
 		"blocked_on_loop_share", "stalls", "stalled_ns", "stall_threshold_ns",
-		"blocking_calls" };
+		"stall_blocked_ns", "stall_runq_ns", "stall_oncpu_ns", "blocking_calls" };
 	static const char *const call_keys[] = { "syscall", "reason", "calls", "blocked_ns",
 		"max_ns" };
 	struct account_observer obs;
@@ -230,6 +230,9 @@ static void loops_contract(void **state)
 	assert_int_equal(json_object_get_int64(get(lp, "blocked_on_loop_ns")), 400 * MS);
 	assert_int_equal(json_object_get_int64(get(lp, "stalls")), 19);
 	assert_int_equal(json_object_get_int64(get(lp, "stall_threshold_ns")), 10 * MS);
+	/* Each 26 ms stall: 20 ms blocked in recvfrom, the rest on a CPU. */
+	assert_int_equal(json_object_get_int64(get(lp, "stall_blocked_ns")), 19 * 20 * MS);
+	assert_int_equal(json_object_get_int64(get(lp, "stall_oncpu_ns")), 19 * 6 * MS);
 	c = json_object_array_get_idx(get(lp, "blocking_calls"), 0);
 	for (i = 0; i < sizeof(call_keys) / sizeof(call_keys[0]); i++)
 		get(c, call_keys[i]);

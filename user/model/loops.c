@@ -221,6 +221,8 @@ static void add_turn(struct loops *l, struct loop_thread *lt, uint64_t ns)
 	if (ns > l->stall_ns) {
 		lt->stalls++;
 		lt->stalled_ns += ns;
+		lt->stall_blocked_ns += lt->turn_blocked_ns;
+		lt->stall_runq_ns += lt->turn_runq_ns;
 	}
 }
 
@@ -241,12 +243,14 @@ static void add_wait(struct loops *l, struct loop_thread *lt, const struct call_
 	if (c->hdr.flags & CALL_UNTIMED) {
 		/* Not timed (an old kernel side): where its turns begin and end is not known. */
 		lt->in_turn = false;
+		lt->turn_blocked_ns = lt->turn_runq_ns = 0;
 		return;
 	}
 	if (lt->in_turn && c->enter_ns >= lt->turn_start_ns)
 		add_turn(l, lt, c->enter_ns - lt->turn_start_ns);
 	lt->in_turn = true;
 	lt->turn_start_ns = c->enter_ns + c->duration_ns;
+	lt->turn_blocked_ns = lt->turn_runq_ns = 0;
 }
 
 /* A blocking call other than its wait: held every source the loop serves. */
@@ -276,6 +280,8 @@ static void add_blocking(struct loop_thread *lt, const struct call_record *c,
 	s->blocked_ns += c->blocked_ns;
 	if (each > s->max_ns)
 		s->max_ns = each;
+	lt->turn_blocked_ns += c->blocked_ns;
+	lt->turn_runq_ns += c->runq_ns;
 }
 
 void loops_on_call(void *ctx, const struct call_record *c, const struct thread_stats *t)

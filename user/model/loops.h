@@ -46,6 +46,14 @@ struct loop_thread {
 	bool in_turn;	      /* a wait returned at turn_start_ns */
 	uint64_t turn_start_ns;
 	uint64_t turns, turn_max_ns, stalls, stalled_ns;
+	/* The turn under way: blocked, and on the run queue, in its calls so far. */
+	uint64_t turn_blocked_ns, turn_runq_ns;
+	/*
+	 * The stalls split: blocked in calls, on the run queue inside calls
+	 * (preemptions between calls are not seen apart: they are in the rest),
+	 * and the rest, on a CPU.
+	 */
+	uint64_t stall_blocked_ns, stall_runq_ns;
 	uint32_t hist[LOOPS_HIST_SLOTS];
 	struct loop_call calls[LOOPS_CALL_SLOTS + 1];
 	int ncalls;

@@ -302,6 +302,12 @@ static json_object *loops_json(const struct report *r)
 		add_int(o, "stalls", s[i].lt->stalls);
 		add_int(o, "stalled_ns", s[i].lt->stalled_ns);
 		add_int(o, "stall_threshold_ns", r->loops->stall_ns);
+		/* Each stall split: blocked in calls, run queue inside calls, the rest on a CPU. */
+		add_int(o, "stall_blocked_ns", s[i].lt->stall_blocked_ns);
+		add_int(o, "stall_runq_ns", s[i].lt->stall_runq_ns);
+		add_int(o, "stall_oncpu_ns",
+			sub_clamped(s[i].lt->stalled_ns,
+				    s[i].lt->stall_blocked_ns + s[i].lt->stall_runq_ns));
 		add_int(o, "waits", s[i].lt->waits);
 		for (k = 0; k < s[i].ncalls; k++) {
 			json_object *c = json_object_new_object();
