@@ -159,7 +159,7 @@ echo "  block busy: $(jq -c "$LOOP | {turns, turn_p50_ns, turn_p99_ns, busy, blo
 
 # The text report leads each loop with its finding.
 serve coro block
-"$TARGETS/loadgen" --port "$PORT" --cpu-us $CPU_US --wait-us $WAIT_US --seconds 8 --rate "$RATE" \
+"$TARGETS/loadgen" --port "$PORT" --cpu-us $CPU_US --wait-us $WAIT_US --seconds 14 --rate "$RATE" \
 	--connections 8 >"$TMP/text.load" 2>&1 &
 CHILD_PIDS+=($!)
 sleep 0.5
@@ -174,6 +174,32 @@ check text_loop_not_sized "the loop group is sized: $(grep -E '^loop ' "$TMP/tex
 sleep 4 | script -qec "'$BLOCKSCOPE' --top -i 1 -d 2.5 -p $SPID" "$TMP/top.typescript" >/dev/null 2>&1
 check top_loops_line "no loops line in --top: $(grep -a '^loops' "$TMP/top.typescript" | tail -1)" -- \
 	grep -aqE '^loops: loop\[[0-9]+\] busy [0-9]+% blocked [0-9]+% \(recvfrom\) stalls [0-9]+' "$TMP/top.typescript"
+# --serve (its default: --sched-only, syscall hooks 1 s in 10): the loop's
+# series, its blocked time growing, no size; a page promtool accepts.
+"$BLOCKSCOPE" --serve=127.0.0.1:0 -p "$SPID" -d 4 2>"$TMP/serve.err" &
+BS=$!
+CHILD_PIDS+=($BS)
+URL=""
+for _ in $(seq 100); do
+	URL=$(sed -n 's/^blockscope: serving \(http:[^ ]*\)$/\1/p' "$TMP/serve.err")
+	[ -n "$URL" ] && break
+	sleep 0.1
+done
+sleep 3
+curl -s "$URL" >"$TMP/metrics.txt"
+wait "$BS"
+check serve_loop_blocked "no blocked time for the loop: $(grep '^blockscope_loop' "$TMP/metrics.txt" | head -4)" -- \
+	awk '/^blockscope_loop_blocked_seconds_total\{group="loop"\} / { ok = $2 > 0.1 } END { exit !ok }' "$TMP/metrics.txt"
+check serve_loop_turns "no turns for the loop" -- \
+	grep -qE '^blockscope_loop_turns_total\{group="loop"\} [1-9]' "$TMP/metrics.txt"
+check serve_loop_busy "no busy ratio for the loop" -- \
+	grep -qE '^blockscope_loop_busy_ratio\{group="loop"\} 0\.[0-9]' "$TMP/metrics.txt"
+check serve_loop_not_sized "the loop has a recommended size" -- \
+	bash -c "! grep -q 'blockscope_recommended_threads{group=\"loop\"}' '$TMP/metrics.txt'"
+if command -v promtool >/dev/null; then
+	check serve_promtool "promtool: $(promtool check metrics <"$TMP/metrics.txt" 2>&1 | head -3)" -- \
+		promtool check metrics <"$TMP/metrics.txt"
+fi
 expect_error stall_bad 2 "invalid --stall" "$BLOCKSCOPE" --stall 0 -p 1
 
 finish

@@ -232,7 +232,7 @@ static int refresh_metrics(struct run *r, struct exporter *ex, uint64_t *records
 	roles_assign(&r->acct);
 	loops_mark(&r->loops, &r->acct);
 	if (exporter_update(ex, &r->acct, tracer_misses(&r->tracer, MISS_RINGBUF)) ||
-	    publish(ex, r->serve)) {
+	    exporter_loops(ex, &r->loops, &r->acct) || publish(ex, r->serve)) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
