@@ -145,7 +145,19 @@ RATE=${CORO_RATE:-100}
 # its turns come from the epoll_wait calls that returned at once, which only
 # the syscall hooks see (--sched-only sees sleeps: docs/loops.md). Still a
 # loop, blocked most of its time in recvfrom, and still not sized.
-run block-busy coro block --connections 8 --
+# Traced from before the load: a coroutine that never yields may hold the
+# loop in one turn for seconds, and the loop's waits as the connections come
+# are then the only ones in the window.
+serve coro block
+"$BLOCKSCOPE" -j -o "$TMP/block-busy.json" -p "$SPID" -d 4 2>"$TMP/block-busy.err" &
+BS=$!
+CHILD_PIDS+=($BS)
+wait_attached "$BS"
+"$TARGETS/loadgen" --port "$PORT" --cpu-us $CPU_US --wait-us $WAIT_US --seconds 5 \
+	--connections 8 >"$TMP/block-busy.load" 2>&1
+wait "$BS"
+kill -TERM "$SPID" 2>/dev/null
+wait "$SPID" 2>/dev/null
 J=$TMP/block-busy.json
 jq_check block_busy_loop_found "$J" "$(one_loop)"
 jq_check block_busy_never_sized "$J" "$NEVER_SIZED"
@@ -155,7 +167,7 @@ jq_check block_busy_stalls "$J" "$LOOP | .stalls > 0 and .stalled_ns > 0"
 # Its stalls are mostly time blocked in those calls, the rest on a CPU.
 jq_check block_busy_stalls_split "$J" \
 	"$LOOP | .stall_blocked_ns >= 0.5 * .stalled_ns and .stall_blocked_ns + .stall_runq_ns + .stall_oncpu_ns == .stalled_ns"
-echo "  block busy: $(jq -c "$LOOP | {turns, turn_p50_ns, turn_p99_ns, busy, blocked_on_loop_share, stalls, waits, stalled_ns, stall_blocked_ns, stall_runq_ns, stall_oncpu_ns}" "$J" 2>/dev/null)"
+echo "  block busy: $(jq -c "$LOOP | {turns, turn_p50_ns, turn_p99_ns, busy, blocked_on_loop_share, stalls, waits, open_turn_ns, stalled_ns, stall_blocked_ns, stall_runq_ns, stall_oncpu_ns}" "$J" 2>/dev/null)"
 
 # The text report leads each loop with its finding.
 serve coro block

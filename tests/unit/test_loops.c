@@ -263,14 +263,14 @@ static void one_source_is_not_a_loop(void **state)
 	/* select's nfds is not a count: a pre-forked worker's listener and pipe. */
 	for (i = 0; i < 10; i++, at += 10 * MS)
 		wait_call(24, "select", at, 5 * MS, true, 0);
-	/* One wait is not a loop yet. */
+	/* One wait asking about 64 fds is a loop (one held in a single turn makes no more). */
 	wait_call(23, "epoll_wait", at, 5 * MS, true, 64);
 	roles_assign(&a);
 	loops_mark(&l, &a);
 	assert_int_not_equal(account_find_thread(&a, 20)->role, ROLE_LOOP);
 	assert_int_not_equal(account_find_thread(&a, 21)->role, ROLE_LOOP);
 	assert_int_equal(account_find_thread(&a, 22)->role, ROLE_LOOP);
-	assert_int_not_equal(account_find_thread(&a, 23)->role, ROLE_LOOP);
+	assert_int_equal(account_find_thread(&a, 23)->role, ROLE_LOOP);
 	assert_int_not_equal(account_find_thread(&a, 24)->role, ROLE_LOOP);
 }
 
@@ -462,6 +462,40 @@ static void helpers_beside_a_loop_are_not_contention(void **state)
 	free(groups);
 }
 
+/*
+ * A coroutine that never yields holds its loop in one turn: one wait in the
+ * window, then 2 s blocked and computing until the window closed. The turn
+ * still going on is a stall, split as the others.
+ */
+static void a_turn_still_going_on_is_a_stall(void **state)
+{
+	struct loop_summary *all, *s;
+	struct thread_stats *t;
+	char finding[400];
+	uint64_t at = 10 * MS;
+	int k;
+
+	(void)state;
+	wait_call(90, "epoll_wait", 0, 10 * MS, true, 64);
+	for (k = 0; k < 400; k++, at += 5 * MS)
+		blocking_call(90, "recvfrom", 7, at + 1 * MS, 3 * MS);
+	named(90, "loop");
+	t = counters(90, 800 * MS, 0, 1200 * MS + 10 * MS);
+	t->last_ns = at;
+	roles_assign(&a);
+	loops_mark(&l, &a);
+	assert_int_equal(t->role, ROLE_LOOP);
+	s = summary_of(90, &all);
+	assert_int_equal(s->lt->turns, 0);
+	assert_int_equal(s->open_turn_ns, 2000 * MS);
+	assert_int_equal(s->stalls, 1);
+	assert_int_equal(s->stalled_ns, 2000 * MS);
+	assert_int_equal(s->stall_blocked_ns, 1200 * MS);
+	loops_finding(s, 2, finding, sizeof(finding));
+	assert_non_null(strstr(finding, "blocked 60% of its time in recvfrom (backend, 400 calls"));
+	free(all);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -476,6 +510,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(an_idle_loop_is_healthy, setup, teardown),
 		cmocka_unit_test_setup_teardown(helpers_beside_a_loop_are_not_contention, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(a_turn_still_going_on_is_a_stall, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -383,8 +383,8 @@ static int by_thread(const void *x, const void *y)
 	return a->t->tid < b->t->tid ? -1 : a->t->tid > b->t->tid;
 }
 
-static void summarize(struct loop_summary *s, const struct loop_thread *lt,
-		      const struct thread_stats *t)
+static void summarize(struct loop_summary *s, const struct loops *l,
+		      const struct loop_thread *lt, const struct thread_stats *t)
 {
 	int i;
 
@@ -396,6 +396,18 @@ static void summarize(struct loop_summary *s, const struct loop_thread *lt,
 	s->traced_ns = s->oncpu_ns + s->runq_ns + t->blocked_ns;
 	s->turn_p50_ns = loops_turn_quantile(lt, 0.5);
 	s->turn_p99_ns = loops_turn_quantile(lt, 0.99);
+	s->stalls = lt->stalls;
+	s->stalled_ns = lt->stalled_ns;
+	s->stall_blocked_ns = lt->stall_blocked_ns;
+	s->stall_runq_ns = lt->stall_runq_ns;
+	if (lt->in_turn && t->last_ns > lt->turn_start_ns)
+		s->open_turn_ns = t->last_ns - lt->turn_start_ns;
+	if (s->open_turn_ns > l->stall_ns) {
+		s->stalls++;
+		s->stalled_ns += s->open_turn_ns;
+		s->stall_blocked_ns += lt->turn_blocked_ns;
+		s->stall_runq_ns += lt->turn_runq_ns;
+	}
 	for (i = 0; i < lt->ncalls; i++)
 		s->calls[s->ncalls++] = lt->calls[i];
 	if (lt->calls[LOOPS_CALL_SLOTS].calls)
@@ -428,7 +440,7 @@ int loops_summarize(const struct loops *l, const struct account *a, struct loop_
 		const struct loop_thread *lt = t->tid ? loops_find(l, t->tid) : NULL;
 
 		if (t->role == ROLE_LOOP && lt)
-			summarize(&s[n++], lt, t);
+			summarize(&s[n++], l, lt, t);
 	}
 	qsort(s, n, sizeof(*s), by_thread);
 	return (int)n;
@@ -462,12 +474,13 @@ void loops_finding(const struct loop_summary *s, double cores, char *buf, size_t
 			 "%.0f%% busy: the loop is the bottleneck; one loop per CPU (N = %g) would use "
 			 "the CPUs",
 			 100.0 * s->busy, cores);
-	} else if (s->lt->stalls) {
-		format_ns(s->lt->turn_max_ns, max, sizeof(max));
+	} else if (s->stalls) {
+		format_ns(s->lt->turn_max_ns > s->open_turn_ns ? s->lt->turn_max_ns : s->open_turn_ns,
+			  max, sizeof(max));
 		snprintf(buf, len,
 			 "stalled %llu times on a CPU (turns over the threshold, longest %s): every "
 			 "connection on this loop waits meanwhile",
-			 (unsigned long long)s->lt->stalls, max);
+			 (unsigned long long)s->stalls, max);
 	} else {
 		snprintf(buf, len, "%s, turns p99 %s: healthy",
 			 s->busy < 0.5 ? "mostly idle" : "busy but turning", p99);

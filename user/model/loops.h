@@ -19,8 +19,12 @@
 
 /* --stall's default: a turn longer than this is a stall. */
 #define LOOPS_DEFAULT_STALL_NS (10ull * 1000 * 1000)
-/* Readiness calls a thread must make before it can be a loop. */
-#define LOOPS_MIN_WAITS 2
+/*
+ * Readiness calls a thread must make in the window to be a loop: one, as a
+ * loop held in one turn all window (a coroutine that never yields) makes
+ * no more. It must still have asked about more than one fd.
+ */
+#define LOOPS_MIN_WAITS 1
 /* Blocking calls other than its wait, told apart per loop thread (the rest share one slot). */
 #define LOOPS_CALL_SLOTS 8
 /* Turn lengths: 16 slots per power of two (within 6%), up to 2^47 ns. */
@@ -92,6 +96,13 @@ struct loop_summary {
 	uint64_t oncpu_ns, runq_ns;
 	double busy;
 	uint64_t turn_p50_ns, turn_p99_ns;
+	/*
+	 * The turn still going on when the window closed (0: none), from its
+	 * wait's return to the thread's last snapshot; a stall if it is over
+	 * the threshold, and then in the stall figures below (not in turns).
+	 */
+	uint64_t open_turn_ns;
+	uint64_t stalls, stalled_ns, stall_blocked_ns, stall_runq_ns;
 	/* Blocked in calls other than its wait, and outside syscalls (page faults). */
 	uint64_t blocked_on_loop_ns, outside_ns;
 	double blocked_share;

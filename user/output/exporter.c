@@ -295,7 +295,7 @@ int exporter_loops(struct exporter *e, const struct loops *l, const struct accou
 		x->loop = true;
 		x->loop_blocked_ns += s[i].blocked_on_loop_ns;
 		x->loop_turns += s[i].lt->turns;
-		x->loop_stalls += s[i].lt->stalls;
+		x->loop_stalls += s[i].stalls;
 		x->loop_oncpu_ns += s[i].oncpu_ns;
 		x->loop_traced_ns += s[i].traced_ns;
 	}

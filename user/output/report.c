@@ -426,15 +426,15 @@ static void print_loops(FILE *out, const struct report *r)
 			format_ns(l->turn_p99_ns, b2, sizeof(b2)),
 			format_ns(l->lt->turn_max_ns, b3, sizeof(b3)), 100 * l->busy,
 			format_ns(l->blocked_on_loop_ns, b4, sizeof(b4)), 100 * l->blocked_share,
-			(unsigned long long)l->lt->stalls,
-			format_ns(l->lt->stalled_ns, b5, sizeof(b5)));
-		if (l->lt->stalls)
+			(unsigned long long)l->stalls,
+			format_ns(l->stalled_ns, b5, sizeof(b5)));
+		if (l->stalls)
 			fprintf(out, "  stalls: %s blocked in calls, %s on the run queue in calls, %s "
 				     "on a CPU (or preempted between calls)\n",
-				format_ns(l->lt->stall_blocked_ns, b1, sizeof(b1)),
-				format_ns(l->lt->stall_runq_ns, b2, sizeof(b2)),
-				format_ns(sub_clamped(l->lt->stalled_ns, l->lt->stall_blocked_ns +
-								      l->lt->stall_runq_ns),
+				format_ns(l->stall_blocked_ns, b1, sizeof(b1)),
+				format_ns(l->stall_runq_ns, b2, sizeof(b2)),
+				format_ns(sub_clamped(l->stalled_ns, l->stall_blocked_ns +
+								      l->stall_runq_ns),
 					  b3, sizeof(b3)));
 		for (k = 0; k < l->ncalls && k < 4; k++) {
 			const struct loop_call *c = &l->calls[k];

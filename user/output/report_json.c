@@ -299,15 +299,17 @@ static json_object *loops_json(const struct report *r)
 		add_int(o, "traced_ns", s[i].traced_ns);
 		add_int(o, "blocked_on_loop_ns", s[i].blocked_on_loop_ns);
 		add_double(o, "blocked_on_loop_share", s[i].blocked_share);
-		add_int(o, "stalls", s[i].lt->stalls);
-		add_int(o, "stalled_ns", s[i].lt->stalled_ns);
+		add_int(o, "stalls", s[i].stalls);
+		add_int(o, "stalled_ns", s[i].stalled_ns);
 		add_int(o, "stall_threshold_ns", r->loops->stall_ns);
+		/* A turn still going on at the end (a stall, if over the threshold). */
+		add_int(o, "open_turn_ns", s[i].open_turn_ns);
 		/* Each stall split: blocked in calls, run queue inside calls, the rest on a CPU. */
-		add_int(o, "stall_blocked_ns", s[i].lt->stall_blocked_ns);
-		add_int(o, "stall_runq_ns", s[i].lt->stall_runq_ns);
+		add_int(o, "stall_blocked_ns", s[i].stall_blocked_ns);
+		add_int(o, "stall_runq_ns", s[i].stall_runq_ns);
 		add_int(o, "stall_oncpu_ns",
-			sub_clamped(s[i].lt->stalled_ns,
-				    s[i].lt->stall_blocked_ns + s[i].lt->stall_runq_ns));
+			sub_clamped(s[i].stalled_ns,
+				    s[i].stall_blocked_ns + s[i].stall_runq_ns));
 		add_int(o, "waits", s[i].lt->waits);
 		for (k = 0; k < s[i].ncalls; k++) {
 			json_object *c = json_object_new_object();

@@ -86,7 +86,7 @@ static void top_loops(FILE *out, const struct report *r)
 
 		fprintf(out, "%s[%u] busy %.0f%% blocked %.0f%%%s%s%s stalls %llu  ", s[i].t->comm,
 			s[i].t->tid, 100 * s[i].busy, 100 * s[i].blocked_share, top ? " (" : "",
-			top ? top : "", top ? ")" : "", (unsigned long long)s[i].lt->stalls);
+			top ? top : "", top ? ")" : "", (unsigned long long)s[i].stalls);
 	}
 	fputc('\n', out);
 	free(s);
