@@ -59,6 +59,24 @@ const volatile __u64 wakeup_bytes = 256 * 1024;
  */
 const volatile bool sched_only = false;
 /*
+ * An event loop's wait for new work: epoll_wait, epoll_pwait(2), poll,
+ * ppoll, select, pselect6. Each such call goes to the collector by itself
+ * and timed (never counted here, never folded with its repeats): a loop's
+ * turns run from the return of one to the next, and a loop that always has
+ * work never sleeps in them (docs/loops.md). One record per turn of a loop.
+ */
+static __always_inline bool readiness_call(long nr)
+{
+#if defined(__TARGET_ARCH_x86)
+	return nr == 232 || nr == 281 || nr == 441 || nr == 7 || nr == 271 || nr == 23 ||
+	       nr == 270;
+#elif defined(__TARGET_ARCH_arm64)
+	return nr == 22 || nr == 441 || nr == 73 || nr == 72;
+#else
+	return false;
+#endif
+}
+/*
  * Two sleeps in the same syscall with the same arguments, with less than
  * this on CPU between them, are taken as one call (without sys_exit a
  * return to user space cannot be seen; see docs/definitions.md).
@@ -523,7 +541,8 @@ static __always_inline void emit_pending(struct task_struct *task, struct thread
 					 __u64 now)
 {
 	struct call_record *rec;
-	bool foldable = !ts->user_stacks && ts->call_flags == CALL_SCHED_ONLY;
+	bool foldable = !ts->user_stacks && ts->call_flags == CALL_SCHED_ONLY &&
+			!readiness_call(ts->nr);
 
 	ts->call_pending = 0;
 	if (foldable && same_as_held(ts)) {
@@ -716,7 +735,7 @@ static __always_inline bool time_this_call(struct thread_state *ts, long nr)
 	__u64 bit = nr_bit(nr), x = ts->rng;
 
 	if ((__u64)nr >= SLEPT_NR_WORDS * 64 || ts->restart_pending ||
-	    (ts->slept_nrs[word] & bit))
+	    (ts->slept_nrs[word] & bit) || readiness_call(nr))
 		return true;
 	/* A syscall's first call in the thread, so even a rare one has a time to go by. */
 	if (!(ts->timed_nrs[word] & bit)) {
@@ -911,7 +930,7 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 	 */
 	maps = maps_changed(ts, regs, ret);
 	if (ts->aggregate && !ts->call_voluntary && !ts->call_flags &&
-	    !ts->restart_pending && !is_restart_return(ret) && !maps) {
+	    !ts->restart_pending && !is_restart_return(ret) && !maps && !readiness_call(ts->nr)) {
 		aggregate_call(task, ts, ret);
 		ts->in_call = 0;
 		return 0;

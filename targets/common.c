@@ -81,7 +81,8 @@ static void usage(FILE *f, unsigned int which, const char *about,
 	if (which & OPT_WARM_UP)
 		fprintf(f, "  --warm-up S       run S seconds first, on the same connections, uncounted\n");
 	if (which & OPT_MODE)
-		fprintf(f, "  --mode M          sync or async (default %s)\n", o->mode);
+		fprintf(f, "  --mode M          %s (default %s)\n",
+			o->modes ? o->modes : "sync or async", o->mode);
 	fprintf(f, "  --seconds S       exit cleanly after S seconds (default %g)\n"
 		"  --help            show this help\n", o->seconds);
 }

@@ -56,6 +56,7 @@ struct opts {
 	double rate;		/* 0: closed loop */
 	double warm_up;		/* seconds before --seconds start counting */
 	const char *mode;
+	const char *modes;	/* --help's words for --mode (NULL: "sync or async") */
 };
 
 /*

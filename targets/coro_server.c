@@ -1,8 +1,11 @@
 #include "common.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/epoll.h>
 #include <ucontext.h>
 #include <unistd.h>
@@ -15,7 +18,13 @@ static const char about[] =
 "non-blocking I/O, and on EAGAIN register interest in the socket and\n"
 "swapcontext() back to the scheduler, which resumes the coroutine when\n"
 "epoll says the socket is ready. No read ever blocks the thread: only\n"
-"epoll_wait does.";
+"epoll_wait does.\n"
+"--mode block: the seeds' lesson, the other way. Each coroutine makes\n"
+"its backend call as a plain blocking client would (the backend socket\n"
+"in blocking mode, recv() until DONE): no yield, so the thread, and\n"
+"every coroutine on it, waits in recvfrom for the backend. blockscope\n"
+"shows the loop blocked in recvfrom (backend); --mode yield (the\n"
+"default) is the healthy loop.";
 
 /* The handler's frames plus libc's; generous, as sanitizers need more. */
 #define STACK_SIZE (128 * 1024)
@@ -32,6 +41,7 @@ static ucontext_t scheduler;
 static struct coro *current;
 static struct list coros, finished;
 static int epfd;
+static bool block_mode; /* --mode block: backend calls block the thread */
 
 /* Parks the running coroutine until @fd is ready for @events. */
 static void co_wait(int fd, uint32_t events)
@@ -89,6 +99,33 @@ static int co_backend_call(int fd, struct linebuf *lb, long wait_us)
 	return 0;
 }
 
+/*
+ * --mode block: the backend call a sync client makes from async code. It
+ * never yields: recv() sleeps in the kernel, and the scheduler with it.
+ */
+static int blocking_backend_call(int fd, struct linebuf *lb, long wait_us)
+{
+	char buf[LINE_SIZE];
+	ssize_t n;
+	int r;
+
+	if (write_all(fd, buf, format_wait(buf, wait_us)) < 0)
+		return -1;
+	for (;;) {
+		r = linebuf_take(lb, buf);
+		if (r)
+			return r > 0 && !strcmp(buf, "DONE") ? 0 : -1;
+		if (lb->len == sizeof(lb->data))
+			return -1;
+		n = recv(fd, lb->data + lb->len, sizeof(lb->data) - lb->len, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		lb->len += (size_t)n;
+	}
+}
+
 /* Compare with serve_blocking() in common.c: the same code, line for line. */
 static void handle_connection(void)
 {
@@ -101,7 +138,8 @@ static void handle_connection(void)
 		if (!parse_req(line, &cpu_us, &wait_us))
 			break;
 		burn_cpu(cpu_us);
-		if (wait_us && co_backend_call(co->backend_fd, &backend_in, wait_us) < 0)
+		if (wait_us && (block_mode ? blocking_backend_call(co->backend_fd, &backend_in, wait_us) :
+					     co_backend_call(co->backend_fd, &backend_in, wait_us)) < 0)
 			break;
 		if (co_write(co->client_fd, "OK\n", 3) < 0)
 			break;
@@ -152,6 +190,8 @@ static void spawn(int cfd, int bfd)
 		die("out of memory");
 	co->client_fd = cfd;
 	co->backend_fd = bfd;
+	if (block_mode)
+		fcntl(bfd, F_SETFL, fcntl(bfd, F_GETFL) & ~O_NONBLOCK);
 	getcontext(&co->ctx);
 	co->ctx.uc_stack.ss_sp = co->stack;
 	co->ctx.uc_stack.ss_size = STACK_SIZE;
@@ -166,11 +206,16 @@ static void spawn(int cfd, int bfd)
 
 int main(int argc, char **argv)
 {
-	struct opts o = { .seconds = 30 };
+	struct opts o = { .seconds = 30, .mode = "yield", .modes = "yield or block" };
 	struct epoll_event evs[64];
 	int lfd, cfd, bfd, i, n;
 
-	parse_opts(argc, argv, OPT_LISTEN | OPT_BACKEND, about, &o);
+	parse_opts(argc, argv, OPT_LISTEN | OPT_BACKEND | OPT_MODE, about, &o);
+	if (strcmp(o.mode, "yield") && strcmp(o.mode, "block")) {
+		fprintf(stderr, "coro_server: --mode is yield or block\n");
+		return 2;
+	}
+	block_mode = !strcmp(o.mode, "block");
 	set_thread_name("loop", -1);
 	stop_init(o.seconds);
 	list_init(&coros);

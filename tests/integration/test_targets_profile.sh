@@ -33,6 +33,11 @@ jq_check pool_workers_wait_on_backend "$TMP/pool.json" \
 	'[.threads[] | select(.comm | startswith("worker-")) | .syscalls[] | select(.blocking > 0)] | max_by(.blocked_ns) | .name == "read" or .name == "recvfrom" or .name == "recv"'
 jq_check pool_acceptor_idle "$TMP/pool.json" \
 	'.threads[] | select(.comm == "acceptor") | .wait_ns < 0.01 * .idle_wait_ns'
+# Its acceptor is an epoll loop: judged as a loop, never sized (it was
+# sized 2, with a "CPUs saturated" warning, before loops were told apart).
+jq_check pool_acceptor_is_a_loop "$TMP/pool.json" \
+	'([.sizing.groups[] | select(.group=="acceptor")][0] | .role == "loop" and (has("recommended_threads") | not) and .warnings == [])
+	 and ([.loops[] | select(.comm=="acceptor")] | length == 1)'
 wait "$LOADGEN"
 
 # Event loop: only epoll_wait blocks; reads and writes never do, some EAGAIN.
@@ -44,6 +49,10 @@ jq_check epoll_blocked_in_epoll_wait "$TMP/epoll.json" \
 jq_check epoll_no_blocking_io "$TMP/epoll.json" \
 	'[.syscalls[] | select(.name | test("^(read|recvfrom|write|sendto|readv|writev)$")) | .blocking] | add == 0'
 jq_check epoll_eagain "$TMP/epoll.json" '[.syscalls[].eagain] | add > 0'
+jq_check epoll_is_a_loop "$TMP/epoll.json" \
+	'([.loops[] | select(.comm=="loop" and .wait_syscall=="epoll_wait" and .turns > 0)] | length == 1)
+	 and ([.sizing.groups[] | select(.group=="loop")][0] | .role == "loop" and (has("recommended_threads") | not))
+	 and .sizing.recommended_threads == 0'
 wait "$LOADGEN"
 
 # Coroutines: handlers read like blocking code, yet only epoll_wait blocks.
@@ -54,6 +63,8 @@ jq_check coro_only_epoll_blocks "$TMP/coro.json" \
 	'[.threads[].syscalls[] | select(.blocking > 0) | .name] | unique == ["epoll_wait"]'
 jq_check coro_reads_eagain "$TMP/coro.json" \
 	'[.syscalls[] | select(.name | test("^(read|recvfrom)$")) | .eagain] | add > 0'
+jq_check coro_is_a_loop_not_blocked "$TMP/coro.json" \
+	'[.loops[] | select(.comm=="loop")] | length == 1 and .[0].blocked_on_loop_share < 0.02'
 wait "$LOADGEN"
 
 # Reactor + pool: the loop never blocks but in epoll_wait; workers compute.
@@ -64,6 +75,9 @@ jq_check reactor_loop_nonblocking "$TMP/reactor.json" \
 	'[.threads[] | select(.comm=="loop") | .syscalls[] | select(.blocking > 0) | .name] - ["epoll_wait"] == []'
 jq_check reactor_workers_compute "$TMP/reactor.json" \
 	'[.threads[] | select(.comm | startswith("worker-")) | .oncpu_ns] | add > 0.5e9'
+jq_check reactor_loop_apart_from_its_pool "$TMP/reactor.json" \
+	'([.sizing.groups[] | select(.group=="loop")][0].role == "loop")
+	 and ([.sizing.groups[] | select(.group=="worker-")][0].role == "pool")'
 wait "$LOADGEN"
 
 # Thread per connection: each connection thread blocks in its reads.

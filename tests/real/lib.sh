@@ -253,7 +253,7 @@ sched_only_same() {
 	# run of ~12, Apache event's two listener threads ("apache2:event-loop")
 	# were not grouped so by --sched-only, and it did not come back in 11
 	# runs here.
-	jq -s 'def g($all): [.sizing.groups[] | select($all or .did_work) | {key: .group, value: {role, r: .recommended_threads,
+	jq -s 'def g($all): [.sizing.groups[] | select($all or .did_work) | {key: .group, value: {role, r: (.recommended_threads // 0),
 		b: (.idle_wait_ns + .wait_ns + .sync_wait_ns + 1), i: .idle_wait_ns, w: .wait_ns, y: .sync_wait_ns}}] | from_entries;
 		{d: (.[0] | g(false)), s: (.[1] | g(true)),
 		 dt: (.[0] | [.threads[] | {tid, group}]), st: (.[1] | [.threads[] | {tid, group, main: ([.wait_reasons[]? | {reason, ns}] | sort_by(-.ns) | .[:2])}])}' \

@@ -101,10 +101,14 @@ jq_true nginx-eagain-only-accept "$J" \
 # (recvfrom, openat, newfstatat, writev, sendfile, close).
 jq_true nginx-workers-mostly-nonblocking "$J" "workers' blocking share >= 20%" \
 	'([others_than($m)[].blocking_calls] | add) < 0.2 * ([others_than($m)[].calls] | add)' "${A[@]}"
-# Sizing: no WT at all (the only waits are idle epoll_wait), so an event
-# loop per core: N x U x (1 + 0) = N.
-jq_true nginx-sizing-one-loop-per-core "$J" "sizing: $(jq -c '.sizing | del(.groups)' "$J")" \
-	'.sizing.wait_compute_ratio < 0.05 and .sizing.idle_wait_ns > 0 and .sizing.recommended_threads <= .sizing.cores + 1'
+# The workers are event loops (epoll_wait for 512 events): judged as
+# loops, never sized; nothing else worked, so the total recommends nothing
+# (it sized the workers as a pool, N x U x (1 + 0) = N, before issue 25).
+jq_true nginx-workers-are-loops "$J" "groups: $(jq -c '[.sizing.groups[] | {group, role, did_work, recommended_threads}]' "$J"); loops: $(jq -c '[.loops[] | {comm, wait_syscall, busy, blocked_on_loop_share}]' "$J")" \
+	'([.loops[] | select(.wait_syscall == "epoll_wait")] | length) >= 1
+	 and ([.sizing.groups[] | select(.role == "loop") | has("recommended_threads")] | length >= 1 and all(. == false))
+	 and ([.sizing.groups[] | select(.role == "pool" and .did_work)] | length) == 0
+	 and .sizing.recommended_threads == 0'
 
 summary nginx "$J" "rps=$RPS"
 finish

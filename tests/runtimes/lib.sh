@@ -355,7 +355,7 @@ check_not_sized() {
 	jq_true "$1-not-sized" "$2" \
 		"$4 should get no size; their groups: $(jq_rt '. as $r | [groups_of($t)[] | select(. != null) | . as $g | $r | brief($g)]' "$2" --argjson t "$3")" \
 		'. as $r | [groups_of($t)[] | select(. != null)] | length > 0
-		 and all(.[]; . as $g | $r | gsize($g).recommended_threads == 0)' \
+		 and all(.[]; . as $g | $r | (gsize($g).recommended_threads // 0) == 0)' \
 		--argjson t "$3"
 }
 

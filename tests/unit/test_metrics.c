@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include "unit.h"
 #include "exporter.h"
+#include "loops.h"
 #include "roles.h"
 #include "metrics.h"
 #include "sizing.h"
@@ -671,6 +672,69 @@ static void metrics_agree_with_report(void **state)
 	account_free(&second);
 }
 
+/*
+ * An event loop's group: its loop series (blocked on the loop, turns,
+ * stalls: counters that add up over the seconds; the busy share of the last
+ * second), and no recommended size.
+ */
+static void loop_series(void **state)
+{
+	struct account_observer o;
+	struct thread_counters zero = { 0 };
+	struct loops l;
+	char *text = NULL;
+	size_t len;
+	int sec, k;
+
+	(void)state;
+	loops_init(&l, 0);
+	o = (struct account_observer){ .on_call = loops_on_call, .ctx = &l };
+	account_observe(&a, &o);
+	for (sec = 0; sec < 2; sec++) {
+		/* The kernel's running totals: 100 ms on a CPU and 400 ms blocked a second. */
+		struct thread_record r = make_thread(77, "loop", 100 * MS * (uint64_t)(sec + 1), 0, 0);
+		uint64_t at = (uint64_t)sec * 1000 * MS;
+
+		if (!sec)
+			account_set_base(&a, 77, 77, &zero);
+		r.blocked_ns = 400 * MS * (uint64_t)(sec + 1);
+		account_record(&a, &r, sizeof(r));
+		/* 11 waits: 10 turns, each blocked 40 ms in a read (a stall). */
+		for (k = 0; k < 11; k++) {
+			struct call_record w = make_call(77, "epoll_wait", 1, 1 * MS, 1 * MS, 1);
+			struct call_record b = make_call(77, "read", 1, 40 * MS, 40 * MS, 1);
+
+			w.enter_ns = at;
+			w.args[2] = 64;
+			account_call(&a, &w);
+			if (k < 10) {
+				b.enter_ns = at + 2 * MS;
+				account_call(&a, &b);
+			}
+			at += 50 * MS;
+		}
+		roles_assign(&a);
+		loops_mark(&l, &a);
+		assert_int_equal(exporter_update(&e, &a, 0), 0);
+		assert_int_equal(exporter_loops(&e, &l, &a), 0);
+		account_start_interval(&a);
+		loops_reset(&l);
+	}
+	assert_int_equal(exporter_render(&e, METRICS_PROMETHEUS, &text, &len), 0);
+	assert_non_null(strstr(text, "\nblockscope_loop_blocked_seconds_total{group=\"loop\"} 0.800000000\n"));
+	assert_int_equal(value_of(text, "blockscope_loop_turns_total{group=\"loop\"}"), 20);
+	assert_int_equal(value_of(text, "blockscope_loop_stalls_total{group=\"loop\"}"), 20);
+	/* 100 ms on a CPU of 500 ms. */
+	assert_non_null(strstr(text, "\nblockscope_loop_busy_ratio{group=\"loop\"} 0.2\n"));
+	assert_null(strstr(text, "blockscope_recommended_threads{group=\"loop\"}"));
+	free(text);
+	assert_int_equal(exporter_render(&e, METRICS_OPENMETRICS, &text, &len), 0);
+	assert_non_null(strstr(text, "# TYPE blockscope_loop_stalls counter\n"));
+	assert_non_null(strstr(text, "# TYPE blockscope_loop_busy_ratio gauge\n"));
+	free(text);
+	loops_free(&l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -681,6 +745,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(duty_cycle_scales, setup, teardown),
 		cmocka_unit_test_setup_teardown(group_bound, setup, teardown),
 		cmocka_unit_test_setup_teardown(sliding_window, setup, teardown),
+		cmocka_unit_test_setup_teardown(loop_series, setup, teardown),
 		cmocka_unit_test_setup_teardown(only_pools_sized, setup, teardown),
 		cmocka_unit_test_setup_teardown(runqueue_warning_reads_cpu_busy, setup, teardown),
 		cmocka_unit_test(warnings_match_sizing),

@@ -4,6 +4,7 @@
 #include <json-c/json.h>
 #include "unit.h"
 #include "report.h"
+#include "roles.h"
 
 #define MS 1000000ull
 
@@ -160,12 +161,107 @@ static void format_durations(void **state)
 	assert_string_equal(format_ns(3000000000ull, b, sizeof(b)), "3.00 s");
 }
 
+/*
+ * loops[]: the fields issue 25 names, for a loop that blocked on a backend
+ * between its waits; its group has the role "loop" and no
+ * recommended_threads; the text report has its section, led by the finding.
+ */
+static void loops_contract(void **state)
+{
+	static const char *const keys[] = { "tid", "pid", "comm", "group", "wait_syscall", "turns",
+		"turn_p50_ns", "turn_p99_ns", "turn_max_ns", "busy", "blocked_on_loop_ns",
+		"blocked_on_loop_share", "stalls", "stalled_ns", "stall_threshold_ns",
+		"stall_blocked_ns", "stall_runq_ns", "stall_oncpu_ns", "blocking_calls" };
+	static const char *const call_keys[] = { "syscall", "reason", "calls", "blocked_ns",
+		"max_ns" };
+	struct account_observer obs;
+	struct thread_counters zero = { 0 };
+	struct thread_record t = make_thread(7, "loop", 100 * MS, 5 * MS, THREAD_AT_STOP);
+	struct account a;
+	struct loops l;
+	struct report r;
+	struct options o;
+	json_object *root, *lp, *g, *c;
+	uint64_t at = 0;
+	char *text;
+	size_t i;
+	int k;
+
+	(void)state;
+	account_init(&a, NULL);
+	loops_init(&l, 0);
+	obs = (struct account_observer){ .on_call = loops_on_call, .ctx = &l };
+	account_observe(&a, &obs);
+	account_set_base(&a, 7, 7, &zero);
+	t.blocked_ns = 600 * MS;
+	account_thread_record(&a, &t);
+	for (k = 0; k < 20; k++) {
+		struct call_record w = make_call(7, "epoll_wait", 1, 10 * MS, 10 * MS, 1);
+		struct call_record b = make_call(7, "recvfrom", 10, 20 * MS, 20 * MS, 1);
+
+		w.enter_ns = at;
+		w.args[2] = 64;
+		account_call(&a, &w);
+		b.enter_ns = at += 11 * MS;
+		account_call(&a, &b);
+		at += 25 * MS;
+	}
+	memset(&o, 0, sizeof(o));
+	o.utilization = 1;
+	memset(&r, 0, sizeof(r));
+	r.acct = &a;
+	r.opts = &o;
+	r.loops = &l;
+	r.duration_ns = 1000 * MS;
+	r.cores = 2;
+	r.cores_source = "--cores";
+	r.stop_reason = "duration reached";
+	r.cpu_busy = 0.25;
+	roles_assign(&a);
+	loops_mark(&l, &a);
+	assert_int_equal(sizing_by_group(&a, 2, 1, r.cpu_busy, &r.total, &r.groups, &r.ngroups), 0);
+	text = render(&r, true);
+	root = json_tokener_parse(text);
+	assert_non_null(root);
+	assert_int_equal(json_object_array_length(get(root, "loops")), 1);
+	lp = json_object_array_get_idx(get(root, "loops"), 0);
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		get(lp, keys[i]);
+	assert_string_equal(json_object_get_string(get(lp, "wait_syscall")), "epoll_wait");
+	assert_int_equal(json_object_get_int64(get(lp, "turns")), 19);
+	assert_int_equal(json_object_get_int64(get(lp, "blocked_on_loop_ns")), 400 * MS);
+	assert_int_equal(json_object_get_int64(get(lp, "stalls")), 19);
+	assert_int_equal(json_object_get_int64(get(lp, "stall_threshold_ns")), 10 * MS);
+	/* Each 26 ms stall: 20 ms blocked in recvfrom, the rest on a CPU. */
+	assert_int_equal(json_object_get_int64(get(lp, "stall_blocked_ns")), 19 * 20 * MS);
+	assert_int_equal(json_object_get_int64(get(lp, "stall_oncpu_ns")), 19 * 6 * MS);
+	c = json_object_array_get_idx(get(lp, "blocking_calls"), 0);
+	for (i = 0; i < sizeof(call_keys) / sizeof(call_keys[0]); i++)
+		get(c, call_keys[i]);
+	assert_string_equal(json_object_get_string(get(c, "syscall")), "recvfrom");
+	assert_int_equal(json_object_get_int64(get(c, "calls")), 20);
+	g = json_object_array_get_idx(get(get(root, "sizing"), "groups"), 0);
+	assert_string_equal(json_object_get_string(get(g, "role")), "loop");
+	assert_false(json_object_object_get_ex(g, "recommended_threads", NULL));
+	json_object_put(root);
+	free(text);
+	text = render(&r, false);
+	assert_non_null(strstr(text, "\nEVENT LOOPS ("));
+	assert_non_null(strstr(text, "\nloop[7] (pid 7, group loop, waits in epoll_wait): blocked "));
+	assert_non_null(strstr(text, "(no pool that did work: nothing to size)"));
+	free(text);
+	free(r.groups);
+	loops_free(&l);
+	account_free(&a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(json_contract),
 		cmocka_unit_test(text_report),
 		cmocka_unit_test(format_durations),
+		cmocka_unit_test(loops_contract),
 	};
 
 	return cmocka_run_group_tests_name("report", tests, NULL, NULL);

@@ -62,7 +62,7 @@ static const char args_doc[] = "-p PID[,PID...]\n--cgroup=PATH\n-- COMMAND [ARG.
 enum { OPT_CLASS = 256, OPT_CHILDREN, OPT_VERIFY, OPT_RING, OPT_TOP, OPT_SERVE, OPT_WINDOW,
        OPT_CGROUP, OPT_STACKS, OPT_KSTACKS, OPT_FOLDED, OPT_TIMELINE, OPT_SVG,
        OPT_STREAM_ALL, OPT_TIME_SAMPLE, OPT_WEB_CONFIG, OPT_STACK_COPY, OPT_SCHED_ONLY,
-       OPT_HOOKS, OPT_HOLD };
+       OPT_HOOKS, OPT_HOLD, OPT_STALL };
 
 static const struct argp_option opts[] = {
 	{ "pid", 'p', "PID[,PID...]", 0,
@@ -99,6 +99,8 @@ static const struct argp_option opts[] = {
 	  "cgroup's cpu.max quota)",
 	  0 },
 	{ "utilization", 'u', "U", 0, "Target CPU utilisation, 0 < U <= 1 (default 1)", 0 },
+	{ "stall", OPT_STALL, "MS", 0,
+	  "An event loop's turn longer than this is a stall (default 10)", 0 },
 	{ "histogram", 'H', NULL, 0, "Add a log2 latency histogram per syscall", 0 },
 	{ "follow", 'f', NULL, 0, "Also trace processes the targets fork after attach", 0 },
 	{ "children", OPT_CHILDREN, NULL, 0,
@@ -313,6 +315,12 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		if (parse_number(arg, &v) || v <= 0 || v > 1)
 			argp_error(state, "invalid utilization '%s': expected 0 < U <= 1", arg);
 		o->utilization = v;
+		break;
+	case OPT_STALL:
+		if (parse_number(arg, &v) || v <= 0 || v > 1e6)
+			argp_error(state, "invalid --stall '%s': milliseconds, > 0 and at most 1000000",
+				   arg);
+		o->stall_ns = (uint64_t)(v * 1e6);
 		break;
 	case 't':
 		o->threads = true;

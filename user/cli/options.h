@@ -3,6 +3,7 @@
 #define OPTIONS_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 #include "classify.h"
 
@@ -16,6 +17,7 @@ struct options {
 	double interval_s; /* 0: one report at the end */
 	double cores;	   /* 0: what the target may use */
 	double utilization;
+	uint64_t stall_ns; /* --stall: a loop's turn longer than this is a stall (0: default) */
 	bool threads;
 	bool json;
 	bool histogram;

@@ -145,6 +145,12 @@ enum thread_role {
 	 * waits for its result: as many as there are connections, not sized.
 	 */
 	ROLE_CONNECTION,
+	/*
+	 * An event loop: one thread that waits for new work in a readiness
+	 * call and serves many sources of work (loops.c). More threads cannot
+	 * be added to it: judged by its turns and what blocks it, never sized.
+	 */
+	ROLE_LOOP,
 };
 
 /* The kernel's running totals as last seen in a thread record. */
@@ -187,6 +193,7 @@ struct thread_stats {
 	uint64_t reason_blocked_ns[WAIT_REASON_COUNT]; /* the same time, by why (waits.h) */
 	struct wait_mark recent[THREAD_RECENT_WAITS]; /* a ring, newest at recent_next - 1 */
 	uint8_t recent_next;
+	uint8_t last_reason; /* enum wait_reason of its latest blocking call judged (loops.c) */
 	struct futex_home futexes[THREAD_FUTEX_SLOTS];
 	/* Its CPU affinity, last read from /proc (at first sight and each report). */
 	uint64_t cpus[THREAD_CPU_WORDS];

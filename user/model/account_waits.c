@@ -324,6 +324,7 @@ void account_judge_wait(struct account *a, struct thread_stats *t, const struct 
 	cls = wait_reason_class(r);
 	t->reason_blocked_ns[r] += c->blocked_ns;
 	t->class_blocked_ns[cls] += c->blocked_ns;
+	t->last_reason = (uint8_t)r;
 	/*
 	 * By the 64 bytes it sits in: a glibc condition variable's waiters
 	 * sleep on one of two words (__g_signals[0] or [1], by turns), and one

@@ -95,6 +95,8 @@ const char *role_name(enum thread_role r)
 		return "runtime";
 	case ROLE_CONNECTION:
 		return "connection";
+	case ROLE_LOOP:
+		return "loop";
 	default:
 		return "pool";
 	}
@@ -339,7 +341,7 @@ static bool only_waits_on_others(const struct thread_stats *t)
  * as it is, waiting only for events, signals or its children. It starts and
  * watches the pool; it is not one of it.
  */
-static bool master_process(const struct account *a, const struct thread_stats *t)
+bool master_process(const struct account *a, const struct thread_stats *t)
 {
 	enum wait_reason r = thread_main_reason(t);
 	size_t i;

@@ -21,5 +21,10 @@ const char *thread_group(const struct thread_stats *t, char *buf, size_t len);
 /* A runtime's service thread, by its name ("C2 CompilerThre", "GC Thread#0"...); NULL if not. */
 const char *runtime_service(const char *comm);
 const char *role_name(enum thread_role r);
+/*
+ * A master process's main thread (gunicorn's arbiter, nginx's master, the
+ * postmaster): it starts and watches its worker processes.
+ */
+bool master_process(const struct account *a, const struct thread_stats *t);
 
 #endif

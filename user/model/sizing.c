@@ -19,12 +19,14 @@ __attribute__((format(printf, 2, 3))) static void warn(struct sizing *s, const c
 	va_end(ap);
 }
 
-void sizing_compute(struct sizing *s, const struct time_split *split, double cores,
-		    double utilization)
+/* sizing_compute(), for threads that may be a runtime's helpers beside a loop. */
+static void compute(struct sizing *s, const struct time_split *split, double cores,
+		    double utilization, bool loop_helpers)
 {
 	double ct = (double)split->compute_ns, wt = (double)split->wait_ns;
 	bool runq_high;
 
+	s->loop_helpers = loop_helpers;
 	s->cores = cores;
 	s->utilization = utilization;
 	s->split = *split;
@@ -63,7 +65,8 @@ void sizing_compute(struct sizing *s, const struct time_split *split, double cor
 	 * half as long as they compute: a server that waits for nothing (WT
 	 * near 0) is not contended for a few ms of queue lock in minutes.
 	 */
-	s->lock_contention = split->sync_ns > split->wait_ns && split->sync_ns >= SIZING_MIN_SYNC_NS &&
+	s->lock_contention = !s->loop_helpers && split->sync_ns > split->wait_ns &&
+			     split->sync_ns >= SIZING_MIN_SYNC_NS &&
 			     2 * split->sync_ns >= split->compute_ns;
 	/*
 	 * Two degrees (make sweep, docs/sweep.md): a run-queue of tens of % of
@@ -83,6 +86,12 @@ void sizing_compute(struct sizing *s, const struct time_split *split, double cor
 		warn(s,
 		     "threads wait on each other (contended locks, a lock or the GIL passed between siblings) %.1f ms, more than for I/O (%.1f ms): lock contention, more threads will make it worse",
 		     (double)split->sync_ns / 1e6, wt / 1e6);
+}
+
+void sizing_compute(struct sizing *s, const struct time_split *split, double cores,
+		    double utilization)
+{
+	compute(s, split, cores, utilization, false);
 }
 
 void split_add_thread(struct time_split *split, const struct thread_stats *t)
@@ -168,6 +177,37 @@ static void cpu_use_apply(const struct sizing_input *in, const struct cpu_window
 	}
 }
 
+/*
+ * Whether group j's threads are a runtime's helpers beside a loop (struct
+ * sizing's loop_helpers): all unnamed, of one process, which runs a loop
+ * that computed more than they did.
+ */
+static bool beside_loops(const struct account *a, const size_t *group_of, size_t j,
+			 uint64_t compute_ns)
+{
+	uint64_t loops = 0;
+	uint32_t tgid = 0;
+	bool any = false;
+	size_t i;
+
+	for (i = 0; i < a->nthreads; i++) {
+		const struct thread_stats *t = &a->threads[i];
+
+		if (group_of[i] != j)
+			continue;
+		if (!t->unnamed || (tgid && t->tgid != tgid))
+			return false;
+		tgid = t->tgid;
+	}
+	for (i = 0; tgid && i < a->nthreads; i++)
+		if (a->threads[i].tgid == tgid && a->threads[i].role == ROLE_LOOP &&
+		    a->threads[i].group[0]) {
+			loops += thread_oncpu_ns(&a->threads[i]);
+			any = true;
+		}
+	return any && loops > compute_ns;
+}
+
 void sizing_group(struct sizing *out, const struct sizing_input *in, uint8_t role, double cores,
 		  bool cores_given, double utilization, double cpu_busy,
 		  const struct cpu_window *cw)
@@ -180,7 +220,7 @@ void sizing_group(struct sizing *out, const struct sizing_input *in, uint8_t rol
 			 (double)split.idle_ns < SIZING_IDLE_SHARE * (double)in->traced_ns);
 	cpu_use_apply(in, cw, cores, cores_given, cpu_busy, &n, &split);
 	if (role == ROLE_POOL && out->did_work) {
-		sizing_compute(out, &split, n, utilization);
+		compute(out, &split, n, utilization, in->loop_helpers);
 	} else {
 		/* Not a pool: its figures, no size and no warnings. */
 		out->split = split;
@@ -192,6 +232,7 @@ void sizing_group(struct sizing *out, const struct sizing_input *in, uint8_t rol
 		out->nwarnings = 0;
 		out->too_little_cpu = out->cpus_saturated = out->lock_contention = false;
 		out->runq_on_idle_cpus = false;
+		out->loop_helpers = false;
 	}
 	out->role = role;
 }
@@ -230,9 +271,11 @@ int sizing_by_group_cpus(const struct account *a, double cores, bool cores_given
 		sizing_input_add_thread(&inputs[j], t);
 		group_of[i] = j;
 	}
-	for (j = 0; j < n; j++)
+	for (j = 0; j < n; j++) {
+		inputs[j].loop_helpers = beside_loops(a, group_of, j, inputs[j].split.compute_ns);
 		sizing_group(&out[j], &inputs[j], out[j].role, cores, cores_given, utilization,
 			     cpu_busy, cw);
+	}
 	/*
 	 * The total is of the pools that worked: a main thread that starts and
 	 * joins, the runtime's own threads, connection threads (whose waiting
@@ -250,7 +293,14 @@ int sizing_by_group_cpus(const struct account *a, double cores, bool cores_given
 		double all_n;
 
 		cpu_use_apply(&all, cw, cores, cores_given, cpu_busy, &all_n, &split);
-		sizing_compute(total, &split, all_n, utilization);
+		/* No pool worked (a lone event loop, say): nothing to size, and nothing to warn of. */
+		if (split.threads) {
+			sizing_compute(total, &split, all_n, utilization);
+		} else {
+			total->split = split;
+			total->cores = all_n;
+			total->utilization = utilization;
+		}
 	}
 	*groups = out;
 	*ngroups = n;

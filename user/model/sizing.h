@@ -75,6 +75,14 @@ struct sizing {
 	bool too_little_cpu, cpus_saturated, lock_contention;
 	/* Run-queue wait above the share, but on CPUs mostly idle: latency, no warning. */
 	bool runq_on_idle_cpus;
+	/*
+	 * A runtime's helper threads beside an event loop (V8's platform
+	 * workers, libuv's pool given little): unnamed threads of processes
+	 * that run a loop, computing less than their loops. They hand tasks
+	 * round among themselves, which is not a contended pool: no
+	 * lock-contention warning. Set by sizing_by_group_cpus().
+	 */
+	bool loop_helpers;
 };
 
 /* N x U x (1 + WT/CT), rounded up, with the warnings that qualify it. */
@@ -94,6 +102,8 @@ struct sizing_input {
 	uint64_t cpus[THREAD_CPU_WORDS];
 	bool cpus_known;
 	uint64_t traced_ns;
+	/* A runtime's helpers beside a loop (struct sizing's loop_helpers); the report's only. */
+	bool loop_helpers;
 };
 
 void sizing_input_add_thread(struct sizing_input *in, const struct thread_stats *t);

@@ -105,6 +105,8 @@ static int write_report(struct run *r, enum stop_reason why, render_fn render, c
 	rep->cpu_busy = window_cpu_busy(&r->cpu);
 	cpu_window_advance(&r->cpu_start, &r->cpu_window);
 	roles_assign(&r->acct);
+	loops_mark(&r->loops, &r->acct);
+	rep->loops = &r->loops;
 	if (sizing_by_group_cpus(&r->acct, rep->cores, r->cores_given, o->utilization,
 				 rep->cpu_busy, &r->cpu_window, &rep->total, &rep->groups,
 				 &rep->ngroups)) {
@@ -178,6 +180,7 @@ static int report_windows(struct run *r, double interval_s, render_fn render, ch
 		if (why != STOP_INTERVAL)
 			return 0;
 		account_start_interval(&r->acct);
+		loops_reset(&r->loops);
 	}
 }
 
@@ -238,12 +241,14 @@ static int refresh_metrics(struct run *r, struct exporter *ex, uint64_t *records
 	cpu_window_advance(&r->cpu_start, &r->cpu_window);
 	exporter_cpu_window(ex, &r->cpu_window);
 	roles_assign(&r->acct);
+	loops_mark(&r->loops, &r->acct);
 	if (exporter_update(ex, &r->acct, tracer_misses(&r->tracer, MISS_RINGBUF)) ||
-	    publish(ex, r->serve)) {
+	    exporter_loops(ex, &r->loops, &r->acct) || publish(ex, r->serve)) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
 	account_start_interval(&r->acct);
+	loops_reset(&r->loops);
 	return 0;
 }
 

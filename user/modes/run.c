@@ -162,6 +162,12 @@ int run_attach(struct run *r, char *err, size_t errlen)
 	r->acct.fd_ctx = &r->fds;
 	/* The stages hook into the account and say what they need of the tracer. */
 	why_setup(&r->why, o, &r->acct, &cfg);
+	{
+		struct account_observer loops = { .on_call = loops_on_call, .ctx = &r->loops };
+
+		loops_init(&r->loops, o->stall_ns);
+		account_observe(&r->acct, &loops);
+	}
 	return tracer_open(&r->tracer, &cfg, take_record, &r->acct, err, errlen);
 }
 
@@ -393,6 +399,7 @@ int run_close(struct run *r, char *err, size_t errlen)
 	r->serve = NULL;
 	tracer_close(&r->tracer);
 	why_free(&r->why);
+	loops_free(&r->loops);
 	account_free(&r->acct);
 	fd_kinds_free(&r->fds);
 	return rc;

@@ -11,6 +11,7 @@
 #include "cpustat.h"
 #include "fdkind.h"
 #include "launch.h"
+#include "loops.h"
 #include "options.h"
 #include "report.h"
 #include "serve.h"
@@ -32,6 +33,7 @@ struct run {
 	struct fd_kinds fds;		/* what the targets' fds are, for what their waits mean */
 	struct tracer tracer;
 	struct why why;			/* --stacks, --timeline */
+	struct loops loops;		/* event loops: their turns and what blocks them */
 	struct launch launch;		/* -- COMMAND */
 	bool launched;			/* its gate is open: it is ours to reap, not to kill */
 	struct session session;

@@ -320,6 +320,29 @@ int exporter_update(struct exporter *e, const struct account *a, uint64_t events
 	return count_processes(e, a);
 }
 
+int exporter_loops(struct exporter *e, const struct loops *l, const struct account *a)
+{
+	struct loop_summary *s = NULL;
+	int n = loops_summarize(l, a, &s), i, g;
+
+	if (n < 0)
+		return -1;
+	for (g = 0; g <= EXPORTER_MAX_GROUPS; g++)
+		e->groups[g].loop_oncpu_ns = e->groups[g].loop_traced_ns = 0;
+	for (i = 0; i < n; i++) {
+		struct exporter_group *x = group_of(e, s[i].t);
+
+		x->loop = true;
+		x->loop_blocked_ns += s[i].blocked_on_loop_ns;
+		x->loop_turns += s[i].lt->turns;
+		x->loop_stalls += s[i].stalls;
+		x->loop_oncpu_ns += s[i].oncpu_ns;
+		x->loop_traced_ns += s[i].traced_ns;
+	}
+	free(s);
+	return 0;
+}
+
 void exporter_warnings(const struct time_split *split, bool flags[WARN_COUNT])
 {
 	struct sizing s;
@@ -409,6 +432,12 @@ int exporter_render(const struct exporter *e, enum metrics_format f, char **text
 		m->idle_ns = g->idle_ns;
 		m->sync_ns = g->sync_ns;
 		m->voluntary = g->voluntary;
+		m->loop = g->loop;
+		m->loop_blocked_ns = g->loop_blocked_ns;
+		m->loop_turns = g->loop_turns;
+		m->loop_stalls = g->loop_stalls;
+		m->loop_busy = g->loop_traced_ns ?
+			(double)g->loop_oncpu_ns / (double)g->loop_traced_ns : 0;
 		m->involuntary = g->involuntary;
 		for (k = 0; k < e->window_s; k++)
 			sizing_input_add(&sum, &g->ring[k]);

@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "account.h"
+#include "loops.h"
 #include "metrics.h"
 #include "sizing.h"
 
@@ -39,6 +40,10 @@ struct exporter_group {
 	struct sizing_input *ring; /* window_s one-second slots: what sizing_group() sizes */
 	int last_threads;	 /* threads in the latest slot */
 	uint8_t role;		 /* enum thread_role of its threads in the latest slot (roles.c) */
+	/* Its event loops (loops.c): since start, and the latest second's on-CPU share. */
+	bool loop;
+	uint64_t loop_blocked_ns, loop_turns, loop_stalls;
+	uint64_t loop_oncpu_ns, loop_traced_ns;
 };
 
 struct exporter_process {
@@ -90,6 +95,13 @@ void exporter_free(struct exporter *e);
  * count of lost records. Returns 0, or -1 when out of memory.
  */
 int exporter_update(struct exporter *e, const struct account *a, uint64_t events_lost_total);
+
+/*
+ * Adds the second's event loops (after exporter_update, with the same
+ * account, loops_mark() done): their blocked time, turns and stalls, and
+ * their on-CPU share. Returns 0, or -1 when out of memory.
+ */
+int exporter_loops(struct exporter *e, const struct loops *l, const struct account *a);
 
 /*
  * How busy the target's CPUs were in the second exporter_update will add

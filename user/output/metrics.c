@@ -303,6 +303,51 @@ static void render_gauges(FILE *f, const struct metrics_data *d, enum metrics_fo
 	}
 }
 
+/* Event loops' groups (docs/loops.md), when there are any: what blocks them, turns, stalls. */
+static void render_loops(FILE *f, const struct metrics_data *d, enum metrics_format fmt)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < d->ngroups; i++)
+		n += d->groups[i].loop;
+	if (!n)
+		return;
+	family(f, fmt, "blockscope_loop_blocked_seconds_total", "counter",
+	       "Time an event loop's threads were blocked in calls other than their wait (and in "
+	       "page faults): every connection on the loop waited meanwhile.");
+	for (i = 0; i < d->ngroups; i++) {
+		if (!d->groups[i].loop)
+			continue;
+		series(f, "blockscope_loop_blocked_seconds_total", "group", G(i), NULL);
+		seconds(f, d->groups[i].loop_blocked_ns);
+	}
+	family(f, fmt, "blockscope_loop_turns_total", "counter",
+	       "An event loop's turns: from the return of its wait to its next wait.");
+	for (i = 0; i < d->ngroups; i++) {
+		if (!d->groups[i].loop)
+			continue;
+		series(f, "blockscope_loop_turns_total", "group", G(i), NULL);
+		count(f, d->groups[i].loop_turns);
+	}
+	family(f, fmt, "blockscope_loop_stalls_total", "counter",
+	       "An event loop's turns longer than --stall (default 10 ms).");
+	for (i = 0; i < d->ngroups; i++) {
+		if (!d->groups[i].loop)
+			continue;
+		series(f, "blockscope_loop_stalls_total", "group", G(i), NULL);
+		count(f, d->groups[i].loop_stalls);
+	}
+	family(f, fmt, "blockscope_loop_busy_ratio", "gauge",
+	       "On-CPU share of an event loop's threads' time in the last second (1: the loop is "
+	       "the bottleneck).");
+	for (i = 0; i < d->ngroups; i++) {
+		if (!d->groups[i].loop)
+			continue;
+		series(f, "blockscope_loop_busy_ratio", "group", G(i), NULL);
+		fprintf(f, "%.6g\n", d->groups[i].loop_busy);
+	}
+}
+
 int metrics_render(const struct metrics_data *d, enum metrics_format fmt, char **text, size_t *len)
 {
 	FILE *f = open_memstream(text, len);
@@ -312,6 +357,7 @@ int metrics_render(const struct metrics_data *d, enum metrics_format fmt, char *
 	render_syscalls(f, d, fmt);
 	render_times(f, d, fmt);
 	render_gauges(f, d, fmt);
+	render_loops(f, d, fmt);
 	if (fmt == METRICS_OPENMETRICS)
 		fputs("# EOF\n", f);
 	if (ferror(f)) {

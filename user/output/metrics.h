@@ -44,6 +44,10 @@ struct metrics_group {
 	double wait_compute_ratio;
 	long recommended;
 	bool warning[WARN_COUNT];
+	/* An event loop's group (docs/loops.md): never sized; its loop series instead. */
+	bool loop;
+	uint64_t loop_blocked_ns, loop_turns, loop_stalls; /* since start */
+	double loop_busy;				   /* on-CPU share in the last second */
 };
 
 /* A traced process alive at the last refresh. */

@@ -301,8 +301,11 @@ static void print_sizing(FILE *out, const struct report *r)
 			print_sizing_row(out, r->groups[i].group[0] ? r->groups[i].group : "(unnamed)",
 					 &r->groups[i]);
 	print_folded(out, r);
-	print_sizing_row(out, left_out_threads(r) ? "(the pools together)" : "(all threads)",
-			 &r->total);
+	if (!r->total.split.threads)
+		fprintf(out, "(no pool that did work: nothing to size)\n");
+	else
+		print_sizing_row(out, left_out_threads(r) ? "(the pools together)" : "(all threads)",
+				 &r->total);
 	fprintf(out, "\nN = %g CPUs (%s), U = %.2f.\n"
 		     "WT: a unit of work waits (backends, files, sleeps, results from other threads, page "
 		     "faults); idle: waiting for new work (event loops, accept, a client's next request, a "
@@ -394,6 +397,64 @@ static void print_processes(FILE *out, const struct report *r)
 	}
 }
 
+/* Loop threads shown one by one; the rest are in the JSON's loops[]. */
+#define REPORT_MAX_LOOPS 8
+
+/* Event loops, each led by its finding (loops.c): never sized, so apart from the pools. */
+static void print_loops(FILE *out, const struct report *r)
+{
+	struct loop_summary *s = NULL;
+	char b1[32], b2[32], b3[32], b4[32], b5[32], finding[400];
+	int n = r->loops ? loops_summarize(r->loops, r->acct, &s) : 0, i, k;
+
+	if (n > 0) {
+		fprintf(out, "\nEVENT LOOPS (one thread each, never sized: a blocking call on a loop holds "
+			     "every connection it serves; a stall is a turn over %s)\n",
+			format_ns(r->loops->stall_ns, b1, sizeof(b1)));
+	}
+	for (i = 0; i < n && i < REPORT_MAX_LOOPS; i++) {
+		const struct loop_summary *l = &s[i];
+		const char *wait = syscall_name(l->lt->wait_nr);
+
+		loops_finding(l, r->cores, finding, sizeof(finding));
+		fprintf(out, "%s[%u] (pid %u, group %s, waits in %s): %s\n", l->t->comm, l->t->tid,
+			l->t->tgid, l->t->group, wait ? wait : "?", finding);
+		fprintf(out,
+			"  turns %llu: p50 %s, p99 %s, max %s; on CPU %.0f%%; blocked on the loop %s "
+			"(%.0f%%); stalls %llu (%s)\n",
+			(unsigned long long)l->lt->turns, format_ns(l->turn_p50_ns, b1, sizeof(b1)),
+			format_ns(l->turn_p99_ns, b2, sizeof(b2)),
+			format_ns(l->lt->turn_max_ns, b3, sizeof(b3)), 100 * l->busy,
+			format_ns(l->blocked_on_loop_ns, b4, sizeof(b4)), 100 * l->blocked_share,
+			(unsigned long long)l->stalls,
+			format_ns(l->stalled_ns, b5, sizeof(b5)));
+		if (l->stalls)
+			fprintf(out, "  stalls: %s blocked in calls, %s on the run queue in calls, %s "
+				     "on a CPU (or preempted between calls)\n",
+				format_ns(l->stall_blocked_ns, b1, sizeof(b1)),
+				format_ns(l->stall_runq_ns, b2, sizeof(b2)),
+				format_ns(sub_clamped(l->stalled_ns, l->stall_blocked_ns +
+								      l->stall_runq_ns),
+					  b3, sizeof(b3)));
+		for (k = 0; k < l->ncalls && k < 4; k++) {
+			const struct loop_call *c = &l->calls[k];
+			const char *name = c->nr >= 0 ? syscall_name(c->nr) : NULL;
+
+			fprintf(out, "  blocking on the loop: %s (%s) %llu calls, %s, max %s\n",
+				name ? name : "other calls",
+				wait_reason_name((enum wait_reason)c->reason),
+				(unsigned long long)c->calls, format_ns(c->blocked_ns, b1, sizeof(b1)),
+				format_ns(c->max_ns, b2, sizeof(b2)));
+		}
+		if (l->outside_ns)
+			fprintf(out, "  blocking on the loop: outside syscalls (page faults) %s\n",
+				format_ns(l->outside_ns, b1, sizeof(b1)));
+	}
+	if (n > REPORT_MAX_LOOPS)
+		fprintf(out, "and %d more loops (JSON: loops[])\n", n - REPORT_MAX_LOOPS);
+	free(s);
+}
+
 void report_text(FILE *out, const struct report *r)
 {
 	const struct account *a = r->acct;
@@ -435,6 +496,7 @@ void report_text(FILE *out, const struct report *r)
 	if (r->opts->threads)
 		print_threads(out, r);
 	print_sizing(out, r);
+	print_loops(out, r);
 	print_wakers(out, r);
 	if (r->stacks)
 		stacks_print_top(out, r->stacks, 10);

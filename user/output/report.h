@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include "account.h"
 #include "options.h"
+#include "loops.h"
 #include "sizing.h"
 #include "stacks.h"
 #include "util.h"
@@ -28,6 +29,7 @@ struct report {
 	const char *stop_reason;
 	int interval; /* --interval: its number, from 1; 0 otherwise */
 	struct stacks *stacks; /* --stacks: resolved call sites, or NULL */
+	const struct loops *loops; /* event loops' turns (loops_mark ran), or NULL */
 	/* How busy the target's CPUs were in the window (/proc/stat), or -1. */
 	double cpu_busy;
 };

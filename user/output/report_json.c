@@ -274,6 +274,74 @@ static void add_sizing_keys(json_object *o, const struct sizing *s)
 	json_object_object_add(o, "warnings", w);
 }
 
+/* loops[]: one object per loop thread (docs/loops.md). */
+static json_object *loops_json(const struct report *r)
+{
+	json_object *arr = json_object_new_array();
+	struct loop_summary *s = NULL;
+	int n = r->loops ? loops_summarize(r->loops, r->acct, &s) : 0, i, k;
+
+	for (i = 0; i < n; i++) {
+		json_object *o = json_object_new_object(), *calls = json_object_new_array();
+		const char *wait = syscall_name(s[i].lt->wait_nr);
+		char finding[400];
+
+		add_int(o, "tid", s[i].t->tid);
+		add_int(o, "pid", s[i].t->tgid);
+		add_str(o, "comm", s[i].t->comm);
+		add_str(o, "group", s[i].t->group);
+		add_str(o, "wait_syscall", wait ? wait : "?");
+		add_int(o, "turns", s[i].lt->turns);
+		add_int(o, "turn_p50_ns", s[i].turn_p50_ns);
+		add_int(o, "turn_p99_ns", s[i].turn_p99_ns);
+		add_int(o, "turn_max_ns", s[i].lt->turn_max_ns);
+		add_double(o, "busy", s[i].busy);
+		add_int(o, "traced_ns", s[i].traced_ns);
+		add_int(o, "blocked_on_loop_ns", s[i].blocked_on_loop_ns);
+		add_double(o, "blocked_on_loop_share", s[i].blocked_share);
+		add_int(o, "stalls", s[i].stalls);
+		add_int(o, "stalled_ns", s[i].stalled_ns);
+		add_int(o, "stall_threshold_ns", r->loops->stall_ns);
+		/* A turn still going on at the end (a stall, if over the threshold). */
+		add_int(o, "open_turn_ns", s[i].open_turn_ns);
+		/* Each stall split: blocked in calls, run queue inside calls, the rest on a CPU. */
+		add_int(o, "stall_blocked_ns", s[i].stall_blocked_ns);
+		add_int(o, "stall_runq_ns", s[i].stall_runq_ns);
+		add_int(o, "stall_oncpu_ns",
+			sub_clamped(s[i].stalled_ns,
+				    s[i].stall_blocked_ns + s[i].stall_runq_ns));
+		add_int(o, "waits", s[i].lt->waits);
+		for (k = 0; k < s[i].ncalls; k++) {
+			json_object *c = json_object_new_object();
+			const char *name = s[i].calls[k].nr >= 0 ? syscall_name(s[i].calls[k].nr) : NULL;
+
+			add_str(c, "syscall", name ? name : "other");
+			add_str(c, "reason", wait_reason_name((enum wait_reason)s[i].calls[k].reason));
+			add_int(c, "calls", s[i].calls[k].calls);
+			add_int(c, "blocked_ns", s[i].calls[k].blocked_ns);
+			add_int(c, "max_ns", s[i].calls[k].max_ns);
+			json_object_array_add(calls, c);
+		}
+		/* Blocked outside syscalls (page faults): one entry, its calls not counted. */
+		if (s[i].outside_ns) {
+			json_object *c = json_object_new_object();
+
+			add_str(c, "syscall", "none");
+			add_str(c, "reason", "outside-syscalls");
+			add_int(c, "calls", 0);
+			add_int(c, "blocked_ns", s[i].outside_ns);
+			add_int(c, "max_ns", 0);
+			json_object_array_add(calls, c);
+		}
+		json_object_object_add(o, "blocking_calls", calls);
+		loops_finding(&s[i], r->cores, finding, sizeof(finding));
+		add_str(o, "finding", finding);
+		json_object_array_add(arr, o);
+	}
+	free(s);
+	return arr;
+}
+
 int report_json(FILE *out, const struct report *r)
 {
 	const struct account *a = r->acct;
@@ -367,6 +435,9 @@ int report_json(FILE *out, const struct report *r)
 		json_object_object_add(o, "did_work", json_object_new_boolean(r->groups[i].did_work));
 		json_object_object_add(o, "threads", json_object_new_int(r->groups[i].split.threads));
 		add_sizing_keys(o, &r->groups[i]);
+		/* A loop cannot be given threads: it has no size (loops[] says what it does). */
+		if (r->groups[i].role == ROLE_LOOP)
+			json_object_object_del(o, "recommended_threads");
 		for (t = 0; t < a->nthreads; t++) {
 			char buf[GROUP_NAME_LEN];
 
@@ -380,6 +451,7 @@ int report_json(FILE *out, const struct report *r)
 	}
 	json_object_object_add(sizing, "groups", arr);
 	json_object_object_add(root, "sizing", sizing);
+	json_object_object_add(root, "loops", loops_json(r));
 
 	arr = json_object_new_array();
 	for (i = 0; i < r->ngroups; i++) {

@@ -73,6 +73,25 @@ static double share(uint64_t part, uint64_t whole)
 	return whole ? 100.0 * (double)part / (double)whole : 0;
 }
 
+/* One line: the loops, each with its on-CPU and blocked shares and what blocked it most. */
+static void top_loops(FILE *out, const struct report *r)
+{
+	struct loop_summary *s = NULL;
+	int n = r->loops ? loops_summarize(r->loops, r->acct, &s) : 0, i;
+
+	fprintf(out, "\nloops: %s", n > 0 ? "" : "none");
+	for (i = 0; i < n && i < 3; i++) {
+		const char *top = s[i].ncalls && s[i].calls[0].nr >= 0 ?
+			syscall_name(s[i].calls[0].nr) : NULL;
+
+		fprintf(out, "%s[%u] busy %.0f%% blocked %.0f%%%s%s%s stalls %llu  ", s[i].t->comm,
+			s[i].t->tid, 100 * s[i].busy, 100 * s[i].blocked_share, top ? " (" : "",
+			top ? top : "", top ? ")" : "", (unsigned long long)s[i].stalls);
+	}
+	fputc('\n', out);
+	free(s);
+}
+
 void top_draw(FILE *out, const struct report *r, int rows)
 {
 	const struct account *a = r->acct;
@@ -100,9 +119,10 @@ void top_draw(FILE *out, const struct report *r, int rows)
 			fprintf(out, "%s %d threads -> %ld (WT/CT %.2f)  ", r->groups[i].group,
 				r->groups[i].split.threads, r->groups[i].recommended,
 				r->groups[i].wait_compute_ratio);
-	fprintf(out, "\n\n%8s %-16s %-5s %6s %6s %6s %8s %6s %6s  %s\n", "TID", "COMM", "STATE",
+	top_loops(out, r);
+	fprintf(out, "\n%8s %-16s %-5s %6s %6s %6s %8s %6s %6s  %s\n", "TID", "COMM", "STATE",
 		"%CPU", "%BLK", "%RUNQ", "CALLS/s", "%BLKC", "EAGAIN", "IN SYSCALL");
-	for (i = 0; i < n && shown < rows - 5; i++, shown++) {
+	for (i = 0; i < n && shown < rows - 6; i++, shown++) {
 		const struct thread_stats *t = &a->threads[order[i]];
 		const char *state = t->exited ? "gone" : t->sleeping_at_stop ? "S" : "R";
 		const char *name = t->current_nr >= 0 ? syscall_name(t->current_nr) : NULL;
