@@ -338,4 +338,5 @@ void account_judge_wait(struct account *a, struct thread_stats *t, const struct 
 		m->cls = (uint8_t)cls;
 		m->mutex = r == WAIT_MUTEX;
 	}
+	account_note_span(a, t, c, cls);
 }
