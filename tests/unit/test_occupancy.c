@@ -93,6 +93,7 @@ static void two_workers_overlap(void **state)
 	assert_int_equal(o.busy_max, 2);
 	assert_true(o.all_busy_share > 0.0999 && o.all_busy_share < 0.1001);
 	assert_int_equal(o.jobs, 2);
+	assert_int_equal(o.jobs_whole, 2);
 	assert_true(o.jobs_per_s > 19.999 && o.jobs_per_s < 20.001);
 	assert_int_equal(o.job_ns.max, 20 * MS);
 	/* A's job: 10 ms WT, 2 ms run-queue after its wakeup and 1 ms inside its sleep, 7 ms CT. */
@@ -144,6 +145,7 @@ static void saturated_pool_is_all_busy(void **state)
 	assert_int_equal(o.busy_p50, 4);
 	assert_true(o.all_busy_share > 0.9999);
 	assert_int_equal(o.jobs, 4);
+	assert_int_equal(o.jobs_whole, 0);
 	assert_little(&o);
 }
 
@@ -235,6 +237,7 @@ static void folded_waits_keep_their_jobs(void **state)
 	occupancy("worker-", &o);
 	/* 2 inside the folded record, 1 from 50 to 60 ms. */
 	assert_int_equal(o.jobs, 3);
+	assert_int_equal(o.jobs_whole, 3);
 	assert_true(o.busy_mean > 0.2999 && o.busy_mean < 0.3001);
 	assert_int_equal(o.job_ns.max, 10 * MS);
 	assert_little(&o);

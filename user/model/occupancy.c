@@ -267,7 +267,10 @@ long occupancy_thread_jobs(const struct thread_stats *t, uint64_t from_ns, uint6
 		uint64_t until = i < s.n ? s.v[i].start_ns : to;
 
 		if (until > cursor)
-			v[n++] = (struct job){ .start_ns = cursor, .end_ns = until, .runq_ns = runq_after };
+			v[n++] = (struct job){ .start_ns = cursor,
+					       .end_ns = until,
+					       .runq_ns = runq_after,
+					       .whole = i > 0 && i < s.n };
 		if (i < s.n) {
 			cursor = s.v[i].end_ns;
 			runq_after = s.v[i].runq_after_ns;
@@ -323,7 +326,7 @@ static void distribution(uint64_t *v, size_t n, struct job_dist *d)
 
 struct group_jobs {
 	struct job *v;
-	size_t n, cap;
+	size_t n, cap, whole;
 	struct edge *e;
 	size_t ne, ecap;
 };
@@ -363,6 +366,8 @@ static int add_jobs(struct group_jobs *g, const struct job *v, size_t n)
 	}
 	memcpy(g->v + g->n, v, n * sizeof(*v));
 	g->n += n;
+	for (i = 0; i < n; i++)
+		g->whole += v[i].whole;
 	for (i = 0; i < n; i++)
 		if (add_edge(g, v[i].start_ns, 1, 0) || add_edge(g, v[i].end_ns, -1, 0))
 			return -1;
@@ -496,6 +501,7 @@ int occupancy_of_group(const struct account *a, const char *group, struct occupa
 	if (sweep(&g, from, to, alive, out) || group_distributions(&g, out))
 		goto oom;
 	out->jobs = g.n;
+	out->jobs_whole = g.whole;
 	out->jobs_per_s = (double)g.n * 1e9 / (double)out->window_ns;
 	out->known = true;
 	free(g.v);

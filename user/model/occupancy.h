@@ -31,6 +31,12 @@ struct occupancy {
 	uint32_t busy_p50, busy_p99, busy_max;
 	double all_busy_share; /* every live thread of the group busy: work queues then */
 	uint64_t jobs;	       /* busy periods, those cut by the window's edges included */
+	/*
+	 * Of them, begun and ended by a wait for work inside the window: a
+	 * thread that takes its next job without waiting (a saturated pool)
+	 * shows one busy period, not its jobs, and none of them is whole.
+	 */
+	uint64_t jobs_whole;
 	double jobs_per_s;
 	struct job_dist job_ns;	     /* each job's length: the busy period */
 	struct job_dist job_ct_ns;   /* its on-CPU time */
@@ -43,6 +49,7 @@ struct occupancy {
 struct job {
 	uint64_t start_ns, end_ns;
 	uint64_t wt_ns, sync_ns, runq_ns, ct_ns;
+	bool whole; /* began and ended with a wait for work, not at the window's edges */
 };
 
 /*

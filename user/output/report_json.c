@@ -3,6 +3,7 @@
 #include <json-c/json.h>
 #include <string.h>
 #include "report.h"
+#include "report_busy.h"
 #include "syscalls.h"
 #include "verify.h"
 #include "roles.h"
@@ -366,6 +367,8 @@ int report_json(FILE *out, const struct report *r)
 		json_object_object_add(o, "did_work", json_object_new_boolean(r->groups[i].did_work));
 		json_object_object_add(o, "threads", json_object_new_int(r->groups[i].split.threads));
 		add_sizing_keys(o, &r->groups[i]);
+		if (r->occupancy)
+			report_busy_json(o, &r->groups[i], &r->occupancy[i]);
 		for (t = 0; t < a->nthreads; t++) {
 			char buf[GROUP_NAME_LEN];
 
