@@ -270,6 +270,7 @@ long occupancy_thread_jobs(const struct thread_stats *t, uint64_t from_ns, uint6
 			v[n++] = (struct job){ .start_ns = cursor,
 					       .end_ns = until,
 					       .runq_ns = runq_after,
+					       .begun = i > 0,
 					       .whole = i > 0 && i < s.n };
 		if (i < s.n) {
 			cursor = s.v[i].end_ns;
@@ -326,7 +327,7 @@ static void distribution(uint64_t *v, size_t n, struct job_dist *d)
 
 struct group_jobs {
 	struct job *v;
-	size_t n, cap, whole;
+	size_t n, cap, whole, begun;
 	struct edge *e;
 	size_t ne, ecap;
 };
@@ -366,8 +367,10 @@ static int add_jobs(struct group_jobs *g, const struct job *v, size_t n)
 	}
 	memcpy(g->v + g->n, v, n * sizeof(*v));
 	g->n += n;
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		g->whole += v[i].whole;
+		g->begun += v[i].begun;
+	}
 	for (i = 0; i < n; i++)
 		if (add_edge(g, v[i].start_ns, 1, 0) || add_edge(g, v[i].end_ns, -1, 0))
 			return -1;
@@ -502,6 +505,7 @@ int occupancy_of_group(const struct account *a, const char *group, struct occupa
 		goto oom;
 	out->jobs = g.n;
 	out->jobs_whole = g.whole;
+	out->jobs_begun = g.begun;
 	out->jobs_per_s = (double)g.n * 1e9 / (double)out->window_ns;
 	out->known = true;
 	free(g.v);

@@ -37,6 +37,8 @@ struct occupancy {
 	 * shows one busy period, not its jobs, and none of them is whole.
 	 */
 	uint64_t jobs_whole;
+	/* Begun by a wait for work inside the window: over windows that follow each other, each job once. */
+	uint64_t jobs_begun;
 	double jobs_per_s;
 	struct job_dist job_ns;	     /* each job's length: the busy period */
 	struct job_dist job_ct_ns;   /* its on-CPU time */
@@ -49,7 +51,8 @@ struct occupancy {
 struct job {
 	uint64_t start_ns, end_ns;
 	uint64_t wt_ns, sync_ns, runq_ns, ct_ns;
-	bool whole; /* began and ended with a wait for work, not at the window's edges */
+	bool begun; /* began with the end of a wait for work, not at the window's start */
+	bool whole; /* and ended with the start of one, not at the window's end */
 };
 
 /*

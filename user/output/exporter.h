@@ -39,6 +39,11 @@ struct exporter_group {
 	struct time_split *ring; /* window_s one-second slots */
 	int last_threads;	 /* threads in the latest slot */
 	uint8_t role;		 /* enum thread_role of its threads in the latest slot (roles.c) */
+	uint64_t jobs;		 /* jobs begun since start (occupancy.c) */
+	/* Its occupancy in the latest second, when known. */
+	bool busy_known;
+	double busy_mean, all_busy;
+	uint32_t busy_max;
 };
 
 struct exporter_process {

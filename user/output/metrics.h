@@ -43,6 +43,11 @@ struct metrics_group {
 	double wait_compute_ratio;
 	long recommended;
 	bool warning[WARN_COUNT];
+	/* Demand (occupancy.c): jobs since start; over the last second, when busy_known. */
+	uint64_t jobs;
+	bool busy_known;
+	double busy_mean, all_busy_ratio;
+	uint32_t busy_max;
 };
 
 /* A traced process alive at the last refresh. */
