@@ -324,6 +324,12 @@ static void print_sizing(FILE *out, const struct report *r)
 			s->recommended);
 		if (r->occupancy)
 			report_busy_text(out, s, &r->occupancy[i]);
+		if (s->role == ROLE_POOL) {
+			struct pool_setting p;
+
+			group_setting(r->acct, s->group, &p);
+			report_setting_text(out, s, &p);
+		}
 	}
 	for (i = 0; i < r->ngroups; i++)
 		print_warnings(out, r->groups[i].group, &r->groups[i]);

@@ -108,3 +108,19 @@ void report_busy_json(json_object *group, const struct sizing *s, const struct o
 	json_object_object_add(group, "recommended_threads_p99",
 			       json_object_new_int64(r99 > 0 && s->recommended ? size_for(s, r99) : 0));
 }
+
+void report_setting_text(FILE *out, const struct sizing *s, const struct pool_setting *p)
+{
+	fprintf(out, "    setting: %s, now %d %s\n", p->name, s->split.threads, p->unit);
+}
+
+void report_setting_json(json_object *group, const struct sizing *s, const struct pool_setting *p)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "runtime", json_object_new_string(p->runtime));
+	json_object_object_add(o, "name", json_object_new_string(p->name));
+	json_object_object_add(o, "current", json_object_new_int(s->split.threads));
+	json_object_object_add(o, "unit", json_object_new_string(p->unit));
+	json_object_object_add(group, "setting", o);
+}

@@ -369,6 +369,12 @@ int report_json(FILE *out, const struct report *r)
 		add_sizing_keys(o, &r->groups[i]);
 		if (r->occupancy)
 			report_busy_json(o, &r->groups[i], &r->occupancy[i]);
+		if (r->groups[i].role == ROLE_POOL) {
+			struct pool_setting ps;
+
+			group_setting(a, r->groups[i].group, &ps);
+			report_setting_json(o, &r->groups[i], &ps);
+		}
 		for (t = 0; t < a->nthreads; t++) {
 			char buf[GROUP_NAME_LEN];
 
