@@ -47,7 +47,7 @@ echo "  16 workers serve $MAX_RPS req/s closed loop here: light load at $RATE re
 
 # Light: open loop at RATE over 4 connections, for the traces below.
 "$TARGETS/loadgen" --port "$POOL16_PORT" --connections 4 --rate "$RATE" --cpu-us $CPU_US \
-	--wait-us $WAIT_US --seconds 17 >"$TMP/light.load" 2>&1 &
+	--wait-us $WAIT_US --seconds 30 >"$TMP/light.load" 2>&1 &
 LOAD=$!
 CHILD_PIDS+=($LOAD)
 sleep 1
@@ -55,6 +55,37 @@ trace light.json -p "$POOL16" -d 3 -j
 trace light_sched.json -p "$POOL16" -d 3 -j --sched-only
 trace light_i.json -p "$POOL16" -d 3.5 -j -i 1
 trace light.txt -p "$POOL16" -d 2
+# The job time of the one-window trace: the reference for -i and --serve below.
+JOB_NS=$(jq '.sizing.groups[] | select(.group=="worker-") | .job_ns.mean' "$TMP/light.json" 2>/dev/null)
+
+# --serve: the same demand per second on /metrics, and the jobs counter at the rate.
+"$BLOCKSCOPE" --serve=127.0.0.1:0 -p "$POOL16" -d 8 2>"$TMP/serve.err" &
+SERVE=$!
+CHILD_PIDS+=($SERVE)
+URL=""
+for _ in $(seq 100); do
+	URL=$(sed -n 's/^blockscope: serving \(http:[^ ]*\)$/\1/p' "$TMP/serve.err")
+	[ -n "$URL" ] && break
+	sleep 0.1
+done
+sleep 3
+curl -s --max-time 5 "$URL" >"$TMP/scrape1.txt"
+t1=$(date +%s.%N)
+sleep 3
+curl -s --max-time 5 "$URL" >"$TMP/scrape2.txt"
+t2=$(date +%s.%N)
+metric() { sed -n "s/^$1{group=\"worker-\"} //p" "$2"; }
+JOBS1=$(metric blockscope_pool_jobs_total "$TMP/scrape1.txt")
+JOBS2=$(metric blockscope_pool_jobs_total "$TMP/scrape2.txt")
+BUSY=$(metric blockscope_pool_busy_threads "$TMP/scrape2.txt")
+ALL=$(metric blockscope_pool_all_busy_ratio "$TMP/scrape2.txt")
+check serve_jobs_at_the_rate "jobs_total went ${JOBS1:-?} -> ${JOBS2:-?} in $t1..$t2 s, not $RATE/s" -- \
+	awk -v a="${JOBS1:-0}" -v b="${JOBS2:-0}" -v t1="$t1" -v t2="$t2" -v r="$RATE" \
+	'BEGIN { x = (b - a) / (t2 - t1); exit !(a > 0 && x > 0.75 * r && x < 1.25 * r) }'
+check serve_busy_threads "busy threads ${BUSY:-?} (all busy ${ALL:-?}) in the last second, not $RATE/s x ${JOB_NS:-?} ns" -- \
+	awk -v b="${BUSY:--1}" -v all="${ALL:--1}" -v r="$RATE" -v j="${JOB_NS:-0}" \
+	'BEGIN { want = r * j / 1e9; exit !(b >= 0.6 * want && b <= 1.4 * want && all >= 0 && all < 0.01) }'
+wait "$SERVE"
 wait "$LOAD"
 RPS=$(sed -n 's/^SUMMARY.* rps=\([0-9.]*\).*/\1/p' "$TMP/light.load")
 check light_rate_kept "the open loop did not keep $RATE/s: $(tail -1 "$TMP/light.load")" -- \
@@ -78,7 +109,6 @@ done
 # idle there too, not busy until the next interval's first record says so.
 # The job time is the one-window trace's, so that a tail miscounted as busy
 # (which lengthens the interval's jobs too) is seen.
-JOB_NS=$(jq '.sizing.groups[] | select(.group=="worker-") | .job_ns.mean' "$TMP/light.json" 2>/dev/null)
 check light_intervals_busy "an interval's busy threads are not $RATE/s x ${JOB_NS:-?} ns: $(jq -c '.sizing.groups[] | select(.group=="worker-") | [.occupancy_window_ns, .busy_threads.mean, .job_ns.mean]' "$TMP/light_i.json" 2>&1 | tr '\n' ' ')" -- \
 	jq_slurp "[.[] | .sizing.groups[] | select(.group==\"worker-\") | select(.occupancy_window_ns > 0.9e9)] |
 		length >= 3 and all(.[]; (.busy_threads.mean - $RATE * ${JOB_NS:-0} / 1e9 | fabs) <= 0.25 * $RATE * ${JOB_NS:-0} / 1e9)" \

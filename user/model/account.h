@@ -153,7 +153,7 @@ struct wait_spans {
 
 /* Waits kept per thread and for the whole account in one window (past them: full_ns). */
 #define THREAD_MAX_SPANS (1u << 16)
-#define ACCOUNT_MAX_SPANS (1u << 21)
+#define ACCOUNT_MAX_SPANS (1u << 20)
 
 /* CPUs a thread may run on, as a bit set (CPUs past 1024 are not told apart). */
 #define THREAD_CPU_WORDS 16
