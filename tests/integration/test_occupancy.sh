@@ -115,6 +115,11 @@ check light_intervals_busy "an interval's busy threads are not $RATE/s x ${JOB_N
 	"$TMP/light_i.json"
 check light_text_says_too_many "no busy line saying the pool is larger than the load: $(grep 'busy:' "$TMP/light.txt")" -- \
 	grep -q 'busy: .* of 16; all 16 busy 0% of the time: more threads than the load needs; the CPUs could use' "$TMP/light.txt"
+# The setting to change: a glibc program's own pool, now 16 threads.
+jq_check light_setting "$TMP/light.json" \
+	'.sizing.groups[] | select(.group=="worker-") | .setting.runtime == "native" and .setting.current == 16'
+check light_text_setting "no setting line: $(grep 'setting:' "$TMP/light.txt")" -- \
+	grep -q "setting: the program's own pool, now 16 threads" "$TMP/light.txt"
 kill "$POOL16" 2>/dev/null
 
 # Heavy: 4 workers, 16 closed-loop connections: the queue is never empty.
