@@ -118,7 +118,7 @@ static void runq_outside_calls_goes_to_the_jobs(void **state)
 	wait_call(1, "epoll_wait", 30 * MS, 100 * MS, 0);
 	/* 3 ms seen in its calls, 4 ms more by schedstat. */
 	thread_window(1, "worker-1", 100 * MS, 7 * MS, 0);
-	n = occupancy_thread_jobs(&a.threads[0], 0, UINT64_MAX, &jobs);
+	n = occupancy_thread_jobs(&a, &a.threads[0], 0, UINT64_MAX, &jobs);
 	assert_int_equal(n, 1);
 	assert_int_equal(jobs[0].start_ns, T0 + 10 * MS);
 	assert_int_equal(jobs[0].end_ns, T0 + 30 * MS);
@@ -275,6 +275,19 @@ static void asleep_for_work_at_the_interval_end(void **state)
 	assert_int_equal(account_record(&a, &r, sizeof(r)), 0);
 	occupancy("worker-", &o);
 	assert_true(o.busy_mean > 0.8999 && o.busy_mean < 0.9001);
+
+	/*
+	 * Asleep on a futex all the interval, with no wait of its own before:
+	 * a pool thread given no job (nothing ended its wait) is idle.
+	 */
+	account_free(&a);
+	assert_int_equal(account_init(&a, NULL), 0);
+	r.current_nr = syscall_number("futex");
+	r.call_enter_ns = T0 - 50 * MS;
+	assert_int_equal(account_record(&a, &r, sizeof(r)), 0);
+	occupancy("worker-", &o);
+	assert_true(o.busy_mean < 1e-9);
+	assert_int_equal(o.jobs, 0);
 }
 
 /* The next interval: the counts start again, and a wait begun before it counts from its start. */

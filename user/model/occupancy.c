@@ -11,6 +11,8 @@
 #include <string.h>
 #include "occupancy.h"
 #include "roles.h"
+#include "runtime_kind.h"
+#include "waits.h"
 #include "util.h"
 
 /* A stretch of waiting for work, and the run-queue wait its wakeup left to the job after it. */
@@ -57,14 +59,21 @@ static enum wait_class span_class(const struct thread_stats *t, const struct wai
 }
 
 /*
- * Whether the call t sleeps in at the window's end waits for work: its
- * last complete wait in that syscall did (the rule for a call cut by the
- * window, waits.c), a mutex taken on the way aside.
+ * Whether the call t sleeps in at the window's end waits for work, judged
+ * as a call cut by the window is (waits.c): as its last complete wait in
+ * that syscall, a mutex taken on the way aside; with none, a wait for
+ * another thread that nothing ended is idle, any other goes by its syscall.
  */
-static bool asleep_for_work(const struct thread_stats *t)
+static bool asleep_for_work(const struct account *a, const struct thread_stats *t)
 {
+	struct wait_facts f = {
+		.nr = t->current_nr,
+		.fd = FD_UNKNOWN,
+		.cut = true,
+		.go_runtime = t->runtime == RUNTIME_GO,
+		.overrides = a ? &a->overrides : NULL,
+	};
 	uint64_t best = 0;
-	bool idle = false;
 	int i;
 
 	if (t->current_nr < 0 || !t->sleeping_at_stop || !t->call_enter_ns)
@@ -74,10 +83,11 @@ static bool asleep_for_work(const struct thread_stats *t)
 
 		if (m->woken_ns > best && m->nr == t->current_nr && !m->mutex) {
 			best = m->woken_ns;
-			idle = m->cls == CLASS_IDLE;
+			f.cut_known = true;
+			f.cut_like = (enum wait_class)m->cls;
 		}
 	}
-	return idle;
+	return wait_reason_class(wait_judge(&f)) == CLASS_IDLE;
 }
 
 /*
@@ -131,8 +141,8 @@ static struct job *job_at(struct job *jobs, size_t n, uint64_t ns)
 }
 
 /* The idle stretches of t inside [from, to], sorted and merged where they overlap. */
-static int idle_stretches(const struct thread_stats *t, uint64_t from, uint64_t to,
-			  struct stretches *s)
+static int idle_stretches(const struct account *a, const struct thread_stats *t, uint64_t from,
+			  uint64_t to, struct stretches *s)
 {
 	size_t i, m = 0;
 
@@ -140,7 +150,7 @@ static int idle_stretches(const struct thread_stats *t, uint64_t from, uint64_t 
 		if (span_class(t, &t->spans.v[i]) == CLASS_IDLE && push_idle(s, &t->spans.v[i]))
 			return -1;
 	/* Asleep waiting for work at an interval's end: no record yet says so. */
-	if (asleep_for_work(t) && push(s, t->call_enter_ns, to, 0))
+	if (asleep_for_work(a, t) && push(s, t->call_enter_ns, to, 0))
 		return -1;
 	for (i = 0; i < s->n; i++) {
 		struct idle_stretch x = s->v[i];
@@ -245,8 +255,8 @@ static void job_compute(const struct thread_stats *t, uint64_t calls_runq, struc
 	}
 }
 
-long occupancy_thread_jobs(const struct thread_stats *t, uint64_t from_ns, uint64_t to_ns,
-			   struct job **jobs)
+long occupancy_thread_jobs(const struct account *a, const struct thread_stats *t, uint64_t from_ns,
+			   uint64_t to_ns, struct job **jobs)
 {
 	struct stretches s = { 0 };
 	uint64_t from = t->first_ns > from_ns ? t->first_ns : from_ns;
@@ -257,7 +267,7 @@ long occupancy_thread_jobs(const struct thread_stats *t, uint64_t from_ns, uint6
 	*jobs = NULL;
 	if (to <= from)
 		return 0;
-	if (idle_stretches(t, from, to, &s))
+	if (idle_stretches(a, t, from, to, &s))
 		goto oom;
 	v = calloc(s.n + 1, sizeof(*v));
 	if (!v)
@@ -490,7 +500,7 @@ int occupancy_of_group(const struct account *a, const char *group, struct occupa
 		if (!in_group(t, group) || t->last_ns <= t->first_ns || t->last_ns <= from ||
 		    t->first_ns >= to)
 			continue;
-		n = occupancy_thread_jobs(t, from, to, &jobs);
+		n = occupancy_thread_jobs(a, t, from, to, &jobs);
 		if (n < 0 || add_jobs(&g, jobs, (size_t)n) ||
 		    add_edge(&g, t->first_ns > from ? t->first_ns : from, 0, 1) ||
 		    add_edge(&g, t->last_ns < to ? t->last_ns : to, 0, -1)) {

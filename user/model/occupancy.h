@@ -56,12 +56,12 @@ struct job {
 };
 
 /*
- * The busy periods of t between from_ns and to_ns (its own traced time
- * clipped to them), in time order, into a new array (*jobs, free() it).
- * Returns their count, or -1 when out of memory.
+ * The busy periods of t, a thread of a, between from_ns and to_ns (its own
+ * traced time clipped to them), in time order, into a new array (*jobs,
+ * free() it). Returns their count, or -1 when out of memory.
  */
-long occupancy_thread_jobs(const struct thread_stats *t, uint64_t from_ns, uint64_t to_ns,
-			   struct job **jobs);
+long occupancy_thread_jobs(const struct account *a, const struct thread_stats *t, uint64_t from_ns,
+			   uint64_t to_ns, struct job **jobs);
 
 /* The occupancy of the threads whose group (roles.h thread_group) is group. -1: out of memory. */
 int occupancy_of_group(const struct account *a, const char *group, struct occupancy *out);
