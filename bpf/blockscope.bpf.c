@@ -465,6 +465,7 @@ static __always_inline void fill_thread(struct thread_record *rec, struct task_s
 	rec->tp_runq_ns = ts->tp_runq_ns;
 	for (i = 0; i < BLOCKSCOPE_CPU_WORDS; i++)
 		rec->cpus[i] = task->cpus_mask.bits[i];
+	rec->call_enter_ns = ts->in_call ? ts->enter_ns : 0;
 }
 
 static __always_inline void start_call(struct task_struct *task, struct thread_state *ts,

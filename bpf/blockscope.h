@@ -165,6 +165,12 @@ struct thread_record {
 	__s64 current_nr; /* with THREAD_IN_CALL: the syscall it is in */
 	/* Its CPU affinity (cpus_mask), CPUs 0-255: N for its group is the CPUs it could use. */
 	__u64 cpus[BLOCKSCOPE_CPU_WORDS];
+	/*
+	 * With THREAD_IN_CALL: when that call began (--sched-only: its first
+	 * sleep). A wait for work still going on at an interval's end starts
+	 * there, so the interval's occupancy knows the thread was idle.
+	 */
+	__u64 call_enter_ns;
 };
 
 /* struct fork_record.hdr.flags */

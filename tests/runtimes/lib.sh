@@ -443,4 +443,33 @@ serve_agree() {
 			'BEGIN { d = a - b; if (d < 0) d = -d; exit !(b != "-" && d <= (e ? 0 : 1)) }'
 	done < <(jq -r '.sizing.groups[] | [.group, (.role == "pool" and .did_work),
 		.cores, .recommended_threads] | @tsv' "$j")
+# check_occupancy NAME FILE PHASE TIDS: demand beside capacity (issue 26)
+# for the pool of the threads TIDS, in FILE and in the --sched-only trace
+# beside it (FILE.sched): under light load (an open loop at RPS, from
+# load_ok) its mean busy threads are RPS x its mean job time within 20%
+# and all of them are busy under 5% of the time; under heavy load (a
+# closed loop with twice the pool's threads in connections) all are busy
+# at least 80% of the time. Little's law (busy = jobs/s x mean job) within
+# 5% in both. A BUSY line per mode, for the record.
+check_occupancy() {
+	local name=$1 file=$2 phase=$3 tids=$4 f mode g
+	g=$(jq_rt 'groups_of($t) | .[0]' "$file" --argjson t "$tids" | tr -d '"')
+	for f in "$file" "$file.sched"; do
+		mode=default
+		[ "$f" = "$file.sched" ] && mode=sched-only
+		jq -r --arg name "$name" --arg mode "$mode" --arg g "$g" '.sizing.groups[] | select(.group == $g)
+			| "BUSY \($name) (\($mode)): \($g) busy mean \(.busy_threads.mean * 100 | round / 100) p99 \(.busy_threads.p99) max \(.busy_threads.max) of \(.busy_threads.of); all busy \(.all_busy_share * 100 | round)%; jobs \(.jobs_per_s * 10 | round / 10)/s, mean \(.job_ns.mean / 1e3 | round) us"' \
+			"$f" 2>/dev/null | tee -a "$RT_OUT/sizing.txt"
+		jq_true "$name-$mode-littles-law" "$f" "busy threads against jobs/s x mean job: $(jq_rt 'gsize($g) | {busy_threads, jobs_per_s, job: .job_ns.mean}' "$f" --arg g "$g")" \
+			'gsize($g) | .busy_threads.mean > 0 and ((.busy_threads.mean - .jobs_per_s * .job_ns.mean / 1e9) | fabs) <= 0.05 * .busy_threads.mean' \
+			--arg g "$g"
+		if [ "$phase" = light ]; then
+			jq_true "$name-$mode-busy-is-rate-times-job" "$f" "at ${RPS:-?} req/s: $(jq_rt 'gsize($g) | {busy_threads, all_busy_share, job: .job_ns.mean}' "$f" --arg g "$g")" \
+				'gsize($g) | ((.busy_threads.mean - $rps * .job_ns.mean / 1e9) | fabs) <= 0.2 * $rps * .job_ns.mean / 1e9 and .all_busy_share < 0.05' \
+				--arg g "$g" --argjson rps "${RPS:-0}"
+		else
+			jq_true "$name-$mode-all-busy" "$f" "$(jq_rt 'gsize($g) | {busy_threads, all_busy_share}' "$f" --arg g "$g")" \
+				'gsize($g) | .all_busy_share >= 0.8' --arg g "$g"
+		fi
+	done
 }

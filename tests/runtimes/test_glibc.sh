@@ -16,5 +16,6 @@ for phase in light heavy; do
 	sizing_lines "$name" "$J"
 	check_no_contention "$name" "$J"
 	check_pool "$name" "$J" "$(comm_tids "$J" '^worker-')" "$WAIT_US" worker-0
+	check_occupancy "$name" "$J" "$phase" "$(comm_tids "$J" '^worker-')"
 done
 finish

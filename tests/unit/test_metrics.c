@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /* /metrics: the exposition text line by line, label escaping, bounded labels, the window. */
 #include <stdio.h>
+#include <math.h>
 #include <stdlib.h>
 #include "unit.h"
 #include "exporter.h"
@@ -69,6 +70,10 @@ static void fixed_exposition(void **state)
 		"blockscope_switches_total{group=\"worker-\",kind=\"involuntary\"} 1200",
 		"blockscope_switches_total{group=\"acceptor\",kind=\"voluntary\"} 10",
 		"blockscope_switches_total{group=\"acceptor\",kind=\"involuntary\"} 0",
+		"# HELP blockscope_pool_jobs_total Jobs the group's threads were handed: busy periods begun by the end of a wait for new work. A thread that takes its next job without waiting (a saturated pool) counts one.",
+		"# TYPE blockscope_pool_jobs_total counter",
+		"blockscope_pool_jobs_total{group=\"worker-\"} 1234",
+		"blockscope_pool_jobs_total{group=\"acceptor\"} 0",
 		"# HELP blockscope_events_lost_total Records the kernel could not deliver (ring buffer full): counts are low by this many.",
 		"# TYPE blockscope_events_lost_total counter",
 		"blockscope_events_lost_total 42",
@@ -84,6 +89,15 @@ static void fixed_exposition(void **state)
 		"# HELP blockscope_group_cores N of the group's sizing: the CPUs its threads may run on (their CPU affinity), at most blockscope_cores.",
 		"# TYPE blockscope_group_cores gauge",
 		"blockscope_group_cores{group=\"worker-\"} 2",
+		"# HELP blockscope_pool_busy_threads Threads of the pool busy with a job (from the end of a wait for work to the start of the next), on average over the last second: the demand beside blockscope_recommended_threads, the capacity.",
+		"# TYPE blockscope_pool_busy_threads gauge",
+		"blockscope_pool_busy_threads{group=\"worker-\"} 2.5",
+		"# HELP blockscope_pool_busy_threads_max The most threads of the pool busy at once in the last second.",
+		"# TYPE blockscope_pool_busy_threads_max gauge",
+		"blockscope_pool_busy_threads_max{group=\"worker-\"} 4",
+		"# HELP blockscope_pool_all_busy_ratio Share of the last second every thread of the pool was busy: work queued then.",
+		"# TYPE blockscope_pool_all_busy_ratio gauge",
+		"blockscope_pool_all_busy_ratio{group=\"worker-\"} 0.25",
 		"# HELP blockscope_sizing_warning 1 while a warning qualifies the group's sizing over the last 60 s: runqueue_saturated, lock_contention, too_little_cpu.",
 		"# TYPE blockscope_sizing_warning gauge",
 		"blockscope_sizing_warning{group=\"worker-\",reason=\"runqueue_saturated\"} 1",
@@ -107,7 +121,8 @@ static void fixed_exposition(void **state)
 		{ .group = "worker-", .oncpu_ns = 1000 * MS, .runq_ns = 200 * MS,
 		  .wait_ns = 3000 * MS, .sync_ns = 250 * MS, .voluntary = 800, .involuntary = 1200,
 		  .sized = true, .threads = 4, .cores = 2, .wait_compute_ratio = 3.0, .recommended = 8,
-		  .warning = { [WARN_RUNQUEUE_SATURATED] = true } },
+		  .warning = { [WARN_RUNQUEUE_SATURATED] = true }, .jobs = 1234, .busy_known = true,
+		  .busy_mean = 2.5, .all_busy_ratio = 0.25, .busy_max = 4 },
 		{ .group = "acceptor", .oncpu_ns = 2 * MS, .runq_ns = 1000, .idle_ns = 12500 * MS,
 		  .voluntary = 10 }, /* not in the window: counters only */
 	};
@@ -735,6 +750,77 @@ static void loop_series(void **state)
 	loops_free(&l);
 }
 
+/* A wait for work of worker tid from start to end (ms), woken by a timer: idle whoever wakes it. */
+static void idle_wait(uint32_t tid, uint64_t start_ms, uint64_t end_ms)
+{
+	struct call_record c = make_call(tid, "epoll_wait", 1, (end_ms - start_ms) * MS,
+					 (end_ms - start_ms) * MS, 1);
+
+	c.hdr.tgid = 100;
+	c.enter_ns = 1000 * MS + start_ms * MS;
+	c.woken_ns = 1000 * MS + end_ms * MS;
+	c.waker_kind = WAKER_TIMER;
+	account_record(&a, &c, sizeof(c));
+}
+
+/* The snapshot ending a second at end_ms; asleep_since_ms: in epoll_wait since then (0: not). */
+static void worker_second(uint64_t end_ms, uint64_t asleep_since_ms)
+{
+	/* Its jobs on a CPU (a tenth of the time): a pool that did work, so sized (sizing_group). */
+	struct thread_record r = make_thread(1, "worker-1", end_ms * MS / 10, 0, 0);
+	r.hdr.tgid = 100;
+	r.first_ns = 1000 * MS;
+	r.last_ns = 1000 * MS + end_ms * MS;
+	if (asleep_since_ms) {
+		r.hdr.flags |= THREAD_SLEEPING | THREAD_IN_CALL;
+		r.current_nr = syscall_number("epoll_wait");
+		r.call_enter_ns = 1000 * MS + asleep_since_ms * MS;
+	}
+	account_record(&a, &r, sizeof(r));
+}
+
+static double gauge_of(const char *text, const char *series_prefix)
+{
+	const char *p = strstr(text, series_prefix);
+
+	return p ? strtod(strchr(p, ' ') + 1, NULL) : -1;
+}
+
+/*
+ * Demand per second: busy threads and the all-busy share of the second,
+ * and jobs counted once each though a wait for work spans two seconds.
+ */
+static void pool_demand_per_second(void **state)
+{
+	char *text = NULL;
+	size_t len;
+
+	struct thread_counters zero = { 0 };
+
+	(void)state;
+	account_set_base(&a, 1, 100, &zero); /* traced from its start: its CPU time counts */
+	/* Second 1: a job 10-30 ms, then asleep for work from 30 ms to the end (100 ms). */
+	idle_wait(1, 0, 10);
+	worker_second(100, 30);
+	assert_int_equal(exporter_update(&e, &a, 0), 0);
+	assert_int_equal(exporter_render(&e, METRICS_PROMETHEUS, &text, &len), 0);
+	assert_true(fabs(gauge_of(text, "blockscope_pool_busy_threads{group=\"worker-\"}") - 0.2) < 1e-6);
+	assert_int_equal(value_of(text, "blockscope_pool_busy_threads_max{group=\"worker-\"}"), 1);
+	assert_true(fabs(gauge_of(text, "blockscope_pool_all_busy_ratio{group=\"worker-\"}") - 0.2) < 1e-6);
+	assert_int_equal(value_of(text, "blockscope_pool_jobs_total{group=\"worker-\"}"), 1);
+	free(text);
+	/* Second 2: that wait ends at 120 ms; a job to 150 ms, then waits to the end (200 ms). */
+	account_start_interval(&a);
+	idle_wait(1, 30, 120);
+	idle_wait(1, 150, 200);
+	worker_second(200, 0);
+	assert_int_equal(exporter_update(&e, &a, 0), 0);
+	assert_int_equal(exporter_render(&e, METRICS_PROMETHEUS, &text, &len), 0);
+	assert_true(fabs(gauge_of(text, "blockscope_pool_busy_threads{group=\"worker-\"}") - 0.3) < 1e-6);
+	assert_int_equal(value_of(text, "blockscope_pool_jobs_total{group=\"worker-\"}"), 2);
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -750,6 +836,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(runqueue_warning_reads_cpu_busy, setup, teardown),
 		cmocka_unit_test(warnings_match_sizing),
 		cmocka_unit_test(metrics_agree_with_report),
+		cmocka_unit_test_setup_teardown(pool_demand_per_second, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

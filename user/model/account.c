@@ -27,8 +27,10 @@ void account_free(struct account *a)
 {
 	size_t i;
 
-	for (i = 0; i < a->nthreads; i++)
+	for (i = 0; i < a->nthreads; i++) {
 		free(a->threads[i].agg);
+		free(a->threads[i].spans.v);
+	}
 	free(a->threads);
 	free(a->index);
 	free(a->processes);
@@ -110,6 +112,7 @@ void account_thread_record(struct account *a, const struct thread_record *r)
 	memcpy(t->cpus, r->cpus, sizeof(r->cpus));
 	t->cpus_known = r->cpus[0] || r->cpus[1] || r->cpus[2] || r->cpus[3];
 	t->current_nr = r->hdr.flags & THREAD_IN_CALL ? (long)r->current_nr : -1;
+	t->call_enter_ns = r->hdr.flags & THREAD_IN_CALL ? r->call_enter_ns : 0;
 	if (r->hdr.flags & THREAD_EXITED) {
 		account_flush_pending(a, t);
 		t->exited = true;
@@ -249,6 +252,7 @@ void account_start_interval(struct account *a)
 
 		if (t->exited || t->tid == 0) {
 			free(t->agg);
+			account_drop_spans(a, t, false);
 			continue;
 		}
 		a->threads[kept] = *t;
@@ -271,6 +275,7 @@ void account_start_interval(struct account *a)
 		memset(t->syscalls, 0, sizeof(t->syscalls));
 		t->nsyscalls = 0;
 		t->nwakers = 0;
+		account_drop_spans(a, t, true);
 	}
 	a->nthreads = kept;
 	a->nexited = 0;
@@ -284,6 +289,7 @@ void account_start_interval(struct account *a)
 	a->nprocesses = p;
 	a->records = a->malformed = a->kernel_counted_calls = 0;
 	a->retired_threads = 0;
+	a->spans_retired = 0;
 }
 
 uint64_t thread_oncpu_ns(const struct thread_stats *t)

@@ -129,6 +129,32 @@ struct futex_home {
 	bool shared;			/* found shared with another group: booked as sync */
 };
 
+/*
+ * One blocking wait of a thread in the window, as occupancy.c needs it: a
+ * pool thread is busy from the end of a wait for work to the start of the
+ * next, and a job's WT, sync and run-queue are the waits in between.
+ */
+struct wait_span {
+	uint64_t start_ns; /* the call's entry (--sched-only: its first sleep) */
+	uint64_t end_ns;   /* its last wakeup (a cut call: the window's end) */
+	uint64_t blocked_ns, runq_ns;
+	uint64_t futex_word; /* a futex wait's 8 bytes: rebooked as sync if found a shared lock */
+	uint32_t calls;	     /* repeats folded into the record (--sched-only) */
+	uint8_t cls;	     /* enum wait_class */
+};
+
+/* A thread's waits of the window, in the order their records came. */
+struct wait_spans {
+	struct wait_span *v;
+	uint32_t n, cap;
+	/* Out of room from this time on (0: never): occupancy is measured up to it. */
+	uint64_t full_ns;
+};
+
+/* Waits kept per thread and for the whole account in one window (past them: full_ns). */
+#define THREAD_MAX_SPANS (1u << 16)
+#define ACCOUNT_MAX_SPANS (1u << 20)
+
 /* CPUs a thread may run on, as a bit set (CPUs past 1024 are not told apart). */
 #define THREAD_CPU_WORDS 16
 
@@ -210,6 +236,9 @@ struct thread_stats {
 	struct pending_restart pending;
 	struct thread_seen seen;
 	struct agg_seen *agg; /* made at its first RECORD_AGG, freed at its death */
+	struct wait_spans spans; /* its blocking waits in the window, for occupancy.c */
+	/* At the last snapshot, with current_nr >= 0: when that call began (0: not known). */
+	uint64_t call_enter_ns;
 };
 
 /* A range of addresses [lo, hi). */
@@ -286,6 +315,9 @@ struct account {
 	uint64_t kernel_counted_calls; /* non-blocking calls that came counted, not one by one */
 	uint64_t records;
 	uint64_t malformed;
+	size_t nspans; /* wait spans kept by every thread (ACCOUNT_MAX_SPANS) */
+	/* Threads folded into an aggregate (ACCOUNT_MAX_EXITED_THREADS): their waits are gone. */
+	uint64_t spans_retired;
 };
 
 /* Time in a syscall's complete calls: measured, plus an estimate for the untimed. */

@@ -25,4 +25,10 @@ void account_judge_wait(struct account *a, struct thread_stats *t, const struct 
 void account_notify_call(struct account *a, const struct call_record *c,
 			 const struct thread_stats *t);
 
+/* Keeps the span of a blocking wait just judged as cls, for occupancy.c (account_spans.c). */
+void account_note_span(struct account *a, struct thread_stats *t, const struct call_record *c,
+		       enum wait_class cls);
+/* A thread's waits forgotten: at a new interval (keep != 0 keeps the memory) or at its retirement. */
+void account_drop_spans(struct account *a, struct thread_stats *t, bool keep);
+
 #endif

@@ -99,6 +99,10 @@ void account_retire_exited(struct account *a)
 		}
 		fold_thread(&a->threads[j], &dead);
 		a->retired_threads++;
+		/* An aggregate has no timeline: the occupancy of its group leaves it out. */
+		if (dead.spans.n)
+			a->spans_retired++;
+		account_drop_spans(a, &dead, false);
 	}
 	a->nthreads = kept;
 	a->nexited = 0;

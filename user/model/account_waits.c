@@ -341,4 +341,5 @@ void account_judge_wait(struct account *a, struct thread_stats *t, const struct 
 		/* A lock taken on the way, as a mutex is: says nothing of the work. */
 		m->mutex = r == WAIT_MUTEX || r == WAIT_MMAP_LOCK;
 	}
+	account_note_span(a, t, c, cls);
 }

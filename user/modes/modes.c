@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include "exporter.h"
 #include "modes.h"
+#include "occupancy.h"
 #include "roles.h"
 #include "runtime_probe.h"
 #include "procfs.h"
@@ -86,6 +87,23 @@ static void take_misses(struct run *r)
 	r->reported = now;
 }
 
+/* Each sized group's demand beside its size (occupancy.c). */
+static int group_occupancy(struct report *rep)
+{
+	size_t i;
+
+	rep->occupancy = calloc(rep->ngroups ? rep->ngroups : 1, sizeof(*rep->occupancy));
+	if (!rep->occupancy)
+		return -1;
+	for (i = 0; i < rep->ngroups; i++)
+		if (occupancy_of_group(rep->acct, rep->groups[i].group, &rep->occupancy[i])) {
+			free(rep->occupancy);
+			rep->occupancy = NULL;
+			return -1;
+		}
+	return 0;
+}
+
 /* Closes the window, sizes it and renders it. */
 static int write_report(struct run *r, enum stop_reason why, render_fn render, char *err,
 			size_t errlen)
@@ -113,9 +131,17 @@ static int write_report(struct run *r, enum stop_reason why, render_fn render, c
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
+	if (group_occupancy(rep)) {
+		free(rep->groups);
+		rep->groups = NULL;
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
 	rc = render(r->out, rep, final);
 	free(rep->groups);
 	rep->groups = NULL;
+	free(rep->occupancy);
+	rep->occupancy = NULL;
 	if (rep->lost)
 		fprintf(stderr, "blockscope: warning: %llu records were lost (ring buffer full; %llu "
 				"non-blocking calls among them): counts are low\n",

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "exporter.h"
+#include "occupancy.h"
 #include "roles.h"
 #include "syscalls.h"
 
@@ -286,6 +287,36 @@ uint64_t exporter_scale(uint64_t n, double scale)
 	return (uint64_t)((double)n * scale + 0.5);
 }
 
+/*
+ * Each labelled group's demand in the second just added: its busy threads
+ * and all-busy share, and the jobs begun in it (each job is begun in one
+ * second only, so the counter counts it once). "(other)" mixes unrelated
+ * threads: no occupancy.
+ */
+static int add_occupancy(struct exporter *e, const struct account *a)
+{
+	int g;
+
+	for (g = 0; g < e->ngroups; g++) {
+		struct exporter_group *x = &e->groups[g];
+		struct occupancy o;
+
+		x->busy_known = false;
+		if (!x->last_threads)
+			continue;
+		if (occupancy_of_group(a, x->name, &o))
+			return -1;
+		if (!o.known)
+			continue;
+		x->jobs += o.jobs_begun;
+		x->busy_known = true;
+		x->busy_mean = o.busy_mean;
+		x->busy_max = o.busy_max;
+		x->all_busy = o.all_busy_share;
+	}
+	return 0;
+}
+
 int exporter_update(struct exporter *e, const struct account *a, uint64_t events_lost_total)
 {
 	size_t slot = (size_t)(e->intervals % (uint64_t)e->window_s), i;
@@ -314,6 +345,8 @@ int exporter_update(struct exporter *e, const struct account *a, uint64_t events
 	}
 	for (g = 0; g <= EXPORTER_MAX_GROUPS; g++)
 		e->groups[g].last_threads = e->groups[g].ring[slot].split.threads;
+	if (add_occupancy(e, a))
+		return -1;
 	if (events_lost_total > e->events_lost)
 		e->events_lost = events_lost_total;
 	e->intervals++;
@@ -439,6 +472,11 @@ int exporter_render(const struct exporter *e, enum metrics_format f, char **text
 		m->loop_busy = g->loop_traced_ns ?
 			(double)g->loop_oncpu_ns / (double)g->loop_traced_ns : 0;
 		m->involuntary = g->involuntary;
+		m->jobs = g->jobs;
+		m->busy_known = g->busy_known;
+		m->busy_mean = g->busy_mean;
+		m->busy_max = g->busy_max;
+		m->all_busy_ratio = g->all_busy;
 		for (k = 0; k < e->window_s; k++)
 			sizing_input_add(&sum, &g->ring[k]);
 		/*

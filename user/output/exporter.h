@@ -44,6 +44,11 @@ struct exporter_group {
 	bool loop;
 	uint64_t loop_blocked_ns, loop_turns, loop_stalls;
 	uint64_t loop_oncpu_ns, loop_traced_ns;
+	uint64_t jobs;		 /* jobs begun since start (occupancy.c) */
+	/* Its occupancy in the latest second, when known. */
+	bool busy_known;
+	double busy_mean, all_busy;
+	uint32_t busy_max;
 };
 
 struct exporter_process {

@@ -216,6 +216,14 @@ static void render_times(FILE *f, const struct metrics_data *d, enum metrics_for
 		series(f, "blockscope_switches_total", "group", G(i), "kind", "involuntary", NULL);
 		count(f, d->groups[i].involuntary);
 	}
+	family(f, fmt, "blockscope_pool_jobs_total", "counter",
+	       "Jobs the group's threads were handed: busy periods begun by the end of a wait for "
+	       "new work. A thread that takes its next job without waiting (a saturated pool) "
+	       "counts one.");
+	for (i = 0; i < d->ngroups; i++) {
+		series(f, "blockscope_pool_jobs_total", "group", G(i), NULL);
+		count(f, d->groups[i].jobs);
+	}
 	family(f, fmt, "blockscope_events_lost_total", "counter",
 	       "Records the kernel could not deliver (ring buffer full): counts are low by this "
 	       "many.");
@@ -266,6 +274,32 @@ static void render_gauges(FILE *f, const struct metrics_data *d, enum metrics_fo
 			continue;
 		series(f, "blockscope_group_cores", "group", G(i), NULL);
 		fprintf(f, "%.6g\n", d->groups[i].cores);
+	}
+	family(f, fmt, "blockscope_pool_busy_threads", "gauge",
+	       "Threads of the pool busy with a job (from the end of a wait for work to the start "
+	       "of the next), on average over the last second: the demand beside "
+	       "blockscope_recommended_threads, the capacity.");
+	for (i = 0; i < d->ngroups; i++) {
+		if (!d->groups[i].sized || !d->groups[i].busy_known)
+			continue;
+		series(f, "blockscope_pool_busy_threads", "group", G(i), NULL);
+		fprintf(f, "%.6g\n", d->groups[i].busy_mean);
+	}
+	family(f, fmt, "blockscope_pool_busy_threads_max", "gauge",
+	       "The most threads of the pool busy at once in the last second.");
+	for (i = 0; i < d->ngroups; i++) {
+		if (!d->groups[i].sized || !d->groups[i].busy_known)
+			continue;
+		series(f, "blockscope_pool_busy_threads_max", "group", G(i), NULL);
+		fprintf(f, "%u\n", d->groups[i].busy_max);
+	}
+	family(f, fmt, "blockscope_pool_all_busy_ratio", "gauge",
+	       "Share of the last second every thread of the pool was busy: work queued then.");
+	for (i = 0; i < d->ngroups; i++) {
+		if (!d->groups[i].sized || !d->groups[i].busy_known)
+			continue;
+		series(f, "blockscope_pool_all_busy_ratio", "group", G(i), NULL);
+		fprintf(f, "%.6g\n", d->groups[i].all_busy_ratio);
 	}
 	fprintf(
 	    f,

@@ -48,6 +48,11 @@ struct metrics_group {
 	bool loop;
 	uint64_t loop_blocked_ns, loop_turns, loop_stalls; /* since start */
 	double loop_busy;				   /* on-CPU share in the last second */
+	/* Demand (occupancy.c): jobs since start; over the last second, when busy_known. */
+	uint64_t jobs;
+	bool busy_known;
+	double busy_mean, all_busy_ratio;
+	uint32_t busy_max;
 };
 
 /* A traced process alive at the last refresh. */

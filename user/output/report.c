@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "report.h"
+#include "report_busy.h"
 #include "roles.h"
 #include "syscalls.h"
 #include "verify.h"
@@ -324,6 +325,14 @@ static void print_sizing(FILE *out, const struct report *r)
 			s->group[0] ? s->group : "(unnamed)", s->cores, s->utilization,
 			s->wait_compute_ratio, s->cores * s->utilization * (1 + s->wait_compute_ratio),
 			s->recommended);
+		if (r->occupancy)
+			report_busy_text(out, s, &r->occupancy[i]);
+		if (s->role == ROLE_POOL) {
+			struct pool_setting p;
+
+			group_setting(r->acct, s->group, &p);
+			report_setting_text(out, s, &p);
+		}
 	}
 	for (i = 0; i < r->ngroups; i++)
 		print_warnings(out, r->groups[i].group, &r->groups[i]);

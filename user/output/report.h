@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdint.h>
 #include "account.h"
+#include "occupancy.h"
 #include "options.h"
 #include "loops.h"
 #include "sizing.h"
@@ -22,6 +23,7 @@ struct report {
 	struct sizing total;
 	struct sizing *groups;
 	size_t ngroups;
+	struct occupancy *occupancy; /* each group's demand, beside groups (NULL: none) */
 	uint64_t lost;		 /* ring buffer records dropped */
 	uint64_t lost_calls;	 /* non-blocking calls inside the dropped records */
 	uint64_t storage_misses; /* threads whose state could not be made */

@@ -3,6 +3,7 @@
 #include <json-c/json.h>
 #include <string.h>
 #include "report.h"
+#include "report_busy.h"
 #include "syscalls.h"
 #include "verify.h"
 #include "roles.h"
@@ -438,6 +439,14 @@ int report_json(FILE *out, const struct report *r)
 		/* A loop cannot be given threads: it has no size (loops[] says what it does). */
 		if (r->groups[i].role == ROLE_LOOP)
 			json_object_object_del(o, "recommended_threads");
+		if (r->occupancy)
+			report_busy_json(o, &r->groups[i], &r->occupancy[i]);
+		if (r->groups[i].role == ROLE_POOL) {
+			struct pool_setting ps;
+
+			group_setting(a, r->groups[i].group, &ps);
+			report_setting_json(o, &r->groups[i], &ps);
+		}
 		for (t = 0; t < a->nthreads; t++) {
 			char buf[GROUP_NAME_LEN];
 
