@@ -32,3 +32,19 @@ run_suite() {
 	echo "$label $name: $p passed, $f failed ($((SECONDS - t0)) s)"
 	add "$p" "$f"
 }
+
+# A shared library that does not parse is sourced up to its error and its
+# later functions are missing: the checks that call them print "command
+# not found" and silently do not run (a merge once lost a closing brace in
+# tests/runtimes/lib.sh, and two suites lost 39 checks without a failure).
+# Each runner checks them first; one that does not parse is a failure.
+libs_parse() {
+	local lib err
+	for lib in tests/lib.sh tests/real/lib.sh tests/runtimes/lib.sh; do
+		if ! err=$(bash -n "$lib" 2>&1); then
+			echo "FAIL libs-parse: $err"
+			add 0 1
+		fi
+	done
+}
+libs_parse

@@ -443,6 +443,8 @@ serve_agree() {
 			'BEGIN { d = a - b; if (d < 0) d = -d; exit !(b != "-" && d <= (e ? 0 : 1)) }'
 	done < <(jq -r '.sizing.groups[] | [.group, (.role == "pool" and .did_work),
 		.cores, .recommended_threads] | @tsv' "$j")
+}
+
 # check_occupancy NAME FILE PHASE TIDS: demand beside capacity (issue 26)
 # for the pool of the threads TIDS, in FILE and in the --sched-only trace
 # beside it (FILE.sched): under light load (an open loop at RPS, from
