@@ -63,8 +63,14 @@ check tcp_exit_0 "blockscope failed: $(head -3 "$TMP/tcp.err")" -- [ -s "$TMP/tc
 jq_check tcp_peer_or_net "$TMP/tcp.json" \
 	'[.wakers[] | select(.group == "ticker")] as $w | ([$w[] | .wakeups] | add) >= 100 and
 	 ($w | all(.waker_comm == "peer" or .waker == "softirq:net" or .waker_kind == "timer"))'
-jq_check tcp_mostly_peer "$TMP/tcp.json" \
-	'[.wakers[] | select(.group == "ticker" and .waker_comm == "peer") | .wakeups] | add >= 100'
+# Where the kernel ran the receive softirq decides the waker: inline in the
+# sender's send (the peer) or at an interrupt's exit (softirq:net). Which
+# it is depends on the CPU, not on blockscope: with the two spinners on
+# CPU 0 the peer had 170 of 200 on one day and 40-53 on another, the same
+# build (CI runs 5 and 6 here). The sender must be named for the ones it
+# ran; every wakeup is one of the two (tcp_peer_or_net).
+jq_check tcp_sender_named "$TMP/tcp.json" \
+	'[.wakers[] | select(.group == "ticker" and .waker_comm == "peer" and .waker_kind == "net-sender") | .wakeups] | add >= 10'
 jq_check tcp_not_spinner "$TMP/tcp.json" '[.wakers[] | select(.waker_comm == "cpu_bound")] | length == 0'
 
 finish
