@@ -90,7 +90,9 @@ echo "  DEB      $out ($(du -k "$out" | cut -f1) KiB; Depends: $depends)"
 as_user=()
 check=$out
 if [ "$(id -u)" -eq 0 ] && command -v runuser >/dev/null; then
-	as_user=(runuser -u nobody --)
+	# From /: lintian goes back to its working directory, which nobody may
+	# not enter (a tree cloned under mktemp -d's 0700 directory).
+	as_user=(env -C / runuser -u nobody --)
 	lintdir=$(mktemp -d /tmp/blockscope-lintian.XXXXXX)
 	trap 'rm -rf "$lintdir"' EXIT
 	chmod 0755 "$lintdir"

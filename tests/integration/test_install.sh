@@ -40,12 +40,14 @@ check make_deb "$(tail -5 "$TMP/deb.log")" -- [ ${#debs[@]} -eq 1 ] && [ -s "${d
 deb=${debs[0]}
 sed -n '/LINTIAN/,$p' "$TMP/deb.log"
 # lintian as nobody (not as root, which it warns against), on a copy that
-# nobody can read wherever the tree is.
+# nobody can read wherever the tree is, from / (lintian goes back to its
+# working directory: a clone under mktemp -d's 0700 directory is not
+# nobody's to enter).
 mkdir -p "$TMP/lintian"
 chmod 0755 "$TMP" "$TMP/lintian"
 lintian_run() {
 	install -m 0644 "$1" "$TMP/lintian/"
-	runuser -u nobody -- lintian --pedantic -I -E --tag-display-limit 0 "$TMP/lintian/$(basename "$1")" 2>&1
+	env -C / runuser -u nobody -- lintian --pedantic -I -E --tag-display-limit 0 "$TMP/lintian/$(basename "$1")" 2>&1
 }
 lintian_run "$deb" >"$TMP/lintian.txt"
 check lintian_no_error "$(grep '^E:' "$TMP/lintian.txt" | head -3)" -- \
