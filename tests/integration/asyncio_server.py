@@ -6,6 +6,8 @@ CPU, then asks the backend "WAIT <wait_us>" and answers "OK".
 --mode block: it is made with a plain blocking socket, the sync client in
 async code: recv() sleeps on the loop's thread (recvfrom), and every
 connection waits meanwhile.
+--mode sleep: no backend call; time.sleep(wait_us) on the loop instead
+(clock_nanosleep on the loop's thread), the other classic mistake.
 
 Prints "asyncio_server pid=PID port=PORT" first; ends after --seconds.
 """
@@ -28,7 +30,7 @@ async def handle(reader, writer, args):
         if args.mode == "block":
             backend = socket.create_connection(("127.0.0.1", args.backend_port))
             backend.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        else:
+        elif args.mode == "await":
             b_reader, b_writer = await asyncio.open_connection("127.0.0.1", args.backend_port)
         while True:
             line = await reader.readline()
@@ -39,7 +41,9 @@ async def handle(reader, writer, args):
                 break
             cpu_us, wait_us = int(parts[1]), int(parts[2])
             burn(cpu_us)
-            if wait_us:
+            if wait_us and args.mode == "sleep":
+                time.sleep(wait_us / 1e6)
+            elif wait_us:
                 request = b"WAIT %d\n" % wait_us
                 if args.mode == "block":
                     backend.sendall(request)
@@ -67,7 +71,7 @@ async def handle(reader, writer, args):
 async def main():
     p = argparse.ArgumentParser()
     p.add_argument("--backend-port", type=int, required=True)
-    p.add_argument("--mode", choices=["await", "block"], default="await")
+    p.add_argument("--mode", choices=["await", "block", "sleep"], default="await")
     p.add_argument("--seconds", type=float, default=30)
     args = p.parse_args()
     server = await asyncio.start_server(lambda r, w: handle(r, w, args), "127.0.0.1", 0)

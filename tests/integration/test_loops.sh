@@ -204,6 +204,10 @@ check serve_loop_blocked "no blocked time for the loop: $(grep '^blockscope_loop
 	awk '/^blockscope_loop_blocked_seconds_total\{group="loop"\} / { ok = $2 > 0.1 } END { exit !ok }' "$TMP/metrics.txt"
 check serve_loop_turns "no turns for the loop" -- \
 	grep -qE '^blockscope_loop_turns_total\{group="loop"\} [1-9]' "$TMP/metrics.txt"
+check serve_loop_turn_histogram "the turn histogram does not count the turns: $(grep '^blockscope_loop_turn' "$TMP/metrics.txt" | tr '\n' ' ')" -- \
+	awk '/^blockscope_loop_turns_total\{group="loop"\} / { t = $2 } /^blockscope_loop_turn_seconds_bucket\{group="loop",le="\+Inf"\} / { inf = $2 }
+		/^blockscope_loop_turn_seconds_count\{group="loop"\} / { c = $2 } /^blockscope_loop_turn_seconds_bucket\{group="loop",le="0.0001"\} / { low = $2 }
+		END { exit !(t > 0 && inf == t && c == t && low <= t) }' "$TMP/metrics.txt"
 check serve_loop_busy "no busy ratio for the loop" -- \
 	grep -qE '^blockscope_loop_busy_ratio\{group="loop"\} 0\.[0-9]' "$TMP/metrics.txt"
 check serve_loop_not_sized "the loop has a recommended size" -- \

@@ -153,15 +153,27 @@ background() {
 # trace NAME OUT BLOCKSCOPE-ARGS...: runs blockscope -j -o OUT with the
 # arguments (bounded), and checks that it exits 0 with a JSON report whose
 # ring buffer lost nothing. Returns 1 if there is no usable report.
+# AFTER_RELEASE (an array, empty by default): a command run in the
+# background as the windows open (a fault to inject inside the window:
+# Redis's DEBUG SLEEP); its PID in AFTER_RELEASE_PID, waited for here.
+AFTER_RELEASE=()
+AFTER_RELEASE_PID=
 trace() {
-	local name=$1 out=$2 bg
+	local name=$1 out=$2 bg rc
 	shift 2
 	sched_only_start "$out" "$@"
 	held_start "$out" "$@"
 	bg=$!
 	release_held "$out" "$bg"
+	AFTER_RELEASE_PID=
+	if [ ${#AFTER_RELEASE[@]} -gt 0 ]; then
+		"${AFTER_RELEASE[@]}" &
+		AFTER_RELEASE_PID=$!
+	fi
 	wait "$bg"
-	traced "$name" "$out" $? "$@"
+	rc=$?
+	[ -n "$AFTER_RELEASE_PID" ] && wait "$AFTER_RELEASE_PID"
+	traced "$name" "$out" "$rc" "$@"
 }
 
 # held_start OUT BLOCKSCOPE-ARGS...: blockscope -j -o OUT in the background

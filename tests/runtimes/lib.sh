@@ -120,14 +120,17 @@ expected_size() {
 	awk -v n="$1" -v r="$2" 'BEGIN { x = n * (1 + r); y = int(x); if (y < x - 0.01) y++; print y }'
 }
 
-# line_load light|heavy PORT CPU_US WAIT_US SECONDS: loadgen in the
+# line_load light|heavy|RATE PORT CPU_US WAIT_US SECONDS: loadgen in the
 # background (light: LIGHT_RATE req/s open loop; heavy: HEAVY_CONNS closed
-# loop); it ends by itself after SECONDS. Sets LOAD_PID and LOAD_LOG.
+# loop; a number: that rate, open loop); it ends by itself after SECONDS.
+# Sets LOAD_PID and LOAD_LOG.
 line_load() {
 	local kind=$1 port=$2 cpu=$3 wait=$4 secs=$5 args
 	if [ "$kind" = light ]; then
 		calibrate_light "$cpu"
 		args=(--rate "$LIGHT_RATE" --connections "$LIGHT_CONNS")
+	elif [ "$kind" != heavy ]; then
+		args=(--rate "$kind" --connections "$LIGHT_CONNS")
 	else
 		args=(--connections "$HEAVY_CONNS")
 	fi
@@ -473,5 +476,160 @@ check_occupancy() {
 			jq_true "$name-$mode-all-busy" "$f" "$(jq_rt 'gsize($g) | {busy_threads, all_busy_share}' "$f" --arg g "$g")" \
 				'gsize($g) | .all_busy_share >= 0.8' --arg g "$g"
 		fi
+	done
+}
+
+# Event loops (issue 25, test_loop_*.sh: docs/loops.md). A loop is never
+# sized: these check one loop thread in one report, the default mode's or
+# --sched-only's (FILE.sched), and print a LOOP line for the record (also
+# in $RT_OUT/loops.txt, which docs/loops.md quotes).
+JQ_LIB+='
+def loop_of($tid): [.loops[] | select(.tid == $tid)] | .[0];
+def loop_brief($tid): loop_of($tid) | if . == null then null else {wait_syscall, turns,
+	p50_us: (.turn_p50_ns / 1e3 | round), p99_us: (.turn_p99_ns / 1e3 | round), busy: (.busy * 100 | round),
+	blocked: (.blocked_on_loop_share * 100 | round), stalls, stall_blocked_ms: (.stall_blocked_ns / 1e6 | round),
+	stall_oncpu_ms: (.stall_oncpu_ns / 1e6 | round), stall_runq_ms: (.stall_runq_ns / 1e6 | round),
+	top: (.blocking_calls[0] | if . then {syscall, reason, calls, max_us: (.max_ns / 1e3 | round)} else null end),
+	finding} end;
+'
+
+# loop_calibrate PORT CPU_US WAIT_US: what a loop that blocks for each
+# request serves when it always has work (2 connections, closed loop, 2 s,
+# untraced), on this machine as loaded as it is; sets LOOP_CAP (req/s).
+loop_calibrate() {
+	local log=$TMP/loop-calibrate.$RANDOM.log
+	bounded 20 "$TARGETS/loadgen" --port "$1" --cpu-us "$2" --wait-us "$3" --connections 2 \
+		--seconds 2 >"$log" 2>&1
+	LOOP_CAP=$(sed -n 's/^SUMMARY.* rps=\([0-9.]*\).*/\1/p' "$log")
+	check loop-calibrated "no SUMMARY from the calibration run: $(tail -n 2 "$log" | tr '\n' ' ')" -- \
+		awk -v c="${LOOP_CAP:-0}" 'BEGIN { exit !(c > 20) }' || return 1
+	echo "NOTE calibration: the blocking loop served $LOOP_CAP req/s when always busy (${2} us CPU + ${3} us blocked each)" |
+		tee -a "$RT_OUT/loops.txt"
+}
+
+# loop_slept FILE TID: whether loop TID slept in its wait in FILE's window
+# (the default mode's trace) at least 3 times: --sched-only sees a loop
+# only by its sleeps in its wait (docs/loops.md).
+loop_slept() {
+	jq -e --argjson t "$2" '[.threads[] | select(.tid == $t)][0] as $x | [.loops[] | select(.tid == $t)][0].wait_syscall as $w
+		| ([$x.syscalls[]? | select(.name == $w) | .blocking] | add // 0) >= 3' "$1" >/dev/null 2>&1
+}
+
+# check_loop NAME FILE TID KIND [ARGS]: thread TID of FILE is found as a
+# loop, its group is a loop's and nothing of role loop is sized, no lock
+# contention is warned, and by KIND:
+#   blocked SYSCALL DESIGNED  blocked on the loop within 10 points of the
+#                             DESIGNED share (0-1), SYSCALL its top call and
+#                             the one its finding names;
+#   clean                     not blocked (under 2% of its time, and not
+#                             its finding: a healthy Node loop still
+#                             meets V8's GC in a futex now and then, tens
+#                             of us), no stall, healthy;
+#   saturated                 not blocked; never idle: the bottleneck;
+#   unblocked                 not blocked; a stall, if any, not blocked
+#                             either (on a CPU or waiting for one: a
+#                             saturated machine's, not the loop's);
+#   stalls N SYSCALL          N calls of SYSCALL blocked it, each a stall (at
+#                             least N stalls), and its finding names it;
+#   cpu-stalls N              at least N stalls, mostly on a CPU, not blocked.
+check_loop() {
+	local name=$1 f=$2 tid=$3 kind=$4 a
+	a=(--argjson t "$tid")
+	echo "LOOP $name: $(jq_rt 'loop_brief($t)' "$f" "${a[@]}")" | tee -a "$RT_OUT/loops.txt"
+	jq_true "$name-loop-found" "$f" "loops: $(jq_rt '[.loops[] | {tid, comm, group}]' "$f"); thread $tid in group $(jq_rt 'tgroup($t) as $g | gsize($g) | {group, role, recommended_threads}' "$f" "${a[@]}")" \
+		'loop_of($t) != null and (gsize(tgroup($t)) | .role == "loop" and (has("recommended_threads") | not))' "${a[@]}"
+	jq_true "$name-loop-never-sized" "$f" "sized loops: $(jq_rt '[.sizing.groups[] | select(.role == "loop" and has("recommended_threads"))]' "$f")" \
+		'[.sizing.groups[] | select(.role == "loop" and has("recommended_threads"))] | length == 0'
+	check_no_contention "$name" "$f"
+	case $kind in
+	blocked)
+		jq_true "$name-blocked-share" "$f" "designed $6: $(jq_rt 'loop_brief($t)' "$f" "${a[@]}")" \
+			'(loop_of($t).blocked_on_loop_share - $d | fabs) <= 0.1' "${a[@]}" --argjson d "$6"
+		jq_true "$name-top-call-$5" "$f" "$(jq_rt 'loop_of($t) | {blocking_calls, finding}' "$f" "${a[@]}")" \
+			'loop_of($t) | .blocking_calls[0].syscall == $s and (.finding | startswith("blocked ") and contains("in " + $s + " ("))' \
+			"${a[@]}" --arg s "$5"
+		;;
+	clean | saturated | unblocked)
+		jq_true "$name-not-blocked" "$f" "$(jq_rt 'loop_of($t) | {blocked_on_loop_share, blocking_calls}' "$f" "${a[@]}")" \
+			'loop_of($t) | .blocked_on_loop_share < 0.02 and (.finding | startswith("blocked") | not)' "${a[@]}"
+		if [ "$kind" = clean ]; then
+			jq_true "$name-healthy" "$f" "$(jq_rt 'loop_brief($t)' "$f" "${a[@]}")" \
+				'loop_of($t) | .stalls == 0 and (.finding | endswith("healthy"))' "${a[@]}"
+		elif [ "$kind" = unblocked ]; then
+			jq_true "$name-stalls-not-blocked" "$f" "$(jq_rt 'loop_brief($t)' "$f" "${a[@]}")" \
+				'loop_of($t) | .stall_blocked_ns == 0 and (.finding | startswith("blocked") | not)' "${a[@]}"
+		else
+			jq_true "$name-bottleneck" "$f" "$(jq_rt 'loop_brief($t)' "$f" "${a[@]}")" \
+				'loop_of($t).finding | contains("the loop is the bottleneck")' "${a[@]}"
+		fi
+		;;
+	stalls)
+		jq_true "$name-stalls-$6" "$f" "$5 stalls in $6 designed: $(jq_rt 'loop_of($t) | {stalls, blocking_calls, finding}' "$f" "${a[@]}")" \
+			'loop_of($t) | .stalls >= $n and ([.blocking_calls[] | select(.syscall == $s)][0].calls == $n)
+			 and (.finding | contains("in " + $s + " ("))' "${a[@]}" --argjson n "$5" --arg s "$6"
+		;;
+	cpu-stalls)
+		jq_true "$name-cpu-stalls" "$f" "at least $5 stalls on a CPU designed: $(jq_rt 'loop_brief($t)' "$f" "${a[@]}")" \
+			'loop_of($t) | .stalls >= $n and .stall_oncpu_ns >= 0.5 * .stalled_ns and .blocked_on_loop_share < 0.02' \
+			"${a[@]}" --argjson n "$5"
+		;;
+	esac
+}
+
+# check_loop_modes NAME FILE TID KIND [ARGS]: check_loop on the default
+# trace FILE and on --sched-only's beside it, which sees a loop only if it
+# slept in its wait: a loop that never did in the default trace's window
+# (always work: a saturated loop) gets a NOTE there instead.
+check_loop_modes() {
+	local name=$1 f=$2 tid=$3
+	shift 3
+	check_loop "$name" "$f" "$tid" "$@"
+	if loop_slept "$f" "$tid"; then
+		check_loop "$name-sched-only" "$f.sched" "$tid" "$@"
+	else
+		echo "NOTE $name-sched-only: the loop never slept in its wait in the window: --sched-only cannot tell it from a thread that computes (docs/loops.md): $(jq_rt 'loop_brief($t)' "$f.sched" --argjson t "$tid")"
+	fi
+}
+
+# loop_variants PREFIX GOOD BAD:SYSCALL...: the loop servers already
+# started, one per variant (LOOP_PID[variant], LOOP_PORT[variant], the loop
+# thread's TID being the PID), each request CPU_US on the loop then a wait
+# of WAIT_US: the GOOD variant awaits it, each BAD one blocks the loop in
+# SYSCALL for it. Calibrates on the first bad variant (loop_calibrate),
+# then under light load (an open loop at a quarter of that) and heavy load
+# (70% of it for the bad variants, whose loop still sleeps between
+# requests; a closed loop for the good one: saturated by design), traces
+# each in both modes over one window (trace_phase) and checks it
+# (check_loop_modes): the bad ones blocked RPS x WAIT_US of their time in
+# SYSCALL, the good one clean, then the bottleneck.
+declare -A LOOP_PID LOOP_PORT
+loop_variants() {
+	local prefix=$1 good=$2 first phase v sys rate name light heavy
+	shift 2
+	first=${1%%:*}
+	loop_calibrate "${LOOP_PORT[$first]}" "$CPU_US" "$WAIT_US" || return 1
+	light=$(awk -v c="$LOOP_CAP" 'BEGIN { printf "%d", c / 4 }')
+	heavy=$(awk -v c="$LOOP_CAP" 'BEGIN { printf "%d", c * 0.7 }')
+	for phase in light heavy; do
+		for v in "$good:" "$@"; do
+			sys=${v#*:}
+			v=${v%%:*}
+			name=${prefix}_${v}_$phase
+			rate=$light
+			[ "$phase" = heavy ] && rate=$heavy
+			[ "$phase" = heavy ] && [ "$v" = "$good" ] && rate=heavy
+			line_load "$rate" "${LOOP_PORT[$v]}" "$CPU_US" "$WAIT_US" 9
+			sleep 1.5
+			trace_phase "$name" "${LOOP_PID[$v]}" || return 1
+			load_ok "$name"
+			if [ "$v" = "$good" ] && [ "$phase" = light ]; then
+				check_loop_modes "$name" "$J" "${LOOP_PID[$v]}" clean
+			elif [ "$v" = "$good" ]; then
+				check_loop_modes "$name" "$J" "${LOOP_PID[$v]}" saturated
+			else
+				check_loop_modes "$name" "$J" "${LOOP_PID[$v]}" blocked "$sys" \
+					"$(awk -v r="${RPS:-0}" -v w="$WAIT_US" 'BEGIN { print r * w / 1e6 }')"
+			fi
+		done
 	done
 }

@@ -5,7 +5,10 @@
 # (tests/runtimes/test_*.sh): the glibc pool, the JVM fixed pool (and a hot
 # synchronized block), Tomcat 10, CPython's ThreadPoolExecutor (and the
 # GIL), gunicorn's sync workers, Node.js with libuv's pool, Go, and threads
-# pinned to one CPU; each under light and heavy load, traced by PID.
+# pinned to one CPU; each under light and heavy load, traced by PID. Then
+# the event loops (issue 25, test_loop_*.sh): Node.js, asyncio, Redis and
+# nginx, good and bad, each loop found, never sized, and what blocks or
+# stalls it named.
 # Reports, text and JSON, are kept in BUILD/runtimes/ with sizing.txt,
 # every group's SIZING line.
 # Prints each suite's checks, one line per suite, a check that no workload
@@ -20,7 +23,7 @@ shift $(($# > 0 ? 1 : 0))
 BUILD=$(cd "$BUILD" 2>/dev/null && pwd) || { echo "no build directory: run make first"; exit 1; }
 export BUILD BLOCKSCOPE=${BLOCKSCOPE:-$BUILD/blockscope}
 export RT_OUT=$BUILD/runtimes
-SUITES=${*:-glibc jvm tomcat cpython gunicorn node go pinned serve}
+SUITES=${*:-glibc jvm tomcat cpython gunicorn node go pinned serve loop_node loop_asyncio loop_redis loop_nginx}
 SUITE_TIMEOUT=${SUITE_TIMEOUT:-150}
 # Everything the suites start inherits this variable: that is how the
 # strays check tells our processes from other engineers' java, node,
@@ -54,7 +57,7 @@ fi
 # Debian packages, only those missing (install-deps.sh installs nothing
 # when all are there). A JDK only without javac, Node.js only without node
 # (this machine's node 20 may come from elsewhere than Debian).
-pkgs=(tomcat10 golang-go gunicorn wrk curl)
+pkgs=(tomcat10 golang-go gunicorn wrk curl redis-server redis-tools nginx)
 command -v javac >/dev/null || pkgs+=(openjdk-17-jdk-headless)
 command -v node >/dev/null || pkgs+=(nodejs)
 if ! scripts/install-deps.sh "${pkgs[@]}"; then

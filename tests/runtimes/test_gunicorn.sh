@@ -31,6 +31,7 @@ for phase in light heavy; do
 	sizing_lines "$name" "$J"
 	check_no_contention "$name" "$J"
 	check_pool "$name" "$J" "$(jq -c --argjson w "$WORKERS" '[.threads[] | select(.pid as $p | $w | index($p)) | .tid]' "$J")" "$WAIT_US"
+	check_occupancy "$name" "$J" "$phase" "$(jq -c --argjson w "$WORKERS" '[.threads[] | select(.pid as $p | $w | index($p)) | .tid]' "$J")"
 	check_not_sized "$name-master" "$J" "[$WPID]" "the master (arbiter)"
 done
 finish

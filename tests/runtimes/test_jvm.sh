@@ -29,6 +29,7 @@ for phase in light heavy; do
 	sizing_lines "$name" "$J"
 	check_no_contention "$name" "$J"
 	check_pool "$name" "$J" "$(comm_tids "$J" '^pool-1-thread-')" "$WAIT_US" pool-1-thread-1
+	check_occupancy "$name" "$J" "$phase" "$(comm_tids "$J" '^pool-1-thread-')"
 	check_not_sized "$name-readers" "$J" "$(comm_tids "$J" '^conn-')" "the connection readers (conn-N)"
 	check "$name-service-threads-seen" "fewer than 3 JVM service threads in the report" -- \
 		test "$(comm_tids "$J" "$JVM_SERVICE" | jq length)" -ge 3

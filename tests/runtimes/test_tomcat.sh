@@ -87,6 +87,7 @@ for phase in light heavy; do
 	sizing_lines "$name" "$J"
 	check_no_contention "$name" "$J"
 	check_pool "$name" "$J" "$(comm_tids "$J" "^http-nio-$TPORT-e")" "$WAIT_US" "http-nio-$TPORT-e"
+	check_occupancy "$name" "$J" "$phase" "$(comm_tids "$J" "^http-nio-$TPORT-e")"
 	check_not_sized "$name-service-threads" "$J" "$(comm_tids "$J" "$JVM_SERVICE")" "the JVM's service threads"
 done
 

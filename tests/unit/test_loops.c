@@ -6,6 +6,7 @@
 #include "loops.h"
 #include "roles.h"
 #include "sizing.h"
+#include "syscalls.h"
 
 #define US 1000ULL
 #define MS 1000000ULL
@@ -257,6 +258,16 @@ static void one_source_is_not_a_loop(void **state)
 	t = account_find_thread(&a, 21);
 	t->reason_blocked_ns[WAIT_HANDED_WORK] += 500 * MS;
 	t->class_blocked_ns[CLASS_IDLE] += 500 * MS;
+	/*
+	 * Node's loop in Atomics.wait with a timeout (a futex wait that times
+	 * out: idle, "nothing came") longer than in its epoll_wait: still a
+	 * loop. A timed-out wait is not how it waits for new work.
+	 */
+	for (i = 0; i < 10; i++, at += 10 * MS)
+		wait_call(25, "epoll_wait", at, 1 * MS, true, 1024);
+	t = account_find_thread(&a, 25);
+	t->reason_blocked_ns[WAIT_TIMED_OUT] += 30 * MS;
+	t->class_blocked_ns[CLASS_IDLE] += 30 * MS;
 	/* A poll of two fds is a loop. */
 	for (i = 0; i < 10; i++, at += 10 * MS)
 		wait_call(22, "poll", at, 5 * MS, true, 2);
@@ -272,6 +283,7 @@ static void one_source_is_not_a_loop(void **state)
 	assert_int_equal(account_find_thread(&a, 22)->role, ROLE_LOOP);
 	assert_int_equal(account_find_thread(&a, 23)->role, ROLE_LOOP);
 	assert_int_not_equal(account_find_thread(&a, 24)->role, ROLE_LOOP);
+	assert_int_equal(account_find_thread(&a, 25)->role, ROLE_LOOP);
 }
 
 /* A Go program's Ms poll the network in epoll_pwait: they are GOMAXPROCS's pool, not loops. */
@@ -372,6 +384,33 @@ static void a_lone_loop_leaves_nothing_to_size(void **state)
 	loops_finding(s, 2, finding, sizeof(finding));
 	assert_string_equal(finding, "99% busy: the loop is the bottleneck; one loop per CPU (N = 2) "
 				     "would use the CPUs");
+	free(all);
+}
+
+/*
+ * A loop never idle but on a CPU only 70% of the time, waiting for one the
+ * rest (a closed-loop load generator and the backend beside it on 2 CPUs):
+ * still the bottleneck, and said with the share it waited for a CPU.
+ */
+static void a_loop_waiting_for_a_cpu_is_still_the_bottleneck(void **state)
+{
+	struct loop_summary *all, *s;
+	char finding[400];
+	uint64_t at = 0;
+	int k;
+
+	(void)state;
+	for (k = 0; k < 100; k++, at += 2 * MS)
+		wait_call(50, "epoll_wait", at, 2 * US, false, 64);
+	named(50, "loop");
+	counters(50, 140 * MS, 58 * MS, 2 * MS);
+	roles_assign(&a);
+	loops_mark(&l, &a);
+	s = summary_of(50, &all);
+	assert_true(s->busy < 0.9);
+	loops_finding(s, 2, finding, sizeof(finding));
+	assert_string_equal(finding, "never idle (on a CPU 70%, waiting for one 29%): the loop is the "
+				     "bottleneck; one loop per CPU (N = 2) would use the CPUs");
 	free(all);
 }
 
@@ -496,6 +535,74 @@ static void a_turn_still_going_on_is_a_stall(void **state)
 	free(all);
 }
 
+/*
+ * An idle loop asleep in its wait at the stop: its last turn ended where
+ * that wait began (the wait, cut by the stop, is never a complete call), not
+ * at the last snapshot. An idle nginx worker was called stalled 13 ms.
+ */
+static void back_in_its_wait_at_the_stop_is_no_stall(void **state)
+{
+	struct loop_summary *all, *s;
+	struct thread_stats *t;
+	uint64_t at = 0;
+	int k;
+
+	(void)state;
+	for (k = 0; k < 10; k++, at += 20 * MS)
+		wait_call(91, "epoll_wait", at, 19 * MS, true, 64);
+	named(91, "nginx");
+	t = counters(91, 10 * MS, 0, 190 * MS);
+	/* Its last turn: 50 us after the last wait returned, it waits again, until the stop. */
+	t->current_nr = syscall_number("epoll_wait");
+	t->call_enter_ns = at - 1 * MS + 50 * US;
+	t->last_ns = at + 13 * MS;
+	roles_assign(&a);
+	loops_mark(&l, &a);
+	s = summary_of(91, &all);
+	assert_int_equal(s->open_turn_ns, 50 * US);
+	assert_int_equal(s->stalls, 0);
+	free(all);
+	/* Not back in its wait (in a read): the turn still goes on at the last snapshot. */
+	t->current_nr = syscall_number("read");
+	s = summary_of(91, &all);
+	assert_int_equal(s->open_turn_ns, 14 * MS);
+	assert_int_equal(s->stalls, 1);
+	free(all);
+}
+
+/*
+ * --sched-only sees a turn from one sleep in the wait to the next: a busy
+ * nginx worker's back-to-back turns made 12 spans of 30-47 ms "stalled on a
+ * CPU". Its finding says what it cannot tell apart, not that it stalled.
+ */
+static void sleeps_only_does_not_call_busy_turns_stalls(void **state)
+{
+	struct loop_summary *all, *s;
+	char finding[400];
+	uint64_t at = 0;
+	int k;
+
+	(void)state;
+	l.sleeps_only = true;
+	for (k = 0; k < 10; k++, at += 40 * MS)
+		wait_call(92, "epoll_wait", at, 5 * MS, true, 64);
+	named(92, "nginx");
+	counters(92, 300 * MS, 50 * MS, 50 * MS);
+	roles_assign(&a);
+	loops_mark(&l, &a);
+	loops_reset(&l);
+	assert_true(l.sleeps_only);
+	for (k = 0; k < 10; k++, at += 40 * MS)
+		wait_call(92, "epoll_wait", at, 5 * MS, true, 64);
+	s = summary_of(92, &all);
+	assert_int_equal(s->stalls, 9);
+	loops_finding(s, 2, finding, sizeof(finding));
+	assert_string_equal(finding, "9 times over the threshold without sleeping in its wait (longest "
+				     "35.00 ms), mostly on a CPU: a stall, or busy turns back to back, "
+				     "which --sched-only does not tell apart (trace without it to know)");
+	free(all);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -507,10 +614,16 @@ int main(void)
 		cmocka_unit_test_setup_teardown(go_threads_are_not_loops, setup, teardown),
 		cmocka_unit_test_setup_teardown(loops_are_never_sized, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_lone_loop_leaves_nothing_to_size, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_loop_waiting_for_a_cpu_is_still_the_bottleneck, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(an_idle_loop_is_healthy, setup, teardown),
 		cmocka_unit_test_setup_teardown(helpers_beside_a_loop_are_not_contention, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(a_turn_still_going_on_is_a_stall, setup, teardown),
+		cmocka_unit_test_setup_teardown(back_in_its_wait_at_the_stop_is_no_stall, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(sleeps_only_does_not_call_busy_turns_stalls, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -742,8 +742,16 @@ static void loop_series(void **state)
 	/* 100 ms on a CPU of 500 ms. */
 	assert_non_null(strstr(text, "\nblockscope_loop_busy_ratio{group=\"loop\"} 0.2\n"));
 	assert_null(strstr(text, "blockscope_recommended_threads{group=\"loop\"}"));
+	/* Turns of 49 ms (a wait's return to the next wait): cumulative buckets, +Inf the count. */
+	assert_int_equal(value_of(text, "blockscope_loop_turn_seconds_bucket{group=\"loop\",le=\"0.025\"}"), 0);
+	assert_int_equal(value_of(text, "blockscope_loop_turn_seconds_bucket{group=\"loop\",le=\"0.05\"}"), 20);
+	assert_int_equal(value_of(text, "blockscope_loop_turn_seconds_bucket{group=\"loop\",le=\"1\"}"), 20);
+	assert_int_equal(value_of(text, "blockscope_loop_turn_seconds_bucket{group=\"loop\",le=\"+Inf\"}"), 20);
+	assert_int_equal(value_of(text, "blockscope_loop_turn_seconds_count{group=\"loop\"}"), 20);
+	assert_non_null(strstr(text, "\nblockscope_loop_turn_seconds_sum{group=\"loop\"} 0.980000000\n"));
 	free(text);
 	assert_int_equal(exporter_render(&e, METRICS_OPENMETRICS, &text, &len), 0);
+	assert_non_null(strstr(text, "# TYPE blockscope_loop_turn_seconds histogram\n"));
 	assert_non_null(strstr(text, "# TYPE blockscope_loop_stalls counter\n"));
 	assert_non_null(strstr(text, "# TYPE blockscope_loop_busy_ratio gauge\n"));
 	free(text);

@@ -91,9 +91,11 @@ void loops_free(struct loops *l)
 void loops_reset(struct loops *l)
 {
 	uint64_t stall = l->stall_ns;
+	bool sleeps_only = l->sleeps_only;
 
 	loops_free(l);
 	loops_init(l, stall);
+	l->sleeps_only = sleeps_only;
 }
 
 static size_t slot_of(uint32_t tid, size_t cap)
@@ -212,10 +214,23 @@ uint64_t loops_turn_quantile(const struct loop_thread *lt, double q)
 	return lt->turn_max_ns;
 }
 
+const uint64_t loops_turn_bucket_ns[LOOPS_TURN_BUCKETS] = {
+	100000, 500000, 1000000, 2500000, 5000000, 10000000, 25000000, 50000000, 100000000,
+	250000000, 1000000000,
+};
+
 static void add_turn(struct loops *l, struct loop_thread *lt, uint64_t ns)
 {
+	int b;
+
 	lt->turns++;
 	lt->hist[hist_index(ns)]++;
+	lt->turn_sum_ns += ns;
+	for (b = 0; b < LOOPS_TURN_BUCKETS; b++)
+		if (ns <= loops_turn_bucket_ns[b]) {
+			lt->turn_bucket[b]++;
+			break;
+		}
 	if (ns > lt->turn_max_ns)
 		lt->turn_max_ns = ns;
 	if (ns > l->stall_ns) {
@@ -320,12 +335,17 @@ static bool go_thread(const struct account *a, const struct thread_stats *t)
  * least half its idle time: a pool thread that polls one socket with a
  * timeout, or a process per connection that polls one client, is not a
  * loop). A loop that always has work never sleeps in its wait: no idle time
- * at all is a loop too.
+ * at all is a loop too. Waits that ended by their timeout are left out of
+ * the idle time here: nothing came, so they are not how the thread waits
+ * for work (Node's loop in Atomics.wait with a timeout, blocked in it
+ * longer than it waits in epoll at 70% load, is a loop blocked so).
  */
 static bool is_loop(const struct loop_thread *lt, const struct account *a,
 		    const struct thread_stats *t)
 {
-	uint64_t idle = t->class_blocked_ns[CLASS_IDLE];
+	uint64_t idle = t->class_blocked_ns[CLASS_IDLE], timed_out = t->reason_blocked_ns[WAIT_TIMED_OUT];
+
+	idle -= timed_out < idle ? timed_out : idle;
 
 	if (!lt || lt->waits < LOOPS_MIN_WAITS || lt->max_sources < 2)
 		return false;
@@ -397,11 +417,23 @@ static void summarize(struct loop_summary *s, const struct loops *l,
 	s->turn_p50_ns = loops_turn_quantile(lt, 0.5);
 	s->turn_p99_ns = loops_turn_quantile(lt, 0.99);
 	s->stalls = lt->stalls;
+	s->sleeps_only = l->sleeps_only;
 	s->stalled_ns = lt->stalled_ns;
 	s->stall_blocked_ns = lt->stall_blocked_ns;
 	s->stall_runq_ns = lt->stall_runq_ns;
-	if (lt->in_turn && t->last_ns > lt->turn_start_ns)
+	/*
+	 * A turn still going on at the stop runs to the thread's last snapshot,
+	 * unless it was back in its wait by then (a wait cut by the stop never
+	 * reaches add_wait): that turn ended where the wait began (or, not
+	 * known, at some point before it). An idle nginx worker asleep in
+	 * epoll_wait was called stalled 13 ms, the time since its last turn.
+	 */
+	if (t->current_nr >= 0 && loops_readiness_call(t->current_nr)) {
+		if (lt->in_turn && t->call_enter_ns > lt->turn_start_ns)
+			s->open_turn_ns = t->call_enter_ns - lt->turn_start_ns;
+	} else if (lt->in_turn && t->last_ns > lt->turn_start_ns) {
 		s->open_turn_ns = t->last_ns - lt->turn_start_ns;
+	}
 	if (s->open_turn_ns > l->stall_ns) {
 		s->stalls++;
 		s->stalled_ns += s->open_turn_ns;
@@ -449,6 +481,7 @@ int loops_summarize(const struct loops *l, const struct account *a, struct loop_
 void loops_finding(const struct loop_summary *s, double cores, char *buf, size_t len)
 {
 	char p99[32], max[32];
+	double runq_share = s->traced_ns ? (double)s->runq_ns / (double)s->traced_ns : 0;
 
 	format_ns(s->turn_p99_ns, p99, sizeof(p99));
 	if (s->blocked_share >= LOOPS_BLOCKED_FINDING && s->ncalls &&
@@ -474,6 +507,25 @@ void loops_finding(const struct loop_summary *s, double cores, char *buf, size_t
 			 "%.0f%% busy: the loop is the bottleneck; one loop per CPU (N = %g) would use "
 			 "the CPUs",
 			 100.0 * s->busy, cores);
+	} else if (s->busy + runq_share >= LOOPS_BUSY_FINDING) {
+		/*
+		 * Never idle, but the CPUs are shared: it waited for one a good
+		 * part of the time (a closed-loop load generator and the backend
+		 * beside it on 2 CPUs). It is still the bottleneck: it never
+		 * waited for work.
+		 */
+		snprintf(buf, len,
+			 "never idle (on a CPU %.0f%%, waiting for one %.0f%%): the loop is the "
+			 "bottleneck; one loop per CPU (N = %g) would use the CPUs",
+			 100.0 * s->busy, 100.0 * runq_share, cores);
+	} else if (s->stalls && s->sleeps_only && s->stall_blocked_ns < s->stalled_ns / 2) {
+		format_ns(s->lt->turn_max_ns > s->open_turn_ns ? s->lt->turn_max_ns : s->open_turn_ns,
+			  max, sizeof(max));
+		snprintf(buf, len,
+			 "%llu times over the threshold without sleeping in its wait (longest %s), "
+			 "mostly on a CPU: a stall, or busy turns back to back, which --sched-only "
+			 "does not tell apart (trace without it to know)",
+			 (unsigned long long)s->stalls, max);
 	} else if (s->stalls) {
 		format_ns(s->lt->turn_max_ns > s->open_turn_ns ? s->lt->turn_max_ns : s->open_turn_ns,
 			  max, sizeof(max));

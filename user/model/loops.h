@@ -35,6 +35,15 @@
 /* On a CPU above this share of its time: the loop is the bottleneck. */
 #define LOOPS_BUSY_FINDING 0.9
 
+/*
+ * The turn-length buckets of --serve's histogram (blockscope_loop_turn_seconds),
+ * their upper bounds: from 100 us (a healthy turn) to 1 s (a stall anyone
+ * sees); counted exactly as the turns end, not read from the log-linear
+ * slots above (whose bounds are not these).
+ */
+#define LOOPS_TURN_BUCKETS 11
+extern const uint64_t loops_turn_bucket_ns[LOOPS_TURN_BUCKETS];
+
 /* One kind of blocking call on a loop: a syscall and what its wait meant. */
 struct loop_call {
 	int32_t nr;	/* -1: the calls that did not fit */
@@ -59,6 +68,8 @@ struct loop_thread {
 	 */
 	uint64_t stall_blocked_ns, stall_runq_ns;
 	uint32_t hist[LOOPS_HIST_SLOTS];
+	/* Turns at most loops_turn_bucket_ns[b] long (and over the one before), and their sum. */
+	uint64_t turn_bucket[LOOPS_TURN_BUCKETS], turn_sum_ns;
 	struct loop_call calls[LOOPS_CALL_SLOTS + 1];
 	int ncalls;
 };
@@ -69,6 +80,12 @@ struct loops {
 	uint32_t *index; /* open addressing: tid -> 1 + index into t (0: empty) */
 	size_t index_cap;
 	uint64_t stall_ns;
+	/*
+	 * --sched-only: a turn runs from one sleep in the wait to the next, so
+	 * a busy loop's back-to-back turns are one long span: over the threshold
+	 * on a CPU, that is not told apart from a stall (blocked ones are).
+	 */
+	bool sleeps_only;
 };
 
 void loops_init(struct loops *l, uint64_t stall_ns);
@@ -106,6 +123,7 @@ struct loop_summary {
 	/* Blocked in calls other than its wait, and outside syscalls (page faults). */
 	uint64_t blocked_on_loop_ns, outside_ns;
 	double blocked_share;
+	bool sleeps_only; /* turns between sleeps (--sched-only): see struct loops */
 	struct loop_call calls[LOOPS_CALL_SLOTS + 1]; /* most blocked time first */
 	int ncalls;
 };

@@ -166,6 +166,7 @@ int run_attach(struct run *r, char *err, size_t errlen)
 		struct account_observer loops = { .on_call = loops_on_call, .ctx = &r->loops };
 
 		loops_init(&r->loops, o->stall_ns);
+		r->loops.sleeps_only = o->sched_only;
 		account_observe(&r->acct, &loops);
 	}
 	return tracer_open(&r->tracer, &cfg, take_record, &r->acct, err, errlen);

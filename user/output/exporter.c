@@ -368,6 +368,9 @@ int exporter_loops(struct exporter *e, const struct loops *l, const struct accou
 		x->loop = true;
 		x->loop_blocked_ns += s[i].blocked_on_loop_ns;
 		x->loop_turns += s[i].lt->turns;
+		x->loop_turn_sum_ns += s[i].lt->turn_sum_ns;
+		for (g = 0; g < LOOPS_TURN_BUCKETS; g++)
+			x->loop_turn_bucket[g] += s[i].lt->turn_bucket[g];
 		x->loop_stalls += s[i].stalls;
 		x->loop_oncpu_ns += s[i].oncpu_ns;
 		x->loop_traced_ns += s[i].traced_ns;
@@ -468,6 +471,8 @@ int exporter_render(const struct exporter *e, enum metrics_format f, char **text
 		m->loop = g->loop;
 		m->loop_blocked_ns = g->loop_blocked_ns;
 		m->loop_turns = g->loop_turns;
+		m->loop_turn_sum_ns = g->loop_turn_sum_ns;
+		memcpy(m->loop_turn_bucket, g->loop_turn_bucket, sizeof(m->loop_turn_bucket));
 		m->loop_stalls = g->loop_stalls;
 		m->loop_busy = g->loop_traced_ns ?
 			(double)g->loop_oncpu_ns / (double)g->loop_traced_ns : 0;

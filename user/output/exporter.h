@@ -43,6 +43,7 @@ struct exporter_group {
 	/* Its event loops (loops.c): since start, and the latest second's on-CPU share. */
 	bool loop;
 	uint64_t loop_blocked_ns, loop_turns, loop_stalls;
+	uint64_t loop_turn_bucket[LOOPS_TURN_BUCKETS], loop_turn_sum_ns;
 	uint64_t loop_oncpu_ns, loop_traced_ns;
 	uint64_t jobs;		 /* jobs begun since start (occupancy.c) */
 	/* Its occupancy in the latest second, when known. */

@@ -363,6 +363,29 @@ static void render_loops(FILE *f, const struct metrics_data *d, enum metrics_for
 		series(f, "blockscope_loop_turns_total", "group", G(i), NULL);
 		count(f, d->groups[i].loop_turns);
 	}
+	family(f, fmt, "blockscope_loop_turn_seconds", "histogram",
+	       "An event loop's turns by length: the kernel-side event-loop delay.");
+	for (i = 0; i < d->ngroups; i++) {
+		uint64_t upto = 0;
+		int b;
+
+		if (!d->groups[i].loop)
+			continue;
+		for (b = 0; b < LOOPS_TURN_BUCKETS; b++) {
+			char le[32];
+
+			upto += d->groups[i].loop_turn_bucket[b];
+			snprintf(le, sizeof(le), "%g", (double)loops_turn_bucket_ns[b] / 1e9);
+			series(f, "blockscope_loop_turn_seconds_bucket", "group", G(i), "le", le, NULL);
+			count(f, upto);
+		}
+		series(f, "blockscope_loop_turn_seconds_bucket", "group", G(i), "le", "+Inf", NULL);
+		count(f, d->groups[i].loop_turns);
+		series(f, "blockscope_loop_turn_seconds_sum", "group", G(i), NULL);
+		seconds(f, d->groups[i].loop_turn_sum_ns);
+		series(f, "blockscope_loop_turn_seconds_count", "group", G(i), NULL);
+		count(f, d->groups[i].loop_turns);
+	}
 	family(f, fmt, "blockscope_loop_stalls_total", "counter",
 	       "An event loop's turns longer than --stall (default 10 ms).");
 	for (i = 0; i < d->ngroups; i++) {

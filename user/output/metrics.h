@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "loops.h"
 
 enum metrics_format {
 	METRICS_PROMETHEUS,  /* text/plain; version=0.0.4 */
@@ -47,6 +48,8 @@ struct metrics_group {
 	/* An event loop's group (docs/loops.md): never sized; its loop series instead. */
 	bool loop;
 	uint64_t loop_blocked_ns, loop_turns, loop_stalls; /* since start */
+	/* Turns by length (loops_turn_bucket_ns's bounds, not cumulative), and their sum. */
+	uint64_t loop_turn_bucket[LOOPS_TURN_BUCKETS], loop_turn_sum_ns;
 	double loop_busy;				   /* on-CPU share in the last second */
 	/* Demand (occupancy.c): jobs since start; over the last second, when busy_known. */
 	uint64_t jobs;
