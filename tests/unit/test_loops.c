@@ -24,7 +24,9 @@ static enum fd_kind fd_kind_stub(void *ctx, uint32_t tgid, int fd)
 
 static int setup(void **state)
 {
-	struct account_observer o = { .on_call = loops_on_call, .ctx = &l };
+	struct account_observer o = { .on_call = loops_on_call,
+				      .on_cut_call = loops_on_cut_call,
+				      .ctx = &l };
 
 	(void)state;
 	if (account_init(&a, NULL))
@@ -603,6 +605,54 @@ static void sleeps_only_does_not_call_busy_turns_stalls(void **state)
 	free(all);
 }
 
+/*
+ * Calls cut by the window: an nginx worker that no connection reached sat
+ * in epoll_wait(512) from before the start to after the stop: a loop,
+ * healthy. Another's first wait began before the start and its last was
+ * still going on at the stop: its turns run from the first's return to the
+ * last's entry, and no turn is left open.
+ */
+static void waits_cut_by_the_window_make_a_loop(void **state)
+{
+	struct call_record c = make_call(93, "epoll_wait", 1, 3000 * MS, 3000 * MS, 1);
+	struct loop_summary *all, *s;
+	uint64_t at;
+	int k;
+
+	(void)state;
+	c.hdr.flags |= CALL_BEGAN_BEFORE | CALL_IN_PROGRESS;
+	c.args[2] = 512;
+	account_call(&a, &c);
+	named(93, "nginx");
+	counters(93, 0, 0, 3000 * MS);
+
+	c = make_call(94, "epoll_wait", 1, 5 * MS, 5 * MS, 1);
+	c.hdr.flags |= CALL_BEGAN_BEFORE;
+	c.args[2] = 512;
+	account_call(&a, &c);
+	for (k = 0, at = 6 * MS; k < 5; k++, at += 10 * MS)
+		wait_call(94, "epoll_wait", at, 9 * MS, true, 512);
+	c = make_call(94, "epoll_wait", 1, 20 * MS, 20 * MS, 1);
+	c.enter_ns = at;
+	c.hdr.flags |= CALL_IN_PROGRESS;
+	c.args[2] = 512;
+	account_call(&a, &c);
+	named(94, "nginx");
+	account_find_thread(&a, 94)->last_ns = at + 20 * MS;
+	counters(94, 6 * MS, 0, 70 * MS);
+	roles_assign(&a);
+	loops_mark(&l, &a);
+	assert_int_equal(account_find_thread(&a, 93)->role, ROLE_LOOP);
+	assert_int_equal(account_find_thread(&a, 94)->role, ROLE_LOOP);
+	s = summary_of(94, &all);
+	/* 5 to 6, 15 to 16, ... 55 to 56 ms: 6 turns of 1 ms. */
+	assert_int_equal(s->lt->turns, 6);
+	assert_int_equal(s->lt->turn_max_ns, 1 * MS);
+	assert_int_equal(s->open_turn_ns, 0);
+	assert_int_equal(s->stalls, 0);
+	free(all);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -624,6 +674,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(sleeps_only_does_not_call_busy_turns_stalls, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(waits_cut_by_the_window_make_a_loop, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -50,9 +50,14 @@ void account_notify_call(struct account *a, const struct call_record *c,
 {
 	int i;
 
-	for (i = 0; i < a->nobservers; i++)
-		if (a->observers[i].on_call)
+	for (i = 0; i < a->nobservers; i++) {
+		bool cut = c->hdr.flags & (CALL_BEGAN_BEFORE | CALL_IN_PROGRESS);
+
+		if (cut && a->observers[i].on_cut_call)
+			a->observers[i].on_cut_call(a->observers[i].ctx, c, t);
+		else if (!cut && a->observers[i].on_call)
 			a->observers[i].on_call(a->observers[i].ctx, c, t);
+	}
 }
 
 int hist_slot(uint64_t ns)

@@ -275,6 +275,11 @@ struct process_stats {
  */
 struct account_observer {
 	void (*on_call)(void *ctx, const struct call_record *c, const struct thread_stats *t);
+	/*
+	 * A call cut by the window (CALL_BEGAN_BEFORE, CALL_IN_PROGRESS): not a
+	 * complete call, but where a loop's turn begins or ends (loops.c).
+	 */
+	void (*on_cut_call)(void *ctx, const struct call_record *c, const struct thread_stats *t);
 	void (*on_sched)(void *ctx, const struct sched_record *r);
 	/* Records the model does not read itself (RECORD_USTACK), with their size. */
 	void (*on_other)(void *ctx, const void *data, size_t size);

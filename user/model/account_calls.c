@@ -168,6 +168,7 @@ void account_call(struct account *a, const struct call_record *c)
 		thread_syscall_slot(t, c->nr)->blocked_ns += c->blocked_ns;
 		if (c->blocked_ns)
 			account_judge_wait(a, t, c);
+		account_notify_call(a, c, t);
 		return;
 	}
 	merged = *c;

@@ -318,6 +318,40 @@ void loops_on_call(void *ctx, const struct call_record *c, const struct thread_s
 		add_blocking(lt, c, t);
 }
 
+void loops_on_cut_call(void *ctx, const struct call_record *c, const struct thread_stats *t)
+{
+	struct loops *l = ctx;
+	int k = readiness_index(c->nr);
+	size_t i;
+	struct loop_thread *lt;
+	uint32_t sources;
+
+	(void)t;
+	if (k < 0)
+		return;
+	i = index_lookup(l, c->hdr.tid);
+	lt = i == SIZE_MAX ? loops_add(l, c->hdr.tid, c->hdr.tgid) : &l->t[i];
+	if (!lt)
+		return;
+	lt->waits++;
+	lt->wait_nr = (int32_t)c->nr;
+	sources = sources_of(c, k);
+	if (sources > lt->max_sources)
+		lt->max_sources = sources;
+	if (c->hdr.flags & CALL_IN_PROGRESS) {
+		/* Back in its wait at the stop: the turn under way ended where it began. */
+		if (lt->in_turn && c->enter_ns >= lt->turn_start_ns)
+			add_turn(l, lt, c->enter_ns - lt->turn_start_ns);
+		lt->in_turn = false;
+		lt->turn_blocked_ns = lt->turn_runq_ns = 0;
+	} else {
+		/* Began before the window: its return begins the first turn. */
+		lt->in_turn = true;
+		lt->turn_start_ns = c->enter_ns + c->duration_ns;
+		lt->turn_blocked_ns = lt->turn_runq_ns = 0;
+	}
+}
+
 /* A Go program's threads are its scheduler's Ms, whose netpoller is an epoll: a pool. */
 static bool go_thread(const struct account *a, const struct thread_stats *t)
 {

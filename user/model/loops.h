@@ -94,6 +94,14 @@ void loops_free(struct loops *l);
 void loops_reset(struct loops *l);
 /* The account observer's hook: each finished call, with its thread (its wait judged). */
 void loops_on_call(void *ctx, const struct call_record *c, const struct thread_stats *t);
+/*
+ * And each call cut by the window: a wait that began before it starts a turn
+ * where it returns, one still going on at the stop ends the turn where it
+ * began; either makes its thread known as waiting so (an idle worker asleep
+ * in epoll_wait all window long is a loop). A blocking call cut so is not
+ * counted on the loop: its time is partial.
+ */
+void loops_on_cut_call(void *ctx, const struct call_record *c, const struct thread_stats *t);
 /* Whether syscall nr is a readiness call (a loop's wait). */
 bool loops_readiness_call(long nr);
 const struct loop_thread *loops_find(const struct loops *l, uint32_t tid);

@@ -163,7 +163,9 @@ int run_attach(struct run *r, char *err, size_t errlen)
 	/* The stages hook into the account and say what they need of the tracer. */
 	why_setup(&r->why, o, &r->acct, &cfg);
 	{
-		struct account_observer loops = { .on_call = loops_on_call, .ctx = &r->loops };
+		struct account_observer loops = { .on_call = loops_on_call,
+						  .on_cut_call = loops_on_cut_call,
+						  .ctx = &r->loops };
 
 		loops_init(&r->loops, o->stall_ns);
 		r->loops.sleeps_only = o->sched_only;
