@@ -653,6 +653,31 @@ static void waits_cut_by_the_window_make_a_loop(void **state)
 	free(all);
 }
 
+/* Redis at 90% busy running a slow Lua script 3 times: busy, and the stalls said too. */
+static void a_busy_loop_that_stalls_says_both(void **state)
+{
+	struct loop_summary *all, *s;
+	char finding[400];
+	uint64_t at = 0;
+	int k;
+
+	(void)state;
+	for (k = 0; k < 100; k++) {
+		wait_call(95, "epoll_wait", at, 2 * US, false, 64);
+		at += k % 33 == 32 ? 75 * MS : 1 * MS;
+	}
+	named(95, "redis-server");
+	counters(95, 320 * MS, 10 * MS, 0);
+	roles_assign(&a);
+	loops_mark(&l, &a);
+	s = summary_of(95, &all);
+	assert_int_equal(s->stalls, 3);
+	loops_finding(s, 2, finding, sizeof(finding));
+	assert_string_equal(finding, "97% busy: the loop is the bottleneck; one loop per CPU (N = 2) would "
+				     "use the CPUs; it also stalled 3 times on a CPU (longest 75.00 ms)");
+	free(all);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -675,6 +700,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(sleeps_only_does_not_call_busy_turns_stalls, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(waits_cut_by_the_window_make_a_loop, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_busy_loop_that_stalls_says_both, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -570,5 +570,21 @@ void loops_finding(const struct loop_summary *s, double cores, char *buf, size_t
 	} else {
 		snprintf(buf, len, "%s, turns p99 %s: healthy",
 			 s->busy < 0.5 ? "mostly idle" : "busy but turning", p99);
+		return;
+	}
+	/*
+	 * A busy or blocked loop that also stalled on a CPU (Redis at 90% busy
+	 * running a slow Lua script 3 times) says so too: the stalls are a
+	 * defect of their own, not the load's. Not with --sched-only, where a
+	 * busy loop's turns back to back look the same.
+	 */
+	if (s->stalls && !s->sleeps_only && s->stall_blocked_ns < s->stalled_ns / 2 &&
+	    !strstr(buf, "stalled")) {
+		size_t used = strlen(buf);
+
+		format_ns(s->lt->turn_max_ns > s->open_turn_ns ? s->lt->turn_max_ns : s->open_turn_ns,
+			  max, sizeof(max));
+		snprintf(buf + used, len - used, "; it also stalled %llu times on a CPU (longest %s)",
+			 (unsigned long long)s->stalls, max);
 	}
 }
