@@ -232,6 +232,10 @@ struct thread_state {
 	__u64 call_args[3];    /* --sched-only: the call's arguments, read at its first sleep */
 	__u64 call_oncpu_mark; /* --sched-only: se.sum_exec_runtime at its last sleep */
 	__u64 call_io_mark;    /* --sched-only: read and write calls ended (io_calls) then */
+	/* The file of the call's first argument, read at its first sleep (call_record's fd_*). */
+	__u64 call_fd_ino;
+	__u32 call_fd_dev;
+	__u16 call_fd_mode;
 	/*
 	 * --sched-only: the repeats of the call sent last, folded into one
 	 * record (held.calls of them; 0: none held). held_key: held's syscall,
@@ -412,7 +416,11 @@ static __always_inline void fill_call(struct call_record *rec, struct task_struc
 	rec->kernel_stack_id = -1;
 	rec->woken_ns = ts->call_woken_ns;
 	rec->calls = 1;
-	rec->pad = 0;
+	/* Read at its first sleep: a call that never slept keeps none (or an older call's). */
+	rec->fd_ino = ts->call_voluntary ? ts->call_fd_ino : 0;
+	rec->fd_dev = ts->call_voluntary ? ts->call_fd_dev : 0;
+	rec->fd_mode = ts->call_voluntary ? ts->call_fd_mode : 0;
+	rec->pad16[0] = rec->pad16[1] = rec->pad16[2] = 0;
 	if (ts->call_flags & CALL_SCHED_ONLY) {
 		/* Read at its first sleep: the registers may hold a later call's now. */
 		rec->args[0] = ts->call_args[0];
@@ -982,6 +990,43 @@ static __always_inline void emit_sched(struct task_struct *task, struct thread_s
 	submit(rec);
 }
 
+#define BS_S_IFMT 0170000
+#define BS_S_IFCHR 0020000
+
+/*
+ * The file behind fd in task's fd table: its inode's number, mode and
+ * device (a character device's own number), or zeros. At a call's first
+ * sleep only, so a few reads per sleep, never per call; an argument that is
+ * not an fd (a futex's address) is out of the table's range at once.
+ */
+static __always_inline void read_fd_file(struct task_struct *task, struct thread_state *ts,
+					 __u64 fd)
+{
+	struct file **fds = NULL;
+	struct file *f = NULL;
+	struct inode *inode;
+	unsigned int max;
+	__u16 mode;
+
+	ts->call_fd_ino = 0;
+	ts->call_fd_dev = 0;
+	ts->call_fd_mode = 0;
+	max = BPF_CORE_READ(task, files, fdt, max_fds);
+	if (fd >= max)
+		return;
+	fds = BPF_CORE_READ(task, files, fdt, fd);
+	if (!fds || bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]) || !f)
+		return;
+	inode = BPF_CORE_READ(f, f_inode);
+	if (!inode)
+		return;
+	mode = BPF_CORE_READ(inode, i_mode);
+	ts->call_fd_ino = BPF_CORE_READ(inode, i_ino);
+	ts->call_fd_mode = mode;
+	ts->call_fd_dev = (mode & BS_S_IFMT) == BS_S_IFCHR ? BPF_CORE_READ(inode, i_rdev) :
+							     BPF_CORE_READ(inode, i_sb, s_dev);
+}
+
 /* prev goes to sleep, by the kernel's rule behind voluntary_ctxt_switches. */
 static __always_inline void sleep_begins(void *ctx, struct task_struct *prev,
 					 struct thread_state *ts, __u64 now)
@@ -994,11 +1039,19 @@ static __always_inline void sleep_begins(void *ctx, struct task_struct *prev,
 		if (nr < SLEPT_NR_WORDS * 64)
 			ts->slept_nrs[nr_word(nr)] |= nr_bit(nr);
 		if (!ts->call_voluntary++) {
+			struct pt_regs *regs = ts->exiting ? NULL :
+					       (struct pt_regs *)bpf_task_pt_regs(prev);
+
 			/* Its first sleep: forget the last call's waker. */
 			ts->waker_tid = ts->waker_tgid = 0;
 			ts->waker_comm[0] = 0;
 			ts->waker_kind = WAKER_TASK;
 			ts->kernel_stack_id = -1;
+			/* What its fd is, while the fd is surely open. */
+			if (regs)
+				read_fd_file(prev, ts, PT_REGS_PARM1_SYSCALL(regs));
+			else
+				ts->call_fd_ino = ts->call_fd_dev = ts->call_fd_mode = 0;
 		}
 		/* Where in the kernel it goes to sleep. */
 		if (ts->kernel_stacks)

@@ -111,7 +111,20 @@ struct call_record {
 	 * ring and the collector a record every HELD_MAX_NS, not each time.
 	 */
 	__u32 calls;
-	__u32 pad;
+	/*
+	 * The file of its first argument, when that is an fd and the call slept:
+	 * read from the task's fd table at its first sleep (in both modes), so
+	 * the collector knows a FIFO from a file or a socket without asking
+	 * /proc, where the fd may be closed by then. fd_mode: the inode's i_mode
+	 * (0: not read, or an anonymous inode: eventfd...); fd_ino: its number
+	 * (a socket's is the one /proc/PID/fd names); fd_dev: its filesystem's
+	 * device, or for a character device the device's own number (i_rdev,
+	 * the kernel's encoding: major << 20 | minor).
+	 */
+	__u32 fd_dev;
+	__u64 fd_ino;
+	__u16 fd_mode;
+	__u16 pad16[3];
 };
 
 /*

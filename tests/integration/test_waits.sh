@@ -51,4 +51,23 @@ jq_check pinned_saturated "$TMP/pin.json" "$P | [.warnings[] | select(test(\"sat
 jq_check pinned_main_not_sized "$TMP/pin.json" \
 	'.sizing.groups[] | select(.group == "agree") | .role == "main" and .recommended_threads == 0'
 
+# 4. What a blocking read's fd was, told by the kernel side (issue 27, item
+#    2): a shell reads a FIFO that another process writes 0.5 s later, then
+#    closes it and exits at once, before the collector could ask /proc. The
+#    FIFO is a wait for another process ("outside"), in both modes; it was
+#    "other" when the kind came from /proc/PID/fd, gone by then.
+FIFO=$TMP/late.fifo
+mkfifo "$FIFO"
+for mode in default sched-only; do
+	flags=()
+	[ "$mode" = sched-only ] && flags=(--sched-only)
+	(exec 4>"$FIFO"; sleep 0.5; echo hi >&4; sleep 0.3) &
+	writer=$!
+	"$BLOCKSCOPE" "${flags[@]}" -j -o "$TMP/fifo-$mode.json" -- sh -c "exec 3<'$FIFO'; read x <&3; exec 3<&-" \
+		2>"$TMP/fifo-$mode.err"
+	wait "$writer"
+	jq_check "fifo_read_is_a_wait_for_a_writer_$mode" "$TMP/fifo-$mode.json" \
+		"[.threads[].wait_reasons[] | select(.reason == \"outside\")] | (length == 1 and .[0].ns > 300000000)"
+done
+
 finish

@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include "unit.h"
 #include "fdkind.h"
 
@@ -73,12 +74,12 @@ static void live_sockets(void **state)
 	assert_true(s >= 0);
 	assert_int_equal(pipe(p), 0);
 	fd_kinds_init(&k);
-	assert_int_equal(fd_kinds_lookup(&k, getpid(), s, 1), FD_SERVER_CONN);
-	assert_int_equal(fd_kinds_lookup(&k, getpid(), c, 1), FD_CLIENT_CONN);
-	assert_int_equal(fd_kinds_lookup(&k, getpid(), p[0], 1), FD_IPC);
+	assert_int_equal(fd_kinds_lookup(&k, getpid(), s, NULL, 1), FD_SERVER_CONN);
+	assert_int_equal(fd_kinds_lookup(&k, getpid(), c, NULL, 1), FD_CLIENT_CONN);
+	assert_int_equal(fd_kinds_lookup(&k, getpid(), p[0], NULL, 1), FD_IPC);
 	/* Asked again, from the cache by inode: the same answers. */
-	assert_int_equal(fd_kinds_lookup(&k, getpid(), s, 2), FD_SERVER_CONN);
-	assert_int_equal(fd_kinds_lookup(&k, getpid(), c, 2), FD_CLIENT_CONN);
+	assert_int_equal(fd_kinds_lookup(&k, getpid(), s, NULL, 2), FD_SERVER_CONN);
+	assert_int_equal(fd_kinds_lookup(&k, getpid(), c, NULL, 2), FD_CLIENT_CONN);
 	fd_kinds_free(&k);
 	close(s);
 	close(c);
@@ -94,8 +95,66 @@ static void this_process(void **state)
 	(void)state;
 	fd_kinds_init(&k);
 	/* stdin of the test may be anything; a closed fd is unknown, never a guess. */
-	assert_int_equal(fd_kinds_lookup(&k, getpid(), 987654, 1), FD_UNKNOWN);
+	assert_int_equal(fd_kinds_lookup(&k, getpid(), 987654, NULL, 1), FD_UNKNOWN);
 	fd_kinds_free(&k);
+}
+
+/* What the kernel side read of the file (issue 27, item 2): its mode says most of it. */
+static void kinds_by_mode(void **state)
+{
+	(void)state;
+	assert_int_equal(fd_mode_kind(S_IFIFO | 0600, 0), FD_IPC);
+	assert_int_equal(fd_mode_kind(S_IFREG | 0644, 0x800001), FD_FILE);
+	assert_int_equal(fd_mode_kind(S_IFBLK | 0660, 0), FD_FILE);
+	assert_int_equal(fd_mode_kind(S_IFCHR | 0620, 136u << 20 | 3), FD_TTY); /* /dev/pts/3 */
+	assert_int_equal(fd_mode_kind(S_IFCHR | 0666, 5u << 20 | 0), FD_TTY);	/* /dev/tty */
+	assert_int_equal(fd_mode_kind(S_IFCHR | 0666, 1u << 20 | 3), FD_OTHER); /* /dev/null */
+	assert_int_equal(fd_mode_kind(S_IFSOCK | 0777, 0), FD_UNKNOWN);	/* to be asked */
+	assert_int_equal(fd_mode_kind(0600, 0), FD_UNKNOWN);			/* eventfd: /proc */
+}
+
+/*
+ * With the file the kernel side read, /proc is not read: a FIFO of a
+ * process that has gone is still a FIFO (a Node loop's readFileSync closed
+ * it before the collector asked, and its wait was "other"), and a socket is
+ * asked once, then known by its inode after its fd is closed.
+ */
+static void kinds_from_the_kernel_side(void **state)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t len = sizeof(a);
+	struct fd_file fifo = { .ino = 4242, .mode = S_IFIFO | 0600 };
+	struct fd_file sock = { .mode = S_IFSOCK | 0777 };
+	int l = socket(AF_INET, SOCK_STREAM, 0), c = socket(AF_INET, SOCK_STREAM, 0);
+	struct fd_kinds k;
+	struct stat st;
+
+	(void)state;
+	fd_kinds_init(&k);
+	assert_int_equal(fd_kinds_lookup(&k, 999999999, 3, &fifo, 1), FD_IPC);
+	assert_int_equal(k.proc_reads, 0);
+	if (syscall(SYS_pidfd_getfd, -1, 0, 0) < 0 && errno == ENOSYS) {
+		fd_kinds_free(&k);
+		close(l);
+		close(c);
+		skip();
+	}
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(l, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(l, 1), 0);
+	assert_int_equal(getsockname(l, (struct sockaddr *)&a, &len), 0);
+	assert_int_equal(connect(c, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(fstat(c, &st), 0);
+	sock.ino = st.st_ino;
+	assert_int_equal(fd_kinds_lookup(&k, getpid(), c, &sock, 1), FD_CLIENT_CONN);
+	close(c);
+	assert_int_equal(fd_kinds_lookup(&k, getpid(), c, &sock, 2), FD_CLIENT_CONN);
+	assert_int_equal(k.proc_reads, 0);
+	/* Without the kernel side's file (a call that did not sleep): /proc, as before. */
+	assert_int_equal(fd_kinds_lookup(&k, getpid(), c, NULL, 3), FD_UNKNOWN);
+	assert_int_equal(k.proc_reads, 1);
+	fd_kinds_free(&k);
+	close(l);
 }
 
 int main(void)
@@ -105,6 +164,8 @@ int main(void)
 		cmocka_unit_test(sockets_by_what_they_say),
 		cmocka_unit_test(live_sockets),
 		cmocka_unit_test(this_process),
+		cmocka_unit_test(kinds_by_mode),
+		cmocka_unit_test(kinds_from_the_kernel_side),
 	};
 
 	return cmocka_run_group_tests_name("fdkind", tests, NULL, NULL);

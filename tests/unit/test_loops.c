@@ -15,8 +15,9 @@ static struct account a;
 static struct loops l;
 
 /* The fds of these tests: 7 is a backend connection the process opened, 9 a pipe. */
-static enum fd_kind fd_kind_stub(void *ctx, uint32_t tgid, int fd)
+static enum fd_kind fd_kind_stub(void *ctx, uint32_t tgid, int fd, const struct call_record *c)
 {
+	(void)c;
 	(void)ctx;
 	(void)tgid;
 	return fd == 7 ? FD_CLIENT_CONN : fd == 9 ? FD_IPC : FD_SERVER_CONN;

@@ -314,7 +314,7 @@ struct account {
 	 * What an fd of a traced process is (an accepted connection, one it
 	 * opened, a pipe...): the tracing layer answers from /proc; NULL: unknown.
 	 */
-	enum fd_kind (*fd_kind_of)(void *ctx, uint32_t tgid, int fd);
+	enum fd_kind (*fd_kind_of)(void *ctx, uint32_t tgid, int fd, const struct call_record *c);
 	void *fd_ctx;
 	uint64_t late_calls; /* ended after the final snapshot: not counted twice */
 	uint64_t kernel_counted_calls; /* non-blocking calls that came counted, not one by one */

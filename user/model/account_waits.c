@@ -304,7 +304,7 @@ void account_judge_wait(struct account *a, struct thread_stats *t, const struct 
 		f.cut_known = latest_wait(t, c->nr, 0, true, &f.cut_like);
 	}
 	if (a->fd_kind_of && wait_needs_fd(c->nr) && c->args[0] <= 0x7fffffff)
-		f.fd = a->fd_kind_of(a->fd_ctx, t->tgid, (int)c->args[0]);
+		f.fd = a->fd_kind_of(a->fd_ctx, t->tgid, (int)c->args[0], c);
 	if (c->waker_kind == WAKER_TASK && c->waker_tid && c->waker_tid != t->tid) {
 		w = account_find_thread(a, c->waker_tid);
 

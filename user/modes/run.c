@@ -135,9 +135,11 @@ static int take_record(void *ctx, const void *data, size_t size)
 	return consume_record(ctx, data, size);
 }
 
-static enum fd_kind fd_kind_of(void *ctx, uint32_t tgid, int fd)
+static enum fd_kind fd_kind_of(void *ctx, uint32_t tgid, int fd, const struct call_record *c)
 {
-	return fd_kinds_lookup(ctx, (pid_t)tgid, fd, monotonic_ns());
+	struct fd_file file = { .ino = c->fd_ino, .dev = c->fd_dev, .mode = c->fd_mode };
+
+	return fd_kinds_lookup(ctx, (pid_t)tgid, fd, &file, monotonic_ns());
 }
 
 int run_attach(struct run *r, char *err, size_t errlen)

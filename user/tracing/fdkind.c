@@ -52,6 +52,25 @@ enum fd_kind fd_link_kind(const char *link, unsigned long *inode)
 	return FD_OTHER;
 }
 
+enum fd_kind fd_mode_kind(uint16_t mode, uint32_t dev)
+{
+	unsigned int major = dev >> 20;
+
+	switch (mode & S_IFMT) {
+	case S_IFIFO:
+		return FD_IPC;
+	case S_IFREG:
+	case S_IFDIR:
+	case S_IFBLK:
+		return FD_FILE;
+	case S_IFCHR:
+		/* tty0-63 and ttyS (4), /dev/tty and the console (5), the ptys (136-143). */
+		return major == 4 || major == 5 || (major >= 136 && major <= 143) ? FD_TTY : FD_OTHER;
+	default:
+		return FD_UNKNOWN; /* a socket, to be asked; or no mode: /proc tells */
+	}
+}
+
 enum fd_kind fd_socket_kind(const struct fd_socket_facts *f, const uint16_t *listening, int n)
 {
 	int i;
@@ -240,7 +259,8 @@ static enum fd_kind ask_socket(struct fd_kinds *k, pid_t tgid, int fd, uint64_t 
 	return kind;
 }
 
-enum fd_kind fd_kinds_lookup(struct fd_kinds *k, pid_t tgid, int fd, uint64_t now_ns)
+enum fd_kind fd_kinds_lookup(struct fd_kinds *k, pid_t tgid, int fd, const struct fd_file *file,
+			     uint64_t now_ns)
 {
 	char path[64], link[256];
 	const struct fd_socket *s;
@@ -249,6 +269,24 @@ enum fd_kind fd_kinds_lookup(struct fd_kinds *k, pid_t tgid, int fd, uint64_t no
 	ssize_t n;
 
 	k->lookups++;
+	if (file && file->mode) {
+		kind = fd_mode_kind(file->mode, file->dev);
+		if (kind != FD_UNKNOWN)
+			return kind;
+		if ((file->mode & S_IFMT) == S_IFSOCK && file->ino) {
+			/* A socket: asked once (its fd may be gone by now), then known by inode. */
+			s = find(k, (unsigned long)file->ino);
+			if (s)
+				return s->kind;
+			kind = ask_socket(k, tgid, fd, now_ns);
+			if (kind == FD_UNKNOWN)
+				k->unknown++;
+			else
+				put(k, (unsigned long)file->ino, kind);
+			return kind;
+		}
+	}
+	k->proc_reads++;
 	snprintf(path, sizeof(path), "/proc/%d/fd/%d", tgid, fd);
 	n = readlink(path, link, sizeof(link) - 1);
 	if (n <= 0) {

@@ -33,15 +33,41 @@ struct fd_kinds {
 	uint64_t listen_ns; /* when the listening ports were read */
 	bool listen_read;
 	uint64_t lookups, unknown; /* for the curious: how often it could not tell */
+	uint64_t proc_reads;	   /* lookups that read /proc/PID/fd (the rest: the kernel side told) */
+};
+
+/*
+ * The file behind an fd as the kernel side read it from the task's fd table
+ * at the call's first sleep (call_record's fd_ino, fd_dev, fd_mode); mode 0:
+ * not read (or an anonymous inode: an eventfd).
+ */
+struct fd_file {
+	uint64_t ino;
+	uint32_t dev; /* a character device's own number (major << 20 | minor) */
+	uint16_t mode;
 };
 
 void fd_kinds_init(struct fd_kinds *k);
 void fd_kinds_free(struct fd_kinds *k);
-/* The kind of fd in process tgid now; FD_UNKNOWN if it is gone or cannot be asked. */
-enum fd_kind fd_kinds_lookup(struct fd_kinds *k, pid_t tgid, int fd, uint64_t now_ns);
+/*
+ * The kind of fd in process tgid; FD_UNKNOWN if it is gone or cannot be
+ * asked. With file (may be NULL) read by the kernel side, a FIFO, a file
+ * or a terminal is known from its mode alone, and a socket already asked
+ * from its inode: /proc is read only for what they do not tell (anonymous
+ * inodes, a call that did not sleep) and a socket is asked once.
+ */
+enum fd_kind fd_kinds_lookup(struct fd_kinds *k, pid_t tgid, int fd, const struct fd_file *file,
+			     uint64_t now_ns);
 
 /* The pure parts, for the unit tests. What a /proc/PID/fd link names (a socket: *inode set). */
 enum fd_kind fd_link_kind(const char *link, unsigned long *inode);
+/*
+ * What an inode's mode (and a character device's number) says: FD_IPC for a
+ * FIFO, FD_FILE for a file, directory or block device, FD_TTY for a terminal
+ * (majors 4, 5 and the ptys' 136-143), FD_OTHER for another character
+ * device; FD_UNKNOWN for a socket (to be asked) or no mode (/proc tells).
+ */
+enum fd_kind fd_mode_kind(uint16_t mode, uint32_t dev);
 
 /* What a socket said of itself. */
 struct fd_socket_facts {
