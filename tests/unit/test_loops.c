@@ -439,9 +439,12 @@ static void an_idle_loop_is_healthy(void **state)
 	assert_non_null(strstr(finding, "mostly idle, turns p99 "));
 	assert_non_null(strstr(finding, ": healthy"));
 	free(all);
-	/* A new window forgets what was counted. */
+	/* A new window forgets what was counted, but the turn under way. */
 	loops_reset(&l);
-	assert_null(loops_find(&l, 60));
+	assert_non_null(loops_find(&l, 60));
+	assert_int_equal(loops_find(&l, 60)->turns, 0);
+	assert_int_equal(loops_find(&l, 60)->waits, 0);
+	assert_true(loops_find(&l, 60)->in_turn);
 }
 
 /*
@@ -598,9 +601,10 @@ static void sleeps_only_does_not_call_busy_turns_stalls(void **state)
 	for (k = 0; k < 10; k++, at += 40 * MS)
 		wait_call(92, "epoll_wait", at, 5 * MS, true, 64);
 	s = summary_of(92, &all);
-	assert_int_equal(s->stalls, 9);
+	/* 9, and the one from the first window's last wait to this one's first. */
+	assert_int_equal(s->stalls, 10);
 	loops_finding(s, 2, finding, sizeof(finding));
-	assert_string_equal(finding, "9 times over the threshold without sleeping in its wait (longest "
+	assert_string_equal(finding, "10 times over the threshold without sleeping in its wait (longest "
 				     "35.00 ms), mostly on a CPU: a stall, or busy turns back to back, "
 				     "which --sched-only does not tell apart (trace without it to know)");
 	free(all);
@@ -679,6 +683,37 @@ static void a_busy_loop_that_stalls_says_both(void **state)
 	free(all);
 }
 
+/*
+ * --interval and --serve: a turn that begins in one window and ends in the
+ * next counts in the next (it was lost at the window's reset before).
+ */
+static void a_turn_across_two_windows_counts_where_it_ends(void **state)
+{
+	struct loop_summary *all, *s;
+	int k;
+
+	(void)state;
+	for (k = 0; k < 5; k++)
+		wait_call(96, "epoll_wait", (uint64_t)k * 10 * MS, 9 * MS, true, 64);
+	/* The last wait returned at 49 ms; the window closes at 50, the next wait is at 51. */
+	named(96, "loop");
+	counters(96, 5 * MS, 0, 45 * MS);
+	roles_assign(&a);
+	loops_mark(&l, &a);
+	assert_int_equal(summary_of(96, &all)->lt->turns, 4);
+	free(all);
+	loops_reset(&l);
+	wait_call(96, "epoll_wait", 51 * MS, 9 * MS, true, 64);
+	s = summary_of(96, &all);
+	assert_int_equal(s->lt->turns, 1);
+	assert_int_equal(s->lt->turn_max_ns, 2 * MS);
+	free(all);
+	/* A thread that did not wait in a window is not carried past it. */
+	loops_reset(&l);
+	loops_reset(&l);
+	assert_int_equal(l.n, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -702,6 +737,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(waits_cut_by_the_window_make_a_loop, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_busy_loop_that_stalls_says_both, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_turn_across_two_windows_counts_where_it_ends, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

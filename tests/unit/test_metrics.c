@@ -737,18 +737,20 @@ static void loop_series(void **state)
 	}
 	assert_int_equal(exporter_render(&e, METRICS_PROMETHEUS, &text, &len), 0);
 	assert_non_null(strstr(text, "\nblockscope_loop_blocked_seconds_total{group=\"loop\"} 0.800000000\n"));
-	assert_int_equal(value_of(text, "blockscope_loop_turns_total{group=\"loop\"}"), 20);
-	assert_int_equal(value_of(text, "blockscope_loop_stalls_total{group=\"loop\"}"), 20);
+	/* 10 a second, and the turn from the first second's last wait to the next's first (499 ms). */
+	assert_int_equal(value_of(text, "blockscope_loop_turns_total{group=\"loop\"}"), 21);
+	assert_int_equal(value_of(text, "blockscope_loop_stalls_total{group=\"loop\"}"), 21);
 	/* 100 ms on a CPU of 500 ms. */
 	assert_non_null(strstr(text, "\nblockscope_loop_busy_ratio{group=\"loop\"} 0.2\n"));
 	assert_null(strstr(text, "blockscope_recommended_threads{group=\"loop\"}"));
-	/* Turns of 49 ms (a wait's return to the next wait): cumulative buckets, +Inf the count. */
+	/* Turns of 49 ms (a wait's return to the next wait) and the one of 499: cumulative buckets. */
 	assert_int_equal(value_of(text, "blockscope_loop_turn_seconds_bucket{group=\"loop\",le=\"0.025\"}"), 0);
 	assert_int_equal(value_of(text, "blockscope_loop_turn_seconds_bucket{group=\"loop\",le=\"0.05\"}"), 20);
-	assert_int_equal(value_of(text, "blockscope_loop_turn_seconds_bucket{group=\"loop\",le=\"1\"}"), 20);
-	assert_int_equal(value_of(text, "blockscope_loop_turn_seconds_bucket{group=\"loop\",le=\"+Inf\"}"), 20);
-	assert_int_equal(value_of(text, "blockscope_loop_turn_seconds_count{group=\"loop\"}"), 20);
-	assert_non_null(strstr(text, "\nblockscope_loop_turn_seconds_sum{group=\"loop\"} 0.980000000\n"));
+	assert_int_equal(value_of(text, "blockscope_loop_turn_seconds_bucket{group=\"loop\",le=\"0.25\"}"), 20);
+	assert_int_equal(value_of(text, "blockscope_loop_turn_seconds_bucket{group=\"loop\",le=\"1\"}"), 21);
+	assert_int_equal(value_of(text, "blockscope_loop_turn_seconds_bucket{group=\"loop\",le=\"+Inf\"}"), 21);
+	assert_int_equal(value_of(text, "blockscope_loop_turn_seconds_count{group=\"loop\"}"), 21);
+	assert_non_null(strstr(text, "\nblockscope_loop_turn_seconds_sum{group=\"loop\"} 1.479000000\n"));
 	free(text);
 	assert_int_equal(exporter_render(&e, METRICS_OPENMETRICS, &text, &len), 0);
 	assert_non_null(strstr(text, "# TYPE blockscope_loop_turn_seconds histogram\n"));

@@ -88,15 +88,6 @@ void loops_free(struct loops *l)
 	l->n = l->cap = l->index_cap = 0;
 }
 
-void loops_reset(struct loops *l)
-{
-	uint64_t stall = l->stall_ns;
-	bool sleeps_only = l->sleeps_only;
-
-	loops_free(l);
-	loops_init(l, stall);
-	l->sleeps_only = sleeps_only;
-}
 
 static size_t slot_of(uint32_t tid, size_t cap)
 {
@@ -165,6 +156,45 @@ static struct loop_thread *loops_add(struct loops *l, uint32_t tid, uint32_t tgi
 		;
 	l->index[j] = (uint32_t)(++l->n);
 	return lt;
+}
+
+void loops_reset(struct loops *l)
+{
+	size_t i, j, kept = 0;
+
+	/*
+	 * A turn under way goes on into the next window (--interval, --serve):
+	 * its start is kept, so that it counts where it ends; what was counted
+	 * is forgotten. Only for a thread that waited in this window: a dead
+	 * thread's last turn is not carried for ever (a loop held in one turn
+	 * for a whole window loses it, and shows it as its open turn before).
+	 */
+	for (i = 0; i < l->n; i++) {
+		const struct loop_thread *lt = &l->t[i];
+
+		if (lt->in_turn && lt->waits) {
+			struct loop_thread carry = {
+				.tid = lt->tid,
+				.tgid = lt->tgid,
+				.wait_nr = lt->wait_nr,
+				.in_turn = true,
+				.turn_start_ns = lt->turn_start_ns,
+				.turn_blocked_ns = lt->turn_blocked_ns,
+				.turn_runq_ns = lt->turn_runq_ns,
+			};
+
+			l->t[kept++] = carry;
+		}
+	}
+	l->n = kept;
+	if (l->index)
+		memset(l->index, 0, l->index_cap * sizeof(*l->index));
+	for (i = 0; i < kept; i++) {
+		for (j = slot_of(l->t[i].tid, l->index_cap); l->index[j];
+		     j = (j + 1) & (l->index_cap - 1))
+			;
+		l->index[j] = (uint32_t)(i + 1);
+	}
 }
 
 /* Log-linear: exact below 16 ns, then 16 slots per power of two. */
