@@ -168,6 +168,18 @@ jq_true worker-keepalive-sizing "$JK" \
 	 | ($s.cores * (1 + $c * .duration_ns / $ct)) as $want
 	 | $s.recommended_threads >= 0.8 * $want and $s.recommended_threads <= 1.25 * $want' \
 	--argjson c "$KEEPALIVE_CONNS" --argjson on "$ON" --argjson el "$ELAPSED"
+# Demand beside capacity (issue 26): each keep-alive client holds a worker
+# thread for the whole window (its wait in poll is the request's, WT), the
+# other 30 wait for a connection: the worker pool's busy threads are the
+# clients, 20 on average within 20%, never all 50 of them at once; in both
+# modes.
+for f in "$JK" "$JK.sched"; do
+	jq_true "worker-keepalive-busy-is-the-clients$([ "$f" = "$JK.sched" ] && echo -sched-only)" "$f" \
+		"want ~$KEEPALIVE_CONNS busy: $(jq -c '[.sizing.groups[] | select(.busy_threads) | {group, role, threads, busy_threads, all_busy_share, jobs}]' "$f")" \
+		'[.sizing.groups[] | select(.role == "pool" and .busy_threads)] | max_by(.threads)
+		 | (.busy_threads.mean - $c | fabs) <= 0.2 * $c and .busy_threads.max <= 50 and .all_busy_share < 0.05' \
+		--argjson c "$KEEPALIVE_CONNS"
+done
 # Bounded load: blockscope warns of saturated CPUs only if the kernel's
 # run-queue time says so (other work on Apache's CPU).
 saturation_agrees worker-keepalive-saturation "$JK" "$ON" "$RQ"
