@@ -33,5 +33,9 @@ for phase in light heavy; do
 	check_pool "$name" "$J" "$(jq -c --argjson w "$WORKERS" '[.threads[] | select(.pid as $p | $w | index($p)) | .tid]' "$J")" "$WAIT_US"
 	check_occupancy "$name" "$J" "$phase" "$(jq -c --argjson w "$WORKERS" '[.threads[] | select(.pid as $p | $w | index($p)) | .tid]' "$J")"
 	check_not_sized "$name-master" "$J" "[$WPID]" "the master (arbiter)"
+	# Issue 26, point 4: the setting, and where the process says it is set.
+	jq_true "$name-setting-source" "$J" "setting: $(jq_rt '[.sizing.groups[] | select(.setting) | {group, setting}]' "$J")" \
+		'[.sizing.groups[] | select(.setting.runtime == "gunicorn")] | length >= 1 and all(.setting.source == "--workers \($n) on its command line")' \
+		--argjson n "$POOL_THREADS"
 done
 finish

@@ -33,6 +33,10 @@ for phase in light heavy; do
 	check_no_contention "$name" "$J"
 	check_pool "$name" "$J" "$(tids_json "$R" pool)" 0
 	check_not_sized "$name-v8-platform" "$J" "$(tids_json "$R" other)" "V8's platform workers and Node's helper threads"
+	# Issue 26, point 4: the setting, and where the process says it is set.
+	jq_true "$name-setting-source" "$J" "setting: $(jq_rt '[.sizing.groups[] | select(.setting) | {group, setting}]' "$J")" \
+		'gsize("node:workers").setting | .runtime == "node" and .current == $n and .source == "UV_THREADPOOL_SIZE=\($n) in its environment"' \
+		--argjson n "$UV_POOL"
 	# Issue 27, item 4: V8's platform workers (4, on a queue of the heap)
 	# labelled as the runtime's, apart from libuv's pool (whose queue is a
 	# static of libuv): not a second "node:workers#2". A helper thread of

@@ -66,11 +66,50 @@ static void group_of_the_account(void **state)
 	account_free(&a);
 }
 
+/* Words as /proc gives them: NUL-separated, an empty one ending them. */
+#define WORDS(s) (s "\0")
+
+/* Where the process says what its pool is set to (issue 26, point 4). */
+static void where_it_is_set(void **state)
+{
+	struct pool_setting p;
+
+	(void)state;
+	pool_setting_of("node:workers", "node", RUNTIME_NODE, &p);
+	pool_setting_source(&p, WORDS("UV_THREADPOOL_SIZE=3"), WORDS("node\0server.js"));
+	assert_string_equal(p.source, "UV_THREADPOOL_SIZE=3 in its environment");
+	pool_setting_source(&p, WORDS(""), WORDS("node"));
+	assert_string_equal(p.source, "UV_THREADPOOL_SIZE not set: libuv's 4");
+	pool_setting_of("server Ms", "server", RUNTIME_GO, &p);
+	pool_setting_source(&p, WORDS("GOMAXPROCS=2"), WORDS("./server"));
+	assert_string_equal(p.source, "GOMAXPROCS=2 in its environment");
+	pool_setting_of("gunicorn", "gunicorn", RUNTIME_PYTHON, &p);
+	pool_setting_source(&p, WORDS(""), WORDS("/usr/bin/python3\0/usr/bin/gunicorn\0--workers\0004\0app:app"));
+	assert_string_equal(p.source, "--workers 4 on its command line");
+	pool_setting_source(&p, WORDS(""), WORDS("gunicorn\0-w8\0--threads=2\0app:app"));
+	assert_string_equal(p.source, "--workers 8 --threads 2 on its command line");
+	pool_setting_source(&p, WORDS(""), WORDS("gunicorn\0--workers=3"));
+	assert_string_equal(p.source, "--workers 3 on its command line");
+	pool_setting_source(&p, WORDS(""), WORDS("gunicorn\0app:app"));
+	assert_string_equal(p.source, "no --workers on its command line: its config file, or gunicorn's 1");
+	/* An option's last word with nothing after it says nothing. */
+	pool_setting_source(&p, WORDS(""), WORDS("gunicorn\0--workers"));
+	assert_string_equal(p.source, "no --workers on its command line: its config file, or gunicorn's 1");
+	/* Not read (gone before the report): nothing said. */
+	pool_setting_source(&p, NULL, NULL);
+	assert_string_equal(p.source, "");
+	/* A pool the process does not set by a word: only its thread count. */
+	pool_setting_of("pool--thread-", "java", RUNTIME_JVM, &p);
+	pool_setting_source(&p, WORDS(""), WORDS("java\0PoolServer"));
+	assert_string_equal(p.source, "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(runtimes_and_pools),
 		cmocka_unit_test(group_of_the_account),
+		cmocka_unit_test(where_it_is_set),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -249,6 +249,9 @@ struct addr_range {
 /* The static data ranges kept of a process (its images' writable data and bss). */
 #define PROCESS_STATIC_RANGES 64
 
+/* Room for a process's pool-setting variables, and for its command line (cut past it). */
+#define PROCESS_SETTINGS_LEN 256
+
 struct process_stats {
 	uint32_t tgid;
 	uint32_t seq; /* which process on that PID: one that reuses it gets a later seq */
@@ -266,6 +269,15 @@ struct process_stats {
 	 */
 	struct addr_range statics[PROCESS_STATIC_RANGES];
 	uint8_t nstatics;
+	/*
+	 * What the pool settings of its runtime are set to, where the process
+	 * says (runtime_settings(): read with its runtime): the variables of
+	 * its environment that size a pool ("UV_THREADPOOL_SIZE=3"), then its
+	 * command line, NUL-separated words in both; setting.c reads them.
+	 */
+	char settings_env[PROCESS_SETTINGS_LEN];
+	char settings_cmdline[PROCESS_SETTINGS_LEN];
+	bool settings_read;
 };
 
 /*

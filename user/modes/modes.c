@@ -51,8 +51,15 @@ static int close_window(struct run *r, bool final, char *err, size_t errlen)
 			p->runtime = p->went ? RUNTIME_NATIVE : runtime_probe((pid_t)p->tgid);
 		/* A launched env or shell may have exec'd the runtime since (probe_launched). */
 		else if (r->launched && p->tgid == (uint32_t)r->launch.pid && !p->went &&
-			 p->runtime == RUNTIME_NATIVE)
+			 p->runtime == RUNTIME_NATIVE) {
 			p->runtime = runtime_probe((pid_t)p->tgid);
+			p->settings_read = false; /* and its command line with it */
+		}
+		/* Where its pool settings are set (setting.c), once a process, as it was started. */
+		if (!p->settings_read && !p->went &&
+		    runtime_settings((pid_t)p->tgid, p->settings_env, p->settings_cmdline,
+				     sizeof(p->settings_env)) == 0)
+			p->settings_read = true;
 		/* Node.js: where its images' statics are, for roles.c (V8's workers, libuv's pool). */
 		if (p->runtime == RUNTIME_NODE && !p->went)
 			p->nstatics = (uint8_t)runtime_statics((pid_t)p->tgid, p->statics,

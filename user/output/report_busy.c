@@ -111,7 +111,8 @@ void report_busy_json(json_object *group, const struct sizing *s, const struct o
 
 void report_setting_text(FILE *out, const struct sizing *s, const struct pool_setting *p)
 {
-	fprintf(out, "    setting: %s, now %d %s\n", p->name, s->split.threads, p->unit);
+	fprintf(out, "    setting: %s, now %d %s%s%s%s\n", p->name, s->split.threads, p->unit,
+		p->source[0] ? " (" : "", p->source, p->source[0] ? ")" : "");
 }
 
 void report_setting_json(json_object *group, const struct sizing *s, const struct pool_setting *p)
@@ -122,5 +123,7 @@ void report_setting_json(json_object *group, const struct sizing *s, const struc
 	json_object_object_add(o, "name", json_object_new_string(p->name));
 	json_object_object_add(o, "current", json_object_new_int(s->split.threads));
 	json_object_object_add(o, "unit", json_object_new_string(p->unit));
+	if (p->source[0])
+		json_object_object_add(o, "source", json_object_new_string(p->source));
 	json_object_object_add(group, "setting", o);
 }

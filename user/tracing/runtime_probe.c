@@ -89,6 +89,53 @@ enum process_runtime runtime_probe(pid_t pid)
 	return r;
 }
 
+/* /proc/PID/FILE's NUL-separated words into buf (len), cut at a word's end; -1 if unreadable. */
+static ssize_t read_words(pid_t pid, const char *file, char *buf, size_t len)
+{
+	char path[64];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", pid, file);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, len - 2);
+	close(fd);
+	if (n < 0)
+		return -1;
+	/* Cut within a word: drop it. Two NULs end the list. */
+	while (n > 0 && buf[n - 1] != '\0')
+		n--;
+	buf[n] = buf[n + 1] = '\0';
+	return n;
+}
+
+int runtime_settings(pid_t pid, char *env, char *cmdline, size_t len)
+{
+	static const char *const vars[] = {"UV_THREADPOOL_SIZE=", "GOMAXPROCS="};
+	char all[8192];
+	size_t used = 0, i;
+	ssize_t n;
+	const char *w;
+
+	env[0] = env[1] = '\0';
+	if (read_words(pid, "cmdline", cmdline, len) < 0)
+		cmdline[0] = cmdline[1] = '\0';
+	n = read_words(pid, "environ", all, sizeof(all));
+	if (n < 0)
+		return -1;
+	for (w = all; *w; w += strlen(w) + 1)
+		for (i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
+			if (strncmp(w, vars[i], strlen(vars[i])) == 0 &&
+			    used + strlen(w) + 2 < len) {
+				memcpy(env + used, w, strlen(w) + 1);
+				used += strlen(w) + 1;
+				env[used] = '\0';
+			}
+	return 0;
+}
+
 int runtime_statics(pid_t pid, struct addr_range *out, int max)
 {
 	char path[64], line[512];
@@ -116,7 +163,8 @@ int runtime_statics(pid_t pid, struct addr_range *out, int max)
 			continue;
 		}
 		/* An image's bss goes on in an anonymous mapping right after its data. */
-		if (!file && !(after_file && n && out[n - 1].hi == lo && (name[0] == '\n' || !name[0]))) {
+		if (!file &&
+		    !(after_file && n && out[n - 1].hi == lo && (name[0] == '\n' || !name[0]))) {
 			after_file = false;
 			continue;
 		}

@@ -14,5 +14,12 @@ enum process_runtime runtime_probe(pid_t pid);
  * how many ranges, or 0 if unknown (gone, or more than max).
  */
 int runtime_statics(pid_t pid, struct addr_range *out, int max);
+/*
+ * Where a pool's size is set, as pid was started: its environment's
+ * variables that size one (UV_THREADPOOL_SIZE, GOMAXPROCS) into env, and its
+ * command line into cmdline, each as NUL-separated words (cut at len, an
+ * empty string ending them). Returns 0, or -1 if pid cannot be read.
+ */
+int runtime_settings(pid_t pid, char *env, char *cmdline, size_t len);
 
 #endif
