@@ -567,13 +567,16 @@ cpu_jiffies() {
 		END { printf "%d %d\n", busy, total }' /proc/stat
 }
 
-# idle_cpus SECONDS: how many CPUs' worth of time the machine left idle
-# over SECONDS (/proc/stat, idle + iowait), e.g. "1.83" on 2 CPUs.
+# idle_cpus SECONDS: how many CPUs' worth of time the machine left free
+# over SECONDS (/proc/stat: idle + iowait, and nice: work at a lower
+# priority, a build under nice, gives way to the suite's), e.g. "1.83" on
+# 2 CPUs. A nice'd build beside CI once read as 0.01 CPUs idle, and the
+# light phase ran at 20 req/s, too little work for a pool to be sized.
 idle_cpus() {
 	local a b
-	a=$(awk '/^cpu / { print $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9, $5 + $6 }' /proc/stat)
+	a=$(awk '/^cpu / { print $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9, $5 + $6 + $3 }' /proc/stat)
 	sleep "$1"
-	b=$(awk '/^cpu / { print $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9, $5 + $6 }' /proc/stat)
+	b=$(awk '/^cpu / { print $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9, $5 + $6 + $3 }' /proc/stat)
 	awk -v a="$a" -v b="$b" -v n="$(nproc)" 'BEGIN { split(a, x, " "); split(b, y, " ");
 		t = y[1] - x[1]; printf "%.2f", (t > 0 ? n * (y[2] - x[2]) / t : n) }'
 }

@@ -196,6 +196,31 @@ static void pool_whole_when_some_never_wait(void **state)
 	assert_string_not_equal(group_of(101), group_of(105));
 }
 
+/*
+ * A pool thread given (almost) no job in the window: it sat on the pool's
+ * queue all along, its one wait cut by the window's ends, and made no
+ * backend call. It is still the pool's, by the queue it waits on (it was a
+ * group of its own, and the queue's futex, now shared between two groups,
+ * made every idle wait of the pool "shared-lock": contention, once in CI).
+ */
+static void pool_thread_given_no_job_waits_on_its_queue(void **state)
+{
+	struct thread_stats *t;
+
+	(void)state;
+	cpython(4);
+	/* Rebuilt with 104 given no job: its whole window on the queue, cut. */
+	memset(account_find_thread(&a, 104)->futexes, 0, sizeof(t->futexes));
+	t = account_find_thread(&a, 104);
+	memset(t->reason_blocked_ns, 0, sizeof(t->reason_blocked_ns));
+	memset(t->class_blocked_ns, 0, sizeof(t->class_blocked_ns));
+	on_futex(t, QUEUE, WAIT_CUT_IDLE, 2900 * MS);
+	on_futex_by(t, GIL, WAIT_SIBLING, 5 * MS, true);
+	roles_assign(&a);
+	assert_string_equal(group_of(104), group_of(101));
+	assert_string_not_equal(group_of(104), group_of(105));
+}
+
 /* Two pools that both wait for work are told apart by their queues, not merged by their reason. */
 static void two_queues_two_pools(void **state)
 {
@@ -391,6 +416,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(gil_shared_by_groups_is_sync, setup, teardown),
 		cmocka_unit_test_setup_teardown(queue_beside_a_main_thread_word_is_not_shared, setup, teardown),
 		cmocka_unit_test_setup_teardown(two_queues_two_pools, setup, teardown),
+		cmocka_unit_test_setup_teardown(pool_thread_given_no_job_waits_on_its_queue, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(named_threads_and_runtime_services, setup, teardown),
 		cmocka_unit_test_setup_teardown(master_apart_from_its_workers, setup, teardown),
 		cmocka_unit_test_setup_teardown(go_sysmon_is_the_runtimes, setup, teardown),

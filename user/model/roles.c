@@ -498,6 +498,28 @@ static uint64_t platform_futex(const struct futex_index *ix, const struct accoun
 	return best->uaddr;
 }
 
+/* The pool queue (a cluster's futex, of t's process) t spent at least half its blocked time on; 0 if none. */
+static uint64_t queue_it_sits_on(const struct account *a, const struct cluster *c,
+				 const struct thread_stats *t)
+{
+	uint64_t blocked = 0;
+	size_t j;
+	int i, k;
+
+	for (i = 0; i < CLASS_COUNT; i++)
+		blocked += t->class_blocked_ns[i];
+	for (k = 0; k < THREAD_FUTEX_SLOTS; k++) {
+		const struct futex_home *f = &t->futexes[k];
+
+		if (!f->uaddr || 2 * f->blocked_ns < blocked)
+			continue;
+		for (j = 0; j < a->nthreads; j++)
+			if (c[j].futex == f->uaddr && same_process(&a->threads[j], t))
+				return f->uaddr;
+	}
+	return 0;
+}
+
 /*
  * The unnamed threads of each process, into clusters: by the job queue
  * they wait on (pool_futex), else by their main wait. A thread that never
@@ -524,6 +546,15 @@ static size_t make_clusters(struct account *a, struct cluster *c, size_t *of)
 
 		/* (With no main wait either, such a thread only computes and takes locks.) */
 		if (!clustered(a, t) || c[i].futex)
+			continue;
+		/*
+		 * One given no job in the window still sat on its pool's queue:
+		 * a futex that is some cluster's queue, where it spent at least
+		 * half its blocked time (its waits there cut by the window's
+		 * ends, or ended otherwise than by a job).
+		 */
+		c[i].futex = queue_it_sits_on(a, c, t);
+		if (c[i].futex)
 			continue;
 		for (j = 0; j < a->nthreads; j++)
 			if (c[j].futex && c[j].reason == c[i].reason && same_process(&a->threads[j], t)) {
