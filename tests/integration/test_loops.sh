@@ -171,7 +171,7 @@ echo "  block busy: $(jq -c "$LOOP | {turns, turn_p50_ns, turn_p99_ns, busy, blo
 
 # The text report leads each loop with its finding.
 serve coro block
-"$TARGETS/loadgen" --port "$PORT" --cpu-us $CPU_US --wait-us $WAIT_US --seconds 14 --rate "$RATE" \
+"$TARGETS/loadgen" --port "$PORT" --cpu-us $CPU_US --wait-us $WAIT_US --seconds 18 --rate "$RATE" \
 	--connections 8 >"$TMP/text.load" 2>&1 &
 CHILD_PIDS+=($!)
 sleep 0.5
@@ -182,6 +182,14 @@ check text_stall_threshold "--stall 1 is not the threshold shown" -- \
 	grep -q 'a stall is a turn over 1.00 ms' "$TMP/text.out"
 check text_loop_not_sized "the loop group is sized: $(grep -E '^loop ' "$TMP/text.out")" -- \
 	grep -qE '^loop +1 .* loop$' "$TMP/text.out"
+# --stacks: where the loop makes its blocking call, by name (issue 25,
+# point 2): coro_server's blocking_backend_call, under handle_connection.
+"$BLOCKSCOPE" -j --stacks -o "$TMP/stacks.json" -p "$SPID" -d 2 2>"$TMP/stacks.err"
+jq_check loop_call_site_json "$TMP/stacks.json" \
+	"$(the_loop) | .blocking_calls[0] | .syscall == \"recvfrom\" and (.stack | index(\"blocking_backend_call\") != null)"
+"$BLOCKSCOPE" --stacks -p "$SPID" -d 1.5 >"$TMP/stacks.txt" 2>>"$TMP/stacks.err"
+check loop_call_site_text "no call site under the loop's blocking call: $(grep -A1 'blocking on the loop: recvfrom' "$TMP/stacks.txt" | head -2)" -- \
+	grep -qE '^    at .*blocking_backend_call < handle_connection' "$TMP/stacks.txt"
 # --top (in a pseudo-terminal made by script(1)): a line for the loops.
 sleep 4 | script -qec "'$BLOCKSCOPE' --top -i 1 -d 2.5 -p $SPID" "$TMP/top.typescript" >/dev/null 2>&1
 check top_loops_line "no loops line in --top: $(grep -a '^loops' "$TMP/top.typescript" | tail -1)" -- \

@@ -409,6 +409,27 @@ static void print_processes(FILE *out, const struct report *r)
 /* Loop threads shown one by one; the rest are in the JSON's loops[]. */
 #define REPORT_MAX_LOOPS 8
 
+/* Frames of a loop's blocking call site shown in the text (the JSON has them all). */
+#define REPORT_LOOP_SITE_FRAMES 6
+
+/* --stacks: where the loop makes that call, innermost first. */
+static void print_loop_site(FILE *out, const struct report *r, const struct loop_summary *l,
+			    const struct loop_call *c)
+{
+	const struct stack_entry *e =
+		c->nr >= 0 && r->stacks ?
+			stacks_site_of(r->stacks, l->t->tgid, l->t->tid, l->t->comm, c->nr) :
+			NULL;
+	int f;
+
+	if (!e)
+		return;
+	fprintf(out, "    at");
+	for (f = 0; f < e->nuser && f < REPORT_LOOP_SITE_FRAMES; f++)
+		fprintf(out, "%s%s", f ? " < " : " ", e->user_frames[f]);
+	fprintf(out, "%s\n", e->nuser > REPORT_LOOP_SITE_FRAMES ? " < ..." : "");
+}
+
 /* Event loops, each led by its finding (loops.c): never sized, so apart from the pools. */
 static void print_loops(FILE *out, const struct report *r)
 {
@@ -454,6 +475,7 @@ static void print_loops(FILE *out, const struct report *r)
 				wait_reason_name((enum wait_reason)c->reason),
 				(unsigned long long)c->calls, format_ns(c->blocked_ns, b1, sizeof(b1)),
 				format_ns(c->max_ns, b2, sizeof(b2)));
+			print_loop_site(out, r, l, c);
 		}
 		if (l->outside_ns)
 			fprintf(out, "  blocking on the loop: outside syscalls (page faults) %s\n",

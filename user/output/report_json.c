@@ -321,6 +321,21 @@ static json_object *loops_json(const struct report *r)
 			add_int(c, "calls", s[i].calls[k].calls);
 			add_int(c, "blocked_ns", s[i].calls[k].blocked_ns);
 			add_int(c, "max_ns", s[i].calls[k].max_ns);
+			/* --stacks: where the loop makes the call (its longest-blocked site). */
+			if (r->stacks && s[i].calls[k].nr >= 0) {
+				const struct stack_entry *e = stacks_site_of(
+					r->stacks, s[i].t->tgid, s[i].t->tid, s[i].t->comm, s[i].calls[k].nr);
+
+				if (e) {
+					json_object *frames = json_object_new_array();
+					int f;
+
+					for (f = 0; f < e->nuser; f++)
+						json_object_array_add(frames,
+								      json_object_new_string(e->user_frames[f]));
+					json_object_object_add(c, "stack", frames);
+				}
+			}
 			json_object_array_add(calls, c);
 		}
 		/* Blocked outside syscalls (page faults): one entry, its calls not counted. */

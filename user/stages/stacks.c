@@ -452,3 +452,23 @@ int stacks_write_folded(FILE *f, struct stacks *s)
 	}
 	return ferror(f) ? -1 : 0;
 }
+
+const struct stack_entry *stacks_site_of(const struct stacks *s, uint32_t tgid, uint32_t tid,
+					 const char *comm, long nr)
+{
+	const struct stack_entry *best = NULL, *same_comm = NULL;
+	size_t i;
+
+	for (i = 0; s && i < s->n; i++) {
+		const struct stack_entry *e = &s->e[i];
+
+		if (e->tgid != tgid || e->nr != nr || !e->nuser)
+			continue;
+		if (e->tid == tid && (!best || e->blocked_ns > best->blocked_ns))
+			best = e;
+		if (strncmp(e->comm, comm, BLOCKSCOPE_COMM_LEN) == 0 &&
+		    (!same_comm || e->blocked_ns > same_comm->blocked_ns))
+			same_comm = e;
+	}
+	return best ? best : same_comm;
+}

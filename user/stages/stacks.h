@@ -94,6 +94,13 @@ int stacks_resolve(struct stacks *s);
 const struct process_stats *stacks_process(const struct account *a, uint32_t tgid);
 /* "Top blocking call sites", most blocked time first. */
 void stacks_print_top(FILE *f, struct stacks *s, int limit);
+/*
+ * The call site of a thread's blocking calls of syscall nr where they were
+ * blocked longest (a loop's blocking call: loops.c), or NULL: an entry of
+ * that thread first seen there, else of its process and comm.
+ */
+const struct stack_entry *stacks_site_of(const struct stacks *s, uint32_t tgid, uint32_t tid,
+					 const char *comm, long nr);
 /* Folded stacks (comm;outer;...;inner;[syscall];kernel... value), weighted by blocked us. */
 int stacks_write_folded(FILE *f, struct stacks *s);
 
