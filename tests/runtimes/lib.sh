@@ -277,14 +277,17 @@ sched_sample() {
 # kernel_ct_us NAME TIDS: the CPU time per request of the threads TIDS (a
 # JSON array) over NAME's traced phase, in us: their schedstat on-CPU time
 # across the phase over the requests served in it (the load's mean rate,
-# RPS from load_ok, times the phase's length). Empty if unknown.
+# RPS from load_ok, times the phase's length). Empty if unknown. A thread
+# born in the phase counts from 0 (CPython's ThreadPoolExecutor starts its
+# second thread when the first is busy: left out, it halved the pool's CT
+# per request and the expected size doubled).
 kernel_ct_us() {
 	[ -n "${RPS:-}" ] && [ -s "$RT_OUT/$1.window" ] || return 0
 	jq -rn --argjson t "$2" --argjson rps "$RPS" --argjson w "$(cat "$RT_OUT/$1.window")" \
 		--rawfile a "$RT_OUT/$1.sched0" --rawfile b "$RT_OUT/$1.sched1" '
 		def parse: [splits("\n") | select(length > 0) | split(" ") | {(.[0]): (.[1] | tonumber)}] | add // {};
 		($a | parse) as $x | ($b | parse) as $y
-		| ([$t[] | tostring | select($x[.] != null and $y[.] != null) | $y[.] - $x[.]] | add // 0) as $ns
+		| ([$t[] | tostring | select($y[.] != null) | $y[.] - ($x[.] // 0)] | add // 0) as $ns
 		| ($rps * $w / 1e9) as $n
 		| if $n > 0 and $ns > 0 then $ns / $n / 1e3 | round else empty end'
 }
