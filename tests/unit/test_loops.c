@@ -714,6 +714,40 @@ static void a_turn_across_two_windows_counts_where_it_ends(void **state)
 	assert_int_equal(l.n, 0);
 }
 
+/*
+ * A loop whose calls in its turns are judged idle for longer than it waits
+ * in epoll (Node reading a FIFO its helper thread writes late: a wait
+ * between threads, woken by a thread of its own not known yet, judged a
+ * handed-over wait): still a loop, blocked in them.
+ */
+static void idle_judged_calls_on_the_loop_do_not_hide_it(void **state)
+{
+	struct loop_summary *all, *s;
+	uint64_t at = 0;
+	int k;
+
+	(void)state;
+	for (k = 0; k < 50; k++, at += 10 * MS) {
+		struct call_record c = make_call(97, "read", 1, 6 * MS, 6 * MS, 1);
+
+		wait_call(97, "epoll_wait", at, 2 * MS, true, 1024);
+		c.enter_ns = at + 3 * MS;
+		c.args[0] = 9; /* a pipe (fd_kind_stub) */
+		c.waker_tid = 98;
+		c.waker_tgid = 97;
+		account_call(&a, &c);
+	}
+	named(97, "node");
+	counters(97, 50 * MS, 0, 400 * MS);
+	roles_assign(&a);
+	loops_mark(&l, &a);
+	assert_int_equal(account_find_thread(&a, 97)->last_reason, WAIT_HANDED_WORK);
+	assert_int_equal(account_find_thread(&a, 97)->role, ROLE_LOOP);
+	s = summary_of(97, &all);
+	assert_int_equal(s->calls[0].blocked_ns, 300 * MS);
+	free(all);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -738,6 +772,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(waits_cut_by_the_window_make_a_loop, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_busy_loop_that_stalls_says_both, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_turn_across_two_windows_counts_where_it_ends, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(idle_judged_calls_on_the_loop_do_not_hide_it, setup,
 						teardown),
 	};
 

@@ -327,6 +327,8 @@ static void add_blocking(struct loop_thread *lt, const struct call_record *c,
 		s->max_ns = each;
 	lt->turn_blocked_ns += c->blocked_ns;
 	lt->turn_runq_ns += c->runq_ns;
+	if (wait_reason_class((enum wait_reason)t->last_reason) == CLASS_IDLE)
+		lt->idle_on_loop_ns += c->blocked_ns;
 }
 
 void loops_on_call(void *ctx, const struct call_record *c, const struct thread_stats *t)
@@ -399,17 +401,20 @@ static bool go_thread(const struct account *a, const struct thread_stats *t)
  * least half its idle time: a pool thread that polls one socket with a
  * timeout, or a process per connection that polls one client, is not a
  * loop). A loop that always has work never sleeps in its wait: no idle time
- * at all is a loop too. Waits that ended by their timeout are left out of
- * the idle time here: nothing came, so they are not how the thread waits
- * for work (Node's loop in Atomics.wait with a timeout, blocked in it
- * longer than it waits in epoll at 70% load, is a loop blocked so).
+ * at all is a loop too. Waits that ended by their timeout, and calls in its
+ * turns judged idle, are left out of the idle time here: they are not how
+ * it waits for work (Node's loop in Atomics.wait with a timeout, or reading
+ * a FIFO its helper thread writes late, blocked in them longer than it
+ * waits in epoll at 70% load, is a loop blocked so). The larger of the two
+ * is left out: a timed-out wait in a turn is both.
  */
 static bool is_loop(const struct loop_thread *lt, const struct account *a,
 		    const struct thread_stats *t)
 {
 	uint64_t idle = t->class_blocked_ns[CLASS_IDLE], timed_out = t->reason_blocked_ns[WAIT_TIMED_OUT];
+	uint64_t not_for_work = lt && lt->idle_on_loop_ns > timed_out ? lt->idle_on_loop_ns : timed_out;
 
-	idle -= timed_out < idle ? timed_out : idle;
+	idle -= not_for_work < idle ? not_for_work : idle;
 
 	if (!lt || lt->waits < LOOPS_MIN_WAITS || lt->max_sources < 2)
 		return false;

@@ -67,6 +67,8 @@ struct loop_thread {
 	 * and the rest, on a CPU.
 	 */
 	uint64_t stall_blocked_ns, stall_runq_ns;
+	/* Blocked in calls on the loop whose waits were judged idle (a FIFO its helper wrote). */
+	uint64_t idle_on_loop_ns;
 	uint32_t hist[LOOPS_HIST_SLOTS];
 	/* Turns at most loops_turn_bucket_ns[b] long (and over the one before), and their sum. */
 	uint64_t turn_bucket[LOOPS_TURN_BUCKETS], turn_sum_ns;
