@@ -527,7 +527,9 @@ loop_slept() {
 #   clean                     not blocked (under 2% of its time, and not
 #                             its finding: a healthy Node loop still
 #                             meets V8's GC in a futex now and then, tens
-#                             of us), no stall, healthy;
+#                             of us), no stall, healthy (or asleep in its
+#                             wait all the window: an nginx worker that no
+#                             connection reached under light load);
 #   saturated                 not blocked; never idle: the bottleneck;
 #   unblocked                 not blocked; a stall, if any, not blocked
 #                             either (on a CPU or waiting for one: a
@@ -557,7 +559,7 @@ check_loop() {
 			'loop_of($t) | .blocked_on_loop_share < 0.02 and (.finding | startswith("blocked") | not)' "${a[@]}"
 		if [ "$kind" = clean ]; then
 			jq_true "$name-healthy" "$f" "$(jq_rt 'loop_brief($t)' "$f" "${a[@]}")" \
-				'loop_of($t) | .stalls == 0 and (.finding | endswith("healthy"))' "${a[@]}"
+				'loop_of($t) | .stalls == 0 and (.finding | endswith("healthy") or . == "asleep in its wait all the window: idle")' "${a[@]}"
 		elif [ "$kind" = unblocked ]; then
 			jq_true "$name-stalls-not-blocked" "$f" "$(jq_rt 'loop_brief($t)' "$f" "${a[@]}")" \
 				'loop_of($t) | .stall_blocked_ns == 0 and (.finding | startswith("blocked") | not)' "${a[@]}"

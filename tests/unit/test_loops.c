@@ -649,6 +649,14 @@ static void waits_cut_by_the_window_make_a_loop(void **state)
 	loops_mark(&l, &a);
 	assert_int_equal(account_find_thread(&a, 93)->role, ROLE_LOOP);
 	assert_int_equal(account_find_thread(&a, 94)->role, ROLE_LOOP);
+	{
+		char finding[400];
+
+		s = summary_of(93, &all);
+		loops_finding(s, 2, finding, sizeof(finding));
+		assert_string_equal(finding, "asleep in its wait all the window: idle");
+		free(all);
+	}
 	s = summary_of(94, &all);
 	/* 5 to 6, 15 to 16, ... 55 to 56 ms: 6 turns of 1 ms. */
 	assert_int_equal(s->lt->turns, 6);

@@ -602,6 +602,10 @@ void loops_finding(const struct loop_summary *s, double cores, char *buf, size_t
 			 "stalled %llu times on a CPU (turns over the threshold, longest %s): every "
 			 "connection on this loop waits meanwhile",
 			 (unsigned long long)s->stalls, max);
+	} else if (!s->lt->turns && !s->open_turn_ns) {
+		/* Node's second libuv loop (a helper's), asleep in epoll_pwait from start to stop. */
+		snprintf(buf, len, "asleep in its wait all the window: idle");
+		return;
 	} else {
 		snprintf(buf, len, "%s, turns p99 %s: healthy",
 			 s->busy < 0.5 ? "mostly idle" : "busy but turning", p99);
