@@ -686,8 +686,9 @@ static void a_busy_loop_that_stalls_says_both(void **state)
 	s = summary_of(95, &all);
 	assert_int_equal(s->stalls, 3);
 	loops_finding(s, 2, finding, sizeof(finding));
-	assert_string_equal(finding, "97% busy: the loop is the bottleneck; one loop per CPU (N = 2) would "
-				     "use the CPUs; it also stalled 3 times on a CPU (longest 75.00 ms)");
+	assert_string_equal(finding, "97% busy: the loop is the bottleneck; one loop per CPU (N = 2) "
+				     "would use the CPUs; it also stalled 3 times on a CPU (longest "
+				     "75.00 ms)");
 	free(all);
 }
 

@@ -69,6 +69,8 @@ static void group_of_the_account(void **state)
 /* Words as /proc gives them: NUL-separated, an empty one ending them. */
 #define WORDS(s) (s "\0")
 
+#define NO_WORKERS "no --workers on its command line: its config file, or gunicorn's 1"
+
 /* Where the process says what its pool is set to (issue 26, point 4). */
 static void where_it_is_set(void **state)
 {
@@ -84,17 +86,18 @@ static void where_it_is_set(void **state)
 	pool_setting_source(&p, WORDS("GOMAXPROCS=2"), WORDS("./server"));
 	assert_string_equal(p.source, "GOMAXPROCS=2 in its environment");
 	pool_setting_of("gunicorn", "gunicorn", RUNTIME_PYTHON, &p);
-	pool_setting_source(&p, WORDS(""), WORDS("/usr/bin/python3\0/usr/bin/gunicorn\0--workers\0004\0app:app"));
+	pool_setting_source(&p, WORDS(""),
+			    WORDS("/usr/bin/python3\0/usr/bin/gunicorn\0--workers\0004\0app:app"));
 	assert_string_equal(p.source, "--workers 4 on its command line");
 	pool_setting_source(&p, WORDS(""), WORDS("gunicorn\0-w8\0--threads=2\0app:app"));
 	assert_string_equal(p.source, "--workers 8 --threads 2 on its command line");
 	pool_setting_source(&p, WORDS(""), WORDS("gunicorn\0--workers=3"));
 	assert_string_equal(p.source, "--workers 3 on its command line");
 	pool_setting_source(&p, WORDS(""), WORDS("gunicorn\0app:app"));
-	assert_string_equal(p.source, "no --workers on its command line: its config file, or gunicorn's 1");
+	assert_string_equal(p.source, NO_WORKERS);
 	/* An option's last word with nothing after it says nothing. */
 	pool_setting_source(&p, WORDS(""), WORDS("gunicorn\0--workers"));
-	assert_string_equal(p.source, "no --workers on its command line: its config file, or gunicorn's 1");
+	assert_string_equal(p.source, NO_WORKERS);
 	/* Not read (gone before the report): nothing said. */
 	pool_setting_source(&p, NULL, NULL);
 	assert_string_equal(p.source, "");

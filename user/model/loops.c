@@ -88,7 +88,6 @@ void loops_free(struct loops *l)
 	l->n = l->cap = l->index_cap = 0;
 }
 
-
 static size_t slot_of(uint32_t tid, size_t cap)
 {
 	return (size_t)(tid * 2654435761u) & (cap - 1);

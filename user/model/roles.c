@@ -498,7 +498,10 @@ static uint64_t platform_futex(const struct futex_index *ix, const struct accoun
 	return best->uaddr;
 }
 
-/* The pool queue (a cluster's futex, of t's process) t spent at least half its blocked time on; 0 if none. */
+/*
+ * The pool queue (a cluster's futex, of t's process) t spent at least half
+ * its blocked time on; 0 if none.
+ */
 static uint64_t queue_it_sits_on(const struct account *a, const struct cluster *c,
 				 const struct thread_stats *t)
 {
