@@ -266,6 +266,9 @@ static void print_folded(FILE *out, const struct report *r)
 
 			if (pass ? g->role != ROLE_RUNTIME : g->did_work || g->role == ROLE_RUNTIME)
 				continue;
+			/* The row shows their role when they share one (make demo's idle acceptor: a loop). */
+			if (!pass && (groups ? sum.role != g->role : true))
+				sum.role = groups ? ROLE_MAIN : (enum thread_role)g->role;
 			groups++;
 			sum.split.threads += g->split.threads;
 			sum.split.compute_ns += g->split.compute_ns;
