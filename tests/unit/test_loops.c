@@ -757,6 +757,36 @@ static void idle_judged_calls_on_the_loop_do_not_hide_it(void **state)
 	free(all);
 }
 
+/*
+ * --serve's seconds without syscall hooks, or --interval: a loop found in one
+ * window that makes no readiness call in the next (always work: with
+ * --sched-only it never sleeps in its wait) stays a loop, never sized; a
+ * thread that was not one does not become one.
+ */
+static void a_loop_stays_one_in_a_window_without_waits(void **state)
+{
+	uint64_t at = 0;
+	int k;
+
+	(void)state;
+	for (k = 0; k < 10; k++, at += 10 * MS)
+		wait_call(98, "epoll_wait", at, 2 * MS, true, 1024);
+	blocking_call(99, "recvfrom", 7, 0, 50 * MS);
+	named(98, "node");
+	named(99, "worker");
+	roles_assign(&a);
+	loops_mark(&l, &a);
+	assert_int_equal(account_find_thread(&a, 98)->role, ROLE_LOOP);
+	assert_int_not_equal(account_find_thread(&a, 99)->role, ROLE_LOOP);
+	loops_reset(&l);
+	account_start_interval(&a);
+	/* The next window: both only compute (no call at all seen). */
+	roles_assign(&a);
+	loops_mark(&l, &a);
+	assert_int_equal(account_find_thread(&a, 98)->role, ROLE_LOOP);
+	assert_int_not_equal(account_find_thread(&a, 99)->role, ROLE_LOOP);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -783,6 +813,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(a_turn_across_two_windows_counts_where_it_ends, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(idle_judged_calls_on_the_loop_do_not_hide_it, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(a_loop_stays_one_in_a_window_without_waits, setup,
 						teardown),
 	};
 

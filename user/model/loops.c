@@ -83,9 +83,12 @@ void loops_free(struct loops *l)
 {
 	free(l->t);
 	free(l->index);
+	free(l->known);
 	l->t = NULL;
 	l->index = NULL;
+	l->known = NULL;
 	l->n = l->cap = l->index_cap = 0;
+	l->nknown = l->known_cap = 0;
 }
 
 static size_t slot_of(uint32_t tid, size_t cap)
@@ -423,16 +426,58 @@ static bool is_loop(const struct loop_thread *lt, const struct account *a,
 	return 2 * t->reason_blocked_ns[WAIT_EVENT_LOOP] >= idle;
 }
 
-void loops_mark(const struct loops *l, struct account *a)
+static bool known_loop(const struct loops *l, const struct thread_stats *t)
+{
+	size_t i;
+
+	for (i = 0; i < l->nknown; i++)
+		if (l->known[i].tid == t->tid && l->known[i].tgid == t->tgid)
+			return true;
+	return false;
+}
+
+/* Remembers the loops of this window, forgets threads gone or no longer loops. */
+static void remember_loops(struct loops *l, const struct account *a)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < a->nthreads; i++) {
+		const struct thread_stats *t = &a->threads[i];
+
+		if (!t->tid || t->role != ROLE_LOOP || t->exited)
+			continue;
+		if (n == l->known_cap) {
+			size_t cap = l->known_cap ? 2 * l->known_cap : 16;
+			struct loop_known *k = realloc(l->known, cap * sizeof(*k));
+
+			if (!k)
+				break;
+			l->known = k;
+			l->known_cap = cap;
+		}
+		l->known[n++] = (struct loop_known){ t->tid, t->tgid };
+	}
+	l->nknown = n;
+}
+
+void loops_mark(struct loops *l, struct account *a)
 {
 	size_t i, j;
 
 	for (i = 0; i < a->nthreads; i++) {
 		struct thread_stats *t = &a->threads[i];
+		const struct loop_thread *lt = t->tid ? loops_find(l, t->tid) : NULL;
 
-		if (t->tid && is_loop(loops_find(l, t->tid), a, t))
+		if (!t->tid)
+			continue;
+		if (is_loop(lt, a, t))
+			t->role = ROLE_LOOP;
+		/* A loop of an earlier window that made no readiness call in this one. */
+		else if ((!lt || !lt->waits) && known_loop(l, t) && t->role != ROLE_RUNTIME &&
+			 t->role != ROLE_CONNECTION && !go_thread(a, t) && !master_process(a, t))
 			t->role = ROLE_LOOP;
 	}
+	remember_loops(l, a);
 	/* A loop named like threads that are not loops: a group of its own, or it would be sized. */
 	for (i = 0; i < a->nthreads; i++) {
 		struct thread_stats *t = &a->threads[i];

@@ -88,6 +88,16 @@ struct loops {
 	 * on a CPU, that is not told apart from a stall (blocked ones are).
 	 */
 	bool sleeps_only;
+	/*
+	 * Threads found to be loops in an earlier window (--interval, --serve),
+	 * by TID and TGID: one that makes no readiness call in a later window
+	 * (a loop that never sleeps in its wait, seen with --sched-only between
+	 * --serve's seconds of syscall hooks) stays a loop, never sized.
+	 */
+	struct loop_known {
+		uint32_t tid, tgid;
+	} *known;
+	size_t nknown, known_cap;
 };
 
 void loops_init(struct loops *l, uint64_t stall_ns);
@@ -113,7 +123,7 @@ const struct loop_thread *loops_find(const struct loops *l, uint32_t tid);
  * when they shared theirs with threads that are not loops). A Go program's
  * Ms, a runtime's service threads and a master process keep their roles.
  */
-void loops_mark(const struct loops *l, struct account *a);
+void loops_mark(struct loops *l, struct account *a);
 
 /* What the report says of one loop thread. */
 struct loop_summary {
