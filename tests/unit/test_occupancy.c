@@ -104,6 +104,33 @@ static void two_workers_overlap(void **state)
 	assert_little(&o);
 }
 
+/*
+ * Waits of one class one after another inside a job are kept as one span
+ * (the collector's memory: a thread sleeping 3,000 times a second kept
+ * every sleep), with the same job figures: A busy 10-40 ms, asleep 3, 4 and
+ * 5 ms in three nanosleeps.
+ */
+static void waits_inside_a_job_are_one_span(void **state)
+{
+	struct occupancy o;
+
+	(void)state;
+	wait_call(1, "epoll_wait", 0, 10 * MS, 0);
+	wait_call(1, "nanosleep", 12 * MS, 15 * MS, 1 * MS);
+	wait_call(1, "nanosleep", 18 * MS, 22 * MS, 0);
+	wait_call(1, "nanosleep", 30 * MS, 35 * MS, 0);
+	wait_call(1, "epoll_wait", 40 * MS, 100 * MS, 0);
+	thread_window(1, "worker-1", 100 * MS, 0, 0);
+	assert_int_equal(account_find_thread(&a, 1)->spans.n, 3);
+	occupancy("worker-", &o);
+	assert_int_equal(o.jobs, 1);
+	assert_int_equal(o.job_ns.max, 30 * MS);
+	assert_int_equal(o.job_wt_ns.max, 12 * MS);
+	assert_int_equal(o.job_runq_ns.max, 1 * MS);
+	assert_int_equal(o.job_ct_ns.max, 17 * MS);
+	assert_little(&o);
+}
+
 /* A thread preempted while computing: schedstat's run-queue time outside its calls goes to its jobs. */
 static void runq_outside_calls_goes_to_the_jobs(void **state)
 {
@@ -350,6 +377,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(two_workers_overlap, setup, teardown),
+		cmocka_unit_test_setup_teardown(waits_inside_a_job_are_one_span, setup, teardown),
 		cmocka_unit_test_setup_teardown(runq_outside_calls_goes_to_the_jobs, setup, teardown),
 		cmocka_unit_test_setup_teardown(saturated_pool_is_all_busy, setup, teardown),
 		cmocka_unit_test_setup_teardown(random_pools_against_brute_force, setup, teardown),

@@ -28,11 +28,30 @@ void account_note_span(struct account *a, struct thread_stats *t, const struct c
 	uint64_t end = c->woken_ns ? c->woken_ns : c->enter_ns + c->duration_ns;
 	uint64_t start = c->enter_ns;
 
+	uint64_t futex = c->nr == futex_number() ? c->args[0] & ~(uint64_t)7 : 0;
+
 	/* Untimed and never woken: its sleep is all that is known of it. */
 	if (!start || start > end)
 		start = end > c->blocked_ns ? end - c->blocked_ns : 0;
 	if (s->full_ns)
 		return;
+	/*
+	 * A wait of the same class right after the last, inside one job (no
+	 * wait for work between them): occupancy books only their sums to the
+	 * job, so they are one span. Not a futex wait (it may be rebooked as a
+	 * shared lock), not a wait for work (it ends a job). A thread sleeping
+	 * 3,000 times a second in nanosleep kept 15,000 spans in 5 s; one now.
+	 */
+	if (s->n && cls != CLASS_IDLE && !futex) {
+		w = &s->v[s->n - 1];
+		if (w->cls == (uint8_t)cls && !w->futex_word && w->end_ns <= start) {
+			w->end_ns = end;
+			w->blocked_ns += c->blocked_ns;
+			w->runq_ns += c->runq_ns;
+			w->calls += c->calls ? c->calls : 1;
+			return;
+		}
+	}
 	if (s->n == s->cap) {
 		uint32_t cap = s->cap ? 2 * s->cap : 16;
 		struct wait_span *v;
@@ -56,7 +75,7 @@ void account_note_span(struct account *a, struct thread_stats *t, const struct c
 	w->end_ns = end;
 	w->blocked_ns = c->blocked_ns;
 	w->runq_ns = c->runq_ns;
-	w->futex_word = c->nr == futex_number() ? c->args[0] & ~(uint64_t)7 : 0;
+	w->futex_word = futex;
 	w->calls = c->calls ? c->calls : 1;
 	w->cls = (uint8_t)cls;
 }
