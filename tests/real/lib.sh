@@ -395,6 +395,45 @@ jq_true() {
 	fi
 }
 
+# start_nginx DIR PORT: nginx, master and 2 workers, serving DIR/www/index.html
+# (a 5.5 KB page: one writev for the headers, one sendfile for the body) on
+# 127.0.0.1:PORT, everything under DIR; sets MASTER. Fails nginx-start and
+# returns 1 if it does not listen within 10 s.
+start_nginx() {
+	local d=$1 port=$2
+	mkdir -p "$d/www"
+	head -c 4096 /dev/urandom | base64 >"$d/www/index.html"
+	cat >"$d/nginx.conf" <<CONF
+worker_processes 2;
+daemon off;
+master_process on;
+pid $d/nginx.pid;
+error_log $d/error.log;
+events { worker_connections 1024; }
+http {
+	access_log off;
+	sendfile on;
+	client_body_temp_path $d/body;
+	proxy_temp_path $d/proxy;
+	fastcgi_temp_path $d/fastcgi;
+	uwsgi_temp_path $d/uwsgi;
+	scgi_temp_path $d/scgi;
+	server {
+		listen 127.0.0.1:$port;
+		root $d/www;
+	}
+}
+CONF
+	chmod -R a+rX "$d"
+	server nginx -c "$d/nginx.conf" -p "$d" 2>"$d/stderr"
+	MASTER=$!
+	on_exit "stop_tree $MASTER QUIT 10"
+	if ! wait_port "$port" 10; then
+		fail nginx-start "nginx did not listen on $port: $(tail -n 3 "$d/error.log" "$d/stderr" 2>/dev/null)"
+		return 1
+	fi
+}
+
 # start_apache MPM DIR PORT [DIRECTIVES] [CPUS]: writes DIR/httpd.conf (the
 # MPM module, the few modules a static file needs, everything under DIR)
 # and starts apache2 in the foreground with it, on the CPUs of the list

@@ -13,40 +13,7 @@ need_pkgs nginx wrk || { finish; exit; }
 
 D=$TMP/nginx
 PORT=$(free_port)
-mkdir -p "$D/www"
-# A 5.5 KB page: one writev for the headers and one sendfile for the body.
-head -c 4096 /dev/urandom | base64 >"$D/www/index.html"
-cat >"$D/nginx.conf" <<EOF
-worker_processes 2;
-daemon off;
-master_process on;
-pid $D/nginx.pid;
-error_log $D/error.log;
-events { worker_connections 1024; }
-http {
-	access_log off;
-	sendfile on;
-	client_body_temp_path $D/body;
-	proxy_temp_path $D/proxy;
-	fastcgi_temp_path $D/fastcgi;
-	uwsgi_temp_path $D/uwsgi;
-	scgi_temp_path $D/scgi;
-	server {
-		listen 127.0.0.1:$PORT;
-		root $D/www;
-	}
-}
-EOF
-chmod -R a+rX "$D"
-
-server nginx -c "$D/nginx.conf" -p "$D" 2>"$D/stderr"
-MASTER=$!
-on_exit "stop_tree $MASTER QUIT 10"
-if ! wait_port "$PORT" 10; then
-	fail nginx-start "nginx did not listen on $PORT: $(tail -n 3 "$D/error.log" "$D/stderr" 2>/dev/null)"
-	finish
-	exit
-fi
+start_nginx "$D" "$PORT" || { finish; exit; }
 check nginx-serves "GET /index.html is not 200" -- test "$(http_status "$PORT" /index.html)" = 200
 WORKERS=$(pgrep -P "$MASTER" | sort -n | tr '\n' ' ')
 check nginx-two-workers "workers: '$WORKERS'" -- test "$(echo $WORKERS | wc -w)" -eq 2

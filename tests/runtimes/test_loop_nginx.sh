@@ -13,38 +13,7 @@
 need_pkgs nginx wrk || { finish; exit; }
 D=$TMP/nginx
 NPORT=$(free_port)
-mkdir -p "$D/www"
-head -c 4096 /dev/urandom | base64 >"$D/www/index.html"
-cat >"$D/nginx.conf" <<CONF
-worker_processes 2;
-daemon off;
-master_process on;
-pid $D/nginx.pid;
-error_log $D/error.log;
-events { worker_connections 1024; }
-http {
-	access_log off;
-	sendfile on;
-	client_body_temp_path $D/body;
-	proxy_temp_path $D/proxy;
-	fastcgi_temp_path $D/fastcgi;
-	uwsgi_temp_path $D/uwsgi;
-	scgi_temp_path $D/scgi;
-	server {
-		listen 127.0.0.1:$NPORT;
-		root $D/www;
-	}
-}
-CONF
-chmod -R a+rX "$D"
-server nginx -c "$D/nginx.conf" -p "$D" 2>"$D/stderr"
-MASTER=$!
-on_exit "stop_tree $MASTER QUIT 10"
-if ! wait_port "$NPORT" 10; then
-	fail nginx-start "nginx did not listen on $NPORT: $(tail -n 3 "$D/error.log" "$D/stderr" 2>/dev/null)"
-	finish
-	exit
-fi
+start_nginx "$D" "$NPORT" || { finish; exit; }
 WORKERS=$(pgrep -P "$MASTER" | sort -n | tr '\n' ' ')
 check nginx-two-workers "workers: '$WORKERS'" -- test "$(echo $WORKERS | wc -w)" -eq 2
 

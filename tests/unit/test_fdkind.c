@@ -50,11 +50,22 @@ static void sockets_by_what_they_say(void **state)
 	assert_int_equal(fd_socket_kind(&f, NULL, 0), FD_IPC);
 }
 
-/* The live path on this very process: a listener, the connection it accepted, the one we opened. */
-static void live_sockets(void **state)
+/* Makes l listen on a free loopback port and connects c to it. */
+static void connect_on_loopback(int l, int c)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET };
 	socklen_t len = sizeof(a);
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(l, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(l, 1), 0);
+	assert_int_equal(getsockname(l, (struct sockaddr *)&a, &len), 0);
+	assert_int_equal(connect(c, (struct sockaddr *)&a, sizeof(a)), 0);
+}
+
+/* The live path on this very process: a listener, the connection it accepted, the one we opened. */
+static void live_sockets(void **state)
+{
 	int l = socket(AF_INET, SOCK_STREAM, 0), c = socket(AF_INET, SOCK_STREAM, 0), s, p[2];
 	struct fd_kinds k;
 
@@ -65,11 +76,7 @@ static void live_sockets(void **state)
 		close(c);
 		skip();
 	}
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(l, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(listen(l, 1), 0);
-	assert_int_equal(getsockname(l, (struct sockaddr *)&a, &len), 0);
-	assert_int_equal(connect(c, (struct sockaddr *)&a, sizeof(a)), 0);
+	connect_on_loopback(l, c);
 	s = accept(l, NULL, NULL);
 	assert_true(s >= 0);
 	assert_int_equal(pipe(p), 0);
@@ -121,8 +128,6 @@ static void kinds_by_mode(void **state)
  */
 static void kinds_from_the_kernel_side(void **state)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET };
-	socklen_t len = sizeof(a);
 	struct fd_file fifo = { .ino = 4242, .mode = S_IFIFO | 0600 };
 	struct fd_file sock = { .mode = S_IFSOCK | 0777 };
 	int l = socket(AF_INET, SOCK_STREAM, 0), c = socket(AF_INET, SOCK_STREAM, 0);
@@ -139,11 +144,7 @@ static void kinds_from_the_kernel_side(void **state)
 		close(c);
 		skip();
 	}
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(l, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(listen(l, 1), 0);
-	assert_int_equal(getsockname(l, (struct sockaddr *)&a, &len), 0);
-	assert_int_equal(connect(c, (struct sockaddr *)&a, sizeof(a)), 0);
+	connect_on_loopback(l, c);
 	assert_int_equal(fstat(c, &st), 0);
 	sock.ino = st.st_ino;
 	assert_int_equal(fd_kinds_lookup(&k, getpid(), c, &sock, 1), FD_CLIENT_CONN);
