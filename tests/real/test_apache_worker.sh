@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Apache httpd, worker MPM (Debian's mpm_worker.conf numbers but
-# MinSpareThreads 5, so that no child is forked during the trace: 2
+# MinSpareThreads 5 and ServerLimit 2, so that no child is forked during
+# the trace: 2
 # children of 25 worker threads, plus a listener and a main thread each),
 # traced by the parent's PID with -f --children for 4 s, twice.
 #
@@ -39,11 +40,12 @@ need_pkgs apache2 apache2-utils wrk || { finish; exit; }
 # for keep-alive).
 WORKER_CONF="
 StartServers 2
+ServerLimit 2
 MinSpareThreads 5
 MaxSpareThreads 75
 ThreadLimit 64
 ThreadsPerChild 25
-MaxRequestWorkers 150
+MaxRequestWorkers 50
 MaxKeepAliveRequests 0
 "
 D=$TMP/worker
