@@ -77,9 +77,34 @@ static __always_inline bool readiness_call(long nr)
 #endif
 }
 /*
- * Two sleeps in the same syscall with the same arguments, with less than
- * this on CPU between them, are taken as one call (without sys_exit a
- * return to user space cannot be seen; see docs/definitions.md).
+ * Whether a thread went back to user space between two of its sleeps, the
+ * one thing that tells --sched-only a new call from the same call sleeping
+ * again (docs/definitions.md). x86 keeps a trace of it: the scheduler sets
+ * TIF_NEED_FPU_LOAD as it saves a user thread's FPU registers at a
+ * switch-out, and only the return to user space clears it (loading them
+ * back). So at a switch-out the flag is clear iff the thread returned to
+ * user space since its previous one. Bit 14 before the generic TIF bits
+ * (6.18), 19 since; each layout leaves the other bit unused. Kernel threads
+ * and io_uring's workers never have it set (PF_KTHREAD, PF_USER_WORKER and
+ * the older PF_IO_WORKER).
+ */
+#if defined(__TARGET_ARCH_x86)
+#define TIF_NEED_FPU_LOAD_BITS ((1UL << 14) | (1UL << 19))
+#else
+#define TIF_NEED_FPU_LOAD_BITS 0UL
+#endif
+#define PF_NO_USER_FPU (0x00000010 | 0x00004000 | 0x00200000)
+/*
+ * Set by the programs if a user thread is ever switched in with the flag
+ * clear (a kernel whose bit is elsewhere, another architecture): the rule
+ * then falls back to the heuristic below, for every thread.
+ */
+volatile bool user_return_unseen = false;
+#define RETURNS_UNSEEN (TIF_NEED_FPU_LOAD_BITS == 0 || user_return_unseen)
+/*
+ * The fallback: two sleeps in the same syscall with the same arguments,
+ * with less than this on CPU between them and no read or write ended, are
+ * taken as one call (futex never: see NR_FUTEX).
  */
 #define MERGE_ONCPU_NS 5000
 /*
@@ -228,6 +253,14 @@ struct thread_state {
 	__u8 sched_only;  /* sched_only */
 	/* --sched-only: its last call was woken; its record goes at the next switch-out */
 	__u8 call_pending;
+	/* --sched-only: it returned to user space since its last sleep (TIF_NEED_FPU_LOAD_BITS) */
+	__u8 been_to_user;
+	/*
+	 * Taken (1) by whoever reads or changes held and the pending call:
+	 * the thread's own programs on its CPU, or the snapshot iterator on
+	 * another (own()).
+	 */
+	__u64 owner;
 	__s32 user_stack_id;   /* --sched-only: where its call first slept */
 	__u64 call_args[3];    /* --sched-only: the call's arguments, read at its first sleep */
 	__u64 call_oncpu_mark; /* --sched-only: se.sum_exec_runtime at its last sleep */
@@ -398,6 +431,10 @@ static __always_inline void fill_call(struct call_record *rec, struct task_struc
 		/* Seen from its first sleep: to its last wakeup, if it came. */
 		if (ts->call_woken_ns > ts->enter_ns)
 			rec->duration_ns = ts->call_woken_ns - ts->enter_ns;
+	} else if (!regs && !ts->in_call && ts->call_voluntary && ts->call_woken_ns > ts->enter_ns &&
+		   ts->enter_ns) {
+		/* Entered with the hooks on, its sleep ended without them: to its wakeup. */
+		rec->duration_ns = ts->call_woken_ns - ts->enter_ns;
 	} else if (!ts->enter_ns) {
 		rec->hdr.flags |= CALL_UNTIMED;
 		rec->enter_ns = now;
@@ -433,6 +470,11 @@ static __always_inline void fill_call(struct call_record *rec, struct task_struc
 		rec->args[0] = PT_REGS_PARM1_SYSCALL(regs);
 		rec->args[1] = PT_REGS_PARM2_SYSCALL(regs);
 		rec->args[2] = PT_REGS_PARM3_SYSCALL(regs);
+	} else if (ts->call_voluntary) {
+		/* Entered with the hooks on, sent without them: read at its first sleep. */
+		rec->args[0] = ts->call_args[0];
+		rec->args[1] = ts->call_args[1];
+		rec->args[2] = ts->call_args[2];
 	} else {
 		rec->args[0] = rec->args[1] = rec->args[2] = 0;
 	}
@@ -494,6 +536,53 @@ static __always_inline void start_call(struct task_struct *task, struct thread_s
 	 * part of the task costs a TLB miss (PTI flushes the TLB at each entry).
 	 * The waker and sleep stack are cleared at the first sleep too.
 	 */
+}
+
+/*
+ * held and the pending call are shared by two sides: the thread's own
+ * programs (its switches, its exit, the hooks' calls), which fold and send
+ * them, and the snapshot iterator, which takes them for the window it
+ * closes, on another CPU. Unguarded, a repeat folded while the iterator
+ * copies held is lost when the iterator clears it, and a pending call both
+ * sides see is sent twice. Each side takes ts->owner first. The side that
+ * cannot have it after a few tries leaves them to the other, which has them
+ * in hand: the iterator leaves them to the thread until the next snapshot;
+ * the thread, whose switch cannot wait, leaves them to the iterator and
+ * counts MISS_OWNER (a sleep it then books outside calls).
+ */
+#define OWN_TRIES 1024
+
+/* A global function: verified once, not at every caller (its loop would be, each time). */
+__noinline int own_word(__u64 *owner, int tries)
+{
+	int i;
+
+	if (!owner)
+		return 0;
+	/* Read before each exchange: spinning on xchg would keep the line from its holder. */
+	for (i = 0; i < tries && i < OWN_TRIES; i++)
+		if (!*(volatile __u64 *)owner && !__sync_lock_test_and_set(owner, 1))
+			return 1;
+	return 0;
+}
+
+static __always_inline bool own(struct thread_state *ts, int tries)
+{
+	return own_word(&ts->owner, tries);
+}
+
+static __always_inline void disown(struct thread_state *ts)
+{
+	__sync_lock_test_and_set(&ts->owner, 0);
+}
+
+/* The thread's side: false if the iterator has them (leave them alone). */
+static __always_inline bool own_or_count(struct thread_state *ts)
+{
+	if (own(ts, OWN_TRIES))
+		return true;
+	count_miss(MISS_OWNER);
+	return false;
 }
 
 static __always_inline void flush_held(struct thread_state *ts)
@@ -760,11 +849,14 @@ static __always_inline bool time_this_call(struct thread_state *ts, long nr)
 
 static __always_inline void enter_call(struct task_struct *task, struct thread_state *ts, long nr)
 {
-	/* --serve's duty cycle turned the hooks on after a call seen from its sleep. */
-	if (ts->call_pending)
-		emit_pending(task, ts, bpf_ktime_get_ns());
-	/* With the hooks on, each call goes by itself. */
-	flush_held(ts);
+	if ((ts->call_pending || ts->held.calls) && own_or_count(ts)) {
+		/* --serve's duty cycle turned the hooks on after a call seen from its sleep. */
+		if (ts->call_pending)
+			emit_pending(task, ts, bpf_ktime_get_ns());
+		/* With the hooks on, each call goes by itself. */
+		flush_held(ts);
+		disown(ts);
+	}
 	start_call(task, ts, nr, time_this_call(ts, nr) ? bpf_ktime_get_ns() : 0, 0);
 }
 
@@ -919,10 +1011,11 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 	if (!ts)
 		return 0;
 	if (!ts->in_call) {
-		if (ts->call_pending && (__s64)regs->orig_ax == ts->nr) {
+		if (ts->call_pending && (__s64)regs->orig_ax == ts->nr && own(ts, OWN_TRIES)) {
 			/* --serve's duty cycle: the hooks came during a call seen from its sleep. */
 			ts->call_pending = 0;
 			ts->in_call = 1;
+			disown(ts);
 		} else if (ts->skip_next_exit) {
 			ts->skip_next_exit = 0;
 			return 0;
@@ -1047,11 +1140,21 @@ static __always_inline void sleep_begins(void *ctx, struct task_struct *prev,
 			ts->waker_comm[0] = 0;
 			ts->waker_kind = WAKER_TASK;
 			ts->kernel_stack_id = -1;
-			/* What its fd is, while the fd is surely open. */
-			if (regs)
+			if (regs) {
+				/* What its fd is, while the fd is surely open. */
 				read_fd_file(prev, ts, PT_REGS_PARM1_SYSCALL(regs));
-			else
+				/*
+				 * With the hooks on, its arguments too: --serve's duty cycle
+				 * may take them off before it returns (fill_call without regs).
+				 */
+				if (!(ts->call_flags & CALL_SCHED_ONLY)) {
+					ts->call_args[0] = PT_REGS_PARM1_SYSCALL(regs);
+					ts->call_args[1] = PT_REGS_PARM2_SYSCALL(regs);
+					ts->call_args[2] = PT_REGS_PARM3_SYSCALL(regs);
+				}
+			} else {
 				ts->call_fd_ino = ts->call_fd_dev = ts->call_fd_mode = 0;
+			}
 		}
 		/* Where in the kernel it goes to sleep. */
 		if (ts->kernel_stacks)
@@ -1097,6 +1200,7 @@ static __always_inline void call_from_regs(void *ctx, struct task_struct *prev,
 {
 	struct pt_regs *regs;
 	__u64 a0, a1, a2, io;
+	bool been_to_user;
 	__s64 nr;
 
 	/* A call whose entry the hooks saw before they were detached: it never returns now. */
@@ -1113,10 +1217,19 @@ static __always_inline void call_from_regs(void *ctx, struct task_struct *prev,
 	a1 = PT_REGS_PARM2_SYSCALL(regs);
 	a2 = PT_REGS_PARM3_SYSCALL(regs);
 	io = io_calls(prev);
+	been_to_user = ts->been_to_user;
+	/* From here on, whether it returns to user space before its next sleep. */
+	ts->been_to_user = 0;
 	if (ts->call_pending) {
-		if (nr == ts->nr && nr != NR_FUTEX && a0 == ts->call_args[0] &&
-		    a1 == ts->call_args[1] && a2 == ts->call_args[2] && io == ts->call_io_mark &&
-		    prev->se.sum_exec_runtime - ts->call_oncpu_mark < MERGE_ONCPU_NS) {
+		bool same = nr == ts->nr && a0 == ts->call_args[0] && a1 == ts->call_args[1] &&
+			    a2 == ts->call_args[2];
+
+		if (same && !RETURNS_UNSEEN)
+			same = !been_to_user;
+		else if (same)
+			same = nr != NR_FUTEX && io == ts->call_io_mark &&
+			       prev->se.sum_exec_runtime - ts->call_oncpu_mark < MERGE_ONCPU_NS;
+		if (same) {
 			/* The same call sleeping again: sleep_begins counts it in. */
 			ts->call_pending = 0;
 			ts->in_call = 1;
@@ -1149,9 +1262,18 @@ static __always_inline void switch_out(void *ctx, struct task_struct *prev,
 	if (ts->oncpu_since_ns)
 		ts->tp_oncpu_ns += since(now, ts->oncpu_since_ns);
 	ts->oncpu_since_ns = 0;
-	if (calls_from_regs(ts))
-		call_from_regs(ctx, prev, ts, !preempt && prev_state != TASK_RUNNING, now);
-	else if (ts->in_call) {
+	if (calls_from_regs(ts)) {
+		bool owned;
+
+		/* Clear: it returned to user space since its last switch-out. */
+		if (!(prev->thread_info.flags & TIF_NEED_FPU_LOAD_BITS))
+			ts->been_to_user = 1;
+		owned = own_or_count(ts);
+		if (owned) {
+			call_from_regs(ctx, prev, ts, !preempt && prev_state != TASK_RUNNING, now);
+			disown(ts);
+		}
+	} else if (ts->in_call) {
 		first_switch_in_call(prev, ts);
 		/* Untimed at entry: from here on it is (see CALL_TIMED_FROM_SWITCH). */
 		if (!ts->enter_ns)
@@ -1173,7 +1295,10 @@ static __always_inline void thread_died(struct task_struct *prev, struct thread_
 	for (i = 0; i < AGG_SLOTS; i++)
 		if (ts->agg[i].calls)
 			flush_agg(prev, &ts->agg[i], now);
-	flush_held(ts);
+	if (ts->held.calls && own_or_count(ts)) {
+		flush_held(ts);
+		disown(ts);
+	}
 	rec = reserve(sizeof(*rec));
 	ts->sleeping = 0;
 	if (rec) {
@@ -1234,8 +1359,18 @@ static __always_inline void switch_in(struct task_struct *next, struct thread_st
 	ts->runnable_since_ns = 0;
 	ts->oncpu_since_ns = now;
 	emit_sched(next, ts, SCHED_IN, now, 0);
+	if (!calls_from_regs(ts))
+		return;
+	/* Switched out with its FPU registers saved, so the flag must be set (see user_return_unseen). */
+	if (!(next->thread_info.flags & TIF_NEED_FPU_LOAD_BITS) && !(next->flags & PF_NO_USER_FPU) &&
+	    !RETURNS_UNSEEN)
+		user_return_unseen = true;
 	/* Its sleep is over: whether its call still runs cannot be seen from here. */
-	if (ts->in_call && ts->call_voluntary && calls_from_regs(ts)) {
+	if (ts->in_call && ts->call_voluntary) {
+		/*
+		 * Unguarded: the iterator only reads call_pending and clears
+		 * it, and it is set last, once the call's fields are final.
+		 */
 		ts->in_call = 0;
 		ts->call_pending = 1;
 	}
@@ -1602,12 +1737,16 @@ int BPF_PROG(on_exec, struct task_struct *p)
 
 	if (!ts || !ts->user_stacks || !calls_from_regs(ts) || ts->in_call)
 		return 0;
+	if (!own_or_count(ts))
+		return 0;
 	now = bpf_ktime_get_ns();
 	if (ts->call_pending)
 		emit_pending(p, ts, now);
 	rec = reserve(sizeof(*rec));
-	if (!rec)
+	if (!rec) {
+		disown(ts);
 		return 0;
+	}
 	start_call(p, ts, 59 /* execve */, now, CALL_SCHED_ONLY);
 	ts->call_args[0] = ts->call_args[1] = ts->call_args[2] = 0;
 	ts->user_stack_id = -1;
@@ -1615,6 +1754,7 @@ int BPF_PROG(on_exec, struct task_struct *p)
 	rec->ret = 0;
 	bpf_ringbuf_submit(rec, BPF_RB_FORCE_WAKEUP);
 	ts->in_call = 0;
+	disown(ts);
 	return 0;
 }
 
@@ -1628,9 +1768,12 @@ int BPF_PROG(on_exit, struct task_struct *p, bool group_dead)
 	if (!ts)
 		return 0;
 	now = bpf_ktime_get_ns();
-	if (ts->call_pending)
-		emit_pending(p, ts, now);
-	flush_held(ts);
+	if ((ts->call_pending || ts->held.calls) && own_or_count(ts)) {
+		if (ts->call_pending)
+			emit_pending(p, ts, now);
+		flush_held(ts);
+		disown(ts);
+	}
 	if (ts->in_call) {
 		/* exit and exit_group never return: close them here. */
 		struct call_record *rec = reserve(sizeof(*rec));
@@ -1752,6 +1895,28 @@ static __always_inline void snapshot_aggregates(struct seq_file *seq, struct tas
 	}
 }
 
+/* What a snapshot takes of a thread's calls under ts->owner, written out after. */
+struct snapshot_calls {
+	__u32 held;
+	__u32 pending;
+	struct call_record held_rec;
+	struct call_record pending_rec;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct snapshot_calls);
+} snapshot_scratch_map SEC(".maps");
+
+static __always_inline struct snapshot_calls *snapshot_scratch(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&snapshot_scratch_map, &zero);
+}
+
 /*
  * The iterator's INTERVAL and FINAL: a traced thread's totals, and at the
  * FINAL any call still in progress, so nothing in flight is dropped.
@@ -1768,18 +1933,34 @@ static __always_inline void snapshot_totals(struct seq_file *seq, struct task_st
 	flags = snapshot_clocks(ts, now);
 	if (snapshot_mode == SNAPSHOT_FINAL)
 		flags |= THREAD_AT_STOP;
-	/* Repeats folded so far (before the call woken last): this window counts them. */
-	if (ts->held.calls) {
-		bpf_seq_write(seq, &ts->held, sizeof(ts->held));
-		ts->held.calls = 0;
-	}
-	if (ts->call_pending) {
-		/* --sched-only: a woken call, sent now so that this window counts it. */
-		struct call_record prec = {};
+	if ((ts->held.calls || ts->call_pending) &&
+	    own(ts, OWN_TRIES)) {
+		struct snapshot_calls *sc = snapshot_scratch();
 
-		ts->call_pending = 0;
-		fill_call(&prec, task, ts, NULL, now);
-		bpf_seq_write(seq, &prec, sizeof(prec));
+		/*
+		 * Taken while the thread cannot fold into them (own()), written
+		 * after: bpf_seq_write copies into the iterator's buffer.
+		 */
+		if (sc) {
+			sc->held = ts->held.calls;
+			sc->pending = ts->call_pending;
+			/* Repeats folded so far (before the call woken last): this window counts them. */
+			if (sc->held)
+				sc->held_rec = ts->held;
+			/* --sched-only: a woken call, sent now so that this window counts it. */
+			if (sc->pending)
+				fill_call(&sc->pending_rec, task, ts, NULL, now);
+			ts->held.calls = 0;
+			ts->call_pending = 0;
+		}
+		disown(ts);
+		if (sc && sc->held)
+			bpf_seq_write(seq, &sc->held_rec, sizeof(sc->held_rec));
+		if (sc && sc->pending)
+			bpf_seq_write(seq, &sc->pending_rec, sizeof(sc->pending_rec));
+	} else if ((ts->held.calls || ts->call_pending) && snapshot_mode == SNAPSHOT_FINAL) {
+		/* The thread kept them past the last snapshot: lost to the report. */
+		count_miss(MISS_OWNER);
 	}
 	/* Between intervals a call in flight is left to finish. */
 	if (ts->in_call && snapshot_mode == SNAPSHOT_FINAL) {

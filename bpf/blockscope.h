@@ -323,7 +323,8 @@ enum miss_counter {
 	MISS_TGID_MAP = 2, /* a followed child did not fit the traced map */
 	MISS_AGG_CALLS = 3, /* non-blocking calls inside RECORD_AGG records lost */
 	MISS_USTACK = 4,    /* stack copies not taken: the ring was half full, or no room */
-	MISS_COUNT = 5,
+	MISS_OWNER = 5,	    /* a thread's held calls changed while a snapshot took them */
+	MISS_COUNT = 6,
 };
 
 /* The iterator's job, set in .bss before it is run. */

@@ -22,6 +22,10 @@ check() {
 	if "$@"; then pass "$name"; else fail "$name" "$why"; fi
 }
 
+# quiet COMMAND...: COMMAND with its output dropped, for check (which prints
+# the verdict: a redirect after check would drop that too).
+quiet() { "$@" >/dev/null; }
+
 # jq_check NAME FILE FILTER: pass if the jq FILTER is true on FILE. An empty
 # FILE fails (jq -e exits 0 when it reads nothing at all).
 jq_check() {

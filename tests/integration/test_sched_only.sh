@@ -35,7 +35,7 @@ check sched_only_scheduler_links "no sched_switch link held by --sched-only" -- 
 check default_has_syscall_links "the default mode holds no sys_enter link" -- [ "$(links_of $def sys_enter)" = 1 ]
 wait $def
 wait $so
-check sched_only_exit0 "$(cat "$TMP/sched.err")" -- jq -e . "$TMP/sched.json" >/dev/null
+check sched_only_exit0 "$(cat "$TMP/sched.err")" -- quiet jq -e . "$TMP/sched.json"
 
 # Per thread: on-CPU, blocked and run-queue as shares of its traced time,
 # within 3 points of each other (the two windows open within a ms or so).
@@ -88,20 +88,46 @@ for m in default sched; do
 		 ([.syscalls[].blocked_ns] | add // 0) < 0.05e9'
 done
 
-# Calls counted one by one, without sys_exit: a ping-pong of pipe reads and
-# one of futex waits, whose sleeps are a few µs of CPU apart with the same
-# arguments, make a blocking call per voluntary switch (the kernel's count);
-# and their repeats come folded, far fewer records than calls.
-for m in pipe futex; do
-	flag=(); [ $m = futex ] && flag=(--futex)
+# Calls counted one by one, without sys_exit: a ping-pong of pipe reads, one
+# of futex waits and one of epoll_waits handed over by send() (no read or
+# write between two sleeps, a few µs of CPU apart, with the same arguments:
+# the old rule merged 6 in 7 of them), make a blocking call per voluntary
+# switch (the kernel's count); and their repeats come folded, far fewer
+# records than calls (epoll_wait's are never folded: each is a loop's turn).
+for m in pipe futex epoll; do
+	flag=(); [ $m != pipe ] && flag=(--$m)
 	"$BLOCKSCOPE" -j --sched-only -o "$TMP/pp-$m.json" -- "$PROGS/pingpong" --rounds 20000 "${flag[@]}" \
 		>"$TMP/pp-$m.out" 2>"$TMP/pp-$m.err"
 	jq_check "pingpong_${m}_calls_one_by_one" "$TMP/pp-$m.json" \
 		'([.threads[].voluntary_switches] | add) as $v | ([.syscalls[].blocking] | add) as $b |
 		 $v > 20000 and $b >= 0.98 * $v and $b <= $v'
-	jq_check "pingpong_${m}_repeats_folded" "$TMP/pp-$m.json" \
+	[ $m = epoll ] || jq_check "pingpong_${m}_repeats_folded" "$TMP/pp-$m.json" \
 		'.events.received < 0.1 * ([.syscalls[].blocking] | add)'
 done
+check sched_only_sees_returns_to_user "$(jq -c .events "$TMP/pp-pipe.json")" -- \
+	quiet jq -e '.events.returns_to_user_seen == true' "$TMP/pp-pipe.json"
+
+# One call that sleeps many times is one call: each 8 MB write into a 1 MB
+# pipe sleeps about 8 times with a megabyte of copying between its sleeps
+# (the old rule, under 5 µs of CPU between sleeps, split each in 8). A call
+# is told from the next by whether the thread went back to user space in
+# between (x86's TIF_NEED_FPU_LOAD, see docs/definitions.md).
+"$BLOCKSCOPE" -j --sched-only -o "$TMP/pp-bulk.json" -- "$PROGS/pingpong" --bulk 8000000 --rounds 20 \
+	>"$TMP/pp-bulk.out" 2>"$TMP/pp-bulk.err"
+jq_check pingpong_bulk_one_call_per_write "$TMP/pp-bulk.json" \
+	'([.threads[].voluntary_switches] | add) > 60 and
+	 ([.syscalls[] | select(.name == "write") | .blocking] | add) == 20'
+
+# The snapshot iterator and the thread folding its calls on another CPU: a
+# futex ping-pong of 3 M round trips with a snapshot every 0.1 s. Before
+# ts->owner, the iterator sent a call the thread sent too (hundreds of
+# blocking calls more than voluntary switches in such a run); now a call is
+# counted once, never more calls than sleeps, over all the windows.
+"$BLOCKSCOPE" -j --sched-only -i 0.1 -o "$TMP/pp-race.json" -- "$PROGS/pingpong" --futex --rounds 3000000 \
+	>"$TMP/pp-race.out" 2>"$TMP/pp-race.err"
+check sched_only_snapshot_race "$(jq -s -c '{windows: length, voluntary: ([.[].threads[].voluntary_switches] | add), blocking: ([.[].syscalls[].blocking] | add), races: ([.[].events.snapshot_races] | add)}' "$TMP/pp-race.json")" -- \
+	quiet jq -s -e 'length >= 10 and ([.[].threads[].voluntary_switches] | add) as $v |
+		([.[].syscalls[].blocking] | add) as $b | $v > 2000000 and $b <= $v and $b >= 0.99 * $v' "$TMP/pp-race.json"
 
 # Call sites without the hooks: the user stack is taken at the switch-out,
 # and a launched command's libraries are named though no mmap is seen.

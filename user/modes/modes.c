@@ -91,6 +91,8 @@ static void take_misses(struct run *r)
 	rep->lost_calls = now.lost_calls - r->reported.lost_calls;
 	rep->storage_misses = now.storage - r->reported.storage;
 	rep->tgid_misses = now.tgid - r->reported.tgid;
+	rep->snapshot_races = now.owner - r->reported.owner;
+	rep->user_return_unseen = now.user_return_unseen;
 	r->reported = now;
 }
 

@@ -504,7 +504,14 @@ void report_text(FILE *out, const struct report *r)
 	fprintf(out, " for %.2f s (%s); %llu records, %llu lost; ", (double)r->duration_ns / 1e9,
 		r->stop_reason, (unsigned long long)a->records, (unsigned long long)r->lost);
 	if (r->opts->sched_only)
-		fprintf(out, "syscall hooks off (--sched-only)\n");
+		fprintf(out, "syscall hooks off (--sched-only)%s\n",
+			r->user_return_unseen ? "; returns to user space unseen on this kernel: "
+						"calls told apart by their CPU time (docs/definitions.md)" :
+						"");
+	if (r->snapshot_races)
+		fprintf(out, "WARNING: %llu times a thread's folded calls changed while a snapshot took "
+			     "them: its call counts may be off by as many.\n",
+			(unsigned long long)r->snapshot_races);
 	else
 		fprintf(out, "%llu non-blocking calls counted in the kernel\n",
 			(unsigned long long)a->kernel_counted_calls);

@@ -28,6 +28,9 @@ struct report {
 	uint64_t lost_calls;	 /* non-blocking calls inside the dropped records */
 	uint64_t storage_misses; /* threads whose state could not be made */
 	uint64_t tgid_misses;	 /* children that did not fit the traced set */
+	uint64_t snapshot_races; /* --sched-only: held calls a snapshot and its thread both reached */
+	/* --sched-only: returns to user space unseen on this kernel, calls told apart by the fallback */
+	bool user_return_unseen;
 	const char *stop_reason;
 	int interval; /* --interval: its number, from 1; 0 otherwise */
 	struct stacks *stacks; /* --stacks: resolved call sites, or NULL */

@@ -414,6 +414,11 @@ int report_json(FILE *out, const struct report *r)
 	add_int(o, "malformed", a->malformed);
 	add_int(o, "threads_without_state", r->storage_misses);
 	add_int(o, "children_not_followed", r->tgid_misses);
+	if (r->opts->sched_only) {
+		add_int(o, "snapshot_races", r->snapshot_races);
+		json_object_object_add(o, "returns_to_user_seen",
+				       json_object_new_boolean(!r->user_return_unseen));
+	}
 	add_int(o, "retired_threads", a->retired_threads);
 	drop_unmeasured(o, r->opts->sched_only);
 	json_object_object_add(root, "events", o);

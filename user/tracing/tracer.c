@@ -244,6 +244,8 @@ void tracer_read_misses(struct tracer *t, struct tracer_misses *m)
 	m->storage = tracer_misses(t, MISS_STORAGE);
 	m->tgid = tracer_misses(t, MISS_TGID_MAP);
 	m->ustack = tracer_misses(t, MISS_USTACK);
+	m->owner = tracer_misses(t, MISS_OWNER);
+	m->user_return_unseen = t->skel->bss->user_return_unseen;
 }
 
 int tracer_stacks_fd(struct tracer *t)

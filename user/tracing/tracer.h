@@ -55,6 +55,9 @@ struct tracer_misses {
 	uint64_t storage;    /* threads whose state could not be made */
 	uint64_t tgid;	     /* followed children that did not fit the traced set */
 	uint64_t ustack;     /* --stacks: user stack copies not taken (ring half full) */
+	uint64_t owner;	     /* --sched-only: a thread's held calls raced a snapshot */
+	/* --sched-only: no return to user space seen (TIF_NEED_FPU_LOAD): the fallback rule */
+	bool user_return_unseen;
 };
 
 /*
