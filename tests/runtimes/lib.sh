@@ -21,8 +21,6 @@
 # designed WT/CT = WAIT_US / CPU_US = 3 for a thread that makes the
 # backend call itself.
 . "$(dirname "${BASH_SOURCE[0]}")/../real/lib.sh"
-# tests/real/lib.sh's sched_only_same: the groups of each runtime must match, not only be noted.
-SCHED_ONLY_GROUPS=check
 
 RT_OUT=${RT_OUT:-$BUILD/runtimes}
 mkdir -p "$RT_OUT"
