@@ -260,6 +260,15 @@ tids_json() {
 	awk -v r="$2" '$2 == r { print $1 }' "$1" | jq -s -c '.'
 }
 
+# tids_in_window ROLES ROLE REPORT: tids_json's, less the threads that
+# began their work (the ROLES file's third column, CLOCK_MONOTONIC) after
+# REPORT's window closed: CPython's pool starts a thread at a job no idle
+# thread took, and one started after the trace cannot be in it.
+tids_in_window() {
+	awk -v r="$2" -v end="$(jq '.start_ns + .duration_ns' "$3")" \
+		'$2 == r && ($3 == "" || $3 + 0 <= end + 0) { print $1 }' "$1" | jq -s -c '.'
+}
+
 # sched_sample PID: "TID ON-CPU-NS" for every thread of PID and of its
 # child processes, from the kernel's schedstat: the CPU the pool spent,
 # measured without blockscope.

@@ -18,8 +18,9 @@ the roles apart by what the threads do.
 Run with "REQ cpu 0" (no backend wait) the pool is CPU-bound under the
 GIL: true contention, which blockscope must still warn about.
 
---roles FILE writes "TID ROLE" lines (pool, reader, main) as each thread
-starts (threading.get_native_id()), so that the suite can check which
+--roles FILE writes "TID ROLE NS" lines (pool, reader, main) as each thread
+starts its work (threading.get_native_id(), time.monotonic_ns()), so that
+the suite can check which
 group blockscope put each thread in without trusting any name.
 
 Usage: python3 py_pool.py [--port P] [--backend-port P] [--threads N]
@@ -45,7 +46,9 @@ def note_role(role):
         return
     local.noted = True
     with roles_lock:
-        roles_file.write("%d %s\n" % (threading.get_native_id(), role))
+        # When (CLOCK_MONOTONIC, as the report's start_ns): a pool thread
+        # starts at its first job, maybe after a trace's window.
+        roles_file.write("%d %s %d\n" % (threading.get_native_id(), role, time.monotonic_ns()))
         roles_file.flush()
 
 

@@ -27,9 +27,9 @@ for phase in light heavy; do
 	load_ok "$name"
 	sizing_lines "$name" "$J"
 	check_no_contention "$name" "$J"
-	check_pool "$name" "$J" "$(tids_json "$R" pool)" "$WAIT_US"
-	check_not_sized "$name-readers" "$J" "$(tids_json "$R" reader)" "the connection readers"
-	check_not_sized "$name-main" "$J" "$(tids_json "$R" main)" "the main thread (accepts, starts readers)"
+	check_pool "$name" "$J" "$(tids_in_window "$R" pool "$J")" "$WAIT_US"
+	check_not_sized "$name-readers" "$J" "$(tids_in_window "$R" reader "$J")" "the connection readers"
+	check_not_sized "$name-main" "$J" "$(tids_in_window "$R" main "$J")" "the main thread (accepts, starts readers)"
 done
 stop_tree "$WPID" TERM 5
 
@@ -45,5 +45,5 @@ R=$RT_OUT/$name.roles
 cp "$ROLES" "$R"
 load_ok "$name"
 sizing_lines "$name" "$J"
-check_contention "$name" "$J" "$(tids_json "$R" pool)"
+check_contention "$name" "$J" "$(tids_in_window "$R" pool "$J")"
 finish
