@@ -662,6 +662,22 @@ static __always_inline void emit_pending(struct task_struct *task, struct thread
 	submit(rec);
 }
 
+/*
+ * Sends the thread's pending call and held repeats now (the hooks came on,
+ * it exits), unless the iterator has them in hand (own_or_count). now: 0
+ * reads the clock if a pending call needs it.
+ */
+static __always_inline void send_pending_and_held(struct task_struct *task,
+						  struct thread_state *ts, __u64 now)
+{
+	if (!(ts->call_pending || ts->held.calls) || !own_or_count(ts))
+		return;
+	if (ts->call_pending)
+		emit_pending(task, ts, now ? now : bpf_ktime_get_ns());
+	flush_held(ts);
+	disown(ts);
+}
+
 /* --sched-only, and the syscall hooks are off: calls are read from the registers. */
 static __always_inline bool calls_from_regs(struct thread_state *ts)
 {
@@ -849,14 +865,11 @@ static __always_inline bool time_this_call(struct thread_state *ts, long nr)
 
 static __always_inline void enter_call(struct task_struct *task, struct thread_state *ts, long nr)
 {
-	if ((ts->call_pending || ts->held.calls) && own_or_count(ts)) {
-		/* --serve's duty cycle turned the hooks on after a call seen from its sleep. */
-		if (ts->call_pending)
-			emit_pending(task, ts, bpf_ktime_get_ns());
-		/* With the hooks on, each call goes by itself. */
-		flush_held(ts);
-		disown(ts);
-	}
+	/*
+	 * --serve's duty cycle turned the hooks on after a call seen from its
+	 * sleep; with the hooks on, each call goes by itself.
+	 */
+	send_pending_and_held(task, ts, 0);
 	start_call(task, ts, nr, time_this_call(ts, nr) ? bpf_ktime_get_ns() : 0, 0);
 }
 
@@ -1011,7 +1024,10 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 	if (!ts)
 		return 0;
 	if (!ts->in_call) {
-		if (ts->call_pending && (__s64)regs->orig_ax == ts->nr && own(ts, OWN_TRIES)) {
+		if (ts->call_pending && (__s64)regs->orig_ax == ts->nr) {
+			/* The iterator has it in hand and sends it: not this exit too. */
+			if (!own_or_count(ts))
+				return 0;
 			/* --serve's duty cycle: the hooks came during a call seen from its sleep. */
 			ts->call_pending = 0;
 			ts->in_call = 1;
@@ -1263,13 +1279,10 @@ static __always_inline void switch_out(void *ctx, struct task_struct *prev,
 		ts->tp_oncpu_ns += since(now, ts->oncpu_since_ns);
 	ts->oncpu_since_ns = 0;
 	if (calls_from_regs(ts)) {
-		bool owned;
-
 		/* Clear: it returned to user space since its last switch-out. */
 		if (!(prev->thread_info.flags & TIF_NEED_FPU_LOAD_BITS))
 			ts->been_to_user = 1;
-		owned = own_or_count(ts);
-		if (owned) {
+		if (own_or_count(ts)) {
 			call_from_regs(ctx, prev, ts, !preempt && prev_state != TASK_RUNNING, now);
 			disown(ts);
 		}
@@ -1768,12 +1781,7 @@ int BPF_PROG(on_exit, struct task_struct *p, bool group_dead)
 	if (!ts)
 		return 0;
 	now = bpf_ktime_get_ns();
-	if ((ts->call_pending || ts->held.calls) && own_or_count(ts)) {
-		if (ts->call_pending)
-			emit_pending(p, ts, now);
-		flush_held(ts);
-		disown(ts);
-	}
+	send_pending_and_held(p, ts, now);
 	if (ts->in_call) {
 		/* exit and exit_group never return: close them here. */
 		struct call_record *rec = reserve(sizeof(*rec));
@@ -1926,6 +1934,7 @@ static __always_inline void snapshot_totals(struct seq_file *seq, struct task_st
 {
 	struct thread_state *ts = state_of(task);
 	struct thread_record trec = {};
+	struct snapshot_calls *sc;
 	__u32 flags;
 
 	if (!ts)
@@ -1933,30 +1942,26 @@ static __always_inline void snapshot_totals(struct seq_file *seq, struct task_st
 	flags = snapshot_clocks(ts, now);
 	if (snapshot_mode == SNAPSHOT_FINAL)
 		flags |= THREAD_AT_STOP;
-	if ((ts->held.calls || ts->call_pending) &&
-	    own(ts, OWN_TRIES)) {
-		struct snapshot_calls *sc = snapshot_scratch();
-
+	sc = snapshot_scratch();
+	if (sc && (ts->held.calls || ts->call_pending) && own(ts, OWN_TRIES)) {
 		/*
 		 * Taken while the thread cannot fold into them (own()), written
 		 * after: bpf_seq_write copies into the iterator's buffer.
 		 */
-		if (sc) {
-			sc->held = ts->held.calls;
-			sc->pending = ts->call_pending;
-			/* Repeats folded so far (before the call woken last): this window counts them. */
-			if (sc->held)
-				sc->held_rec = ts->held;
-			/* --sched-only: a woken call, sent now so that this window counts it. */
-			if (sc->pending)
-				fill_call(&sc->pending_rec, task, ts, NULL, now);
-			ts->held.calls = 0;
-			ts->call_pending = 0;
-		}
+		sc->held = ts->held.calls;
+		sc->pending = ts->call_pending;
+		/* Repeats folded so far (before the call woken last): this window counts them. */
+		if (sc->held)
+			sc->held_rec = ts->held;
+		/* --sched-only: a woken call, sent now so that this window counts it. */
+		if (sc->pending)
+			fill_call(&sc->pending_rec, task, ts, NULL, now);
+		ts->held.calls = 0;
+		ts->call_pending = 0;
 		disown(ts);
-		if (sc && sc->held)
+		if (sc->held)
 			bpf_seq_write(seq, &sc->held_rec, sizeof(sc->held_rec));
-		if (sc && sc->pending)
+		if (sc->pending)
 			bpf_seq_write(seq, &sc->pending_rec, sizeof(sc->pending_rec));
 	} else if ((ts->held.calls || ts->call_pending) && snapshot_mode == SNAPSHOT_FINAL) {
 		/* The thread kept them past the last snapshot: lost to the report. */
