@@ -74,6 +74,21 @@ struct waker_stat {
 	uint64_t blocked_ns; /* the blocked time those wakeups ended */
 };
 
+/*
+ * Who ended a blocking call's last sleep, as the report names it (counts
+ * left at zero): the waking task's process and group name; or, for a
+ * wakeup in an interrupt, tgid 0 and the interrupt's name ("timer",
+ * "softirq:net"...), since the task it interrupted was only a bystander.
+ * A network softirq run inside a task's send (loopback delivers the packet
+ * there) is charged to that task, the sender.
+ */
+void waker_of_call(const struct call_record *c, struct waker_stat *who);
+/* "task", "timer", "hardirq", "softirq", "nmi", "net-sender". */
+const char *waker_kind_name(uint32_t kind);
+/* Adds one waker's share into a small table (by tgid and comm); the last slot takes the rest. */
+void waker_add(struct waker_stat *table, int *n, int cap, const struct waker_stat *who,
+	       uint64_t wakeups, uint64_t blocked_ns);
+
 /* A signal-interrupted call waiting to see whether it is restarted. */
 struct pending_restart {
 	bool active;
@@ -387,12 +402,6 @@ int hist_slot(uint64_t ns);
 enum wait_reason thread_main_reason(const struct thread_stats *t);
 /* The futex address it waited on longest (0: none): a pool's threads share theirs. */
 uint64_t thread_home_futex(const struct thread_stats *t);
-/*
- * After roles_assign: a futex that threads of different groups of one
- * process wait on is a lock they share (CPython's GIL, a global mutex), not
- * a queue between a producer and a pool: its waits are rebooked as sync.
- */
-void account_shared_locks(struct account *a);
 
 /* A thread's group: its name with the digits taken out ("worker-12" -> "worker-"). */
 void group_name(const char *comm, char *out, size_t len);

@@ -7,7 +7,6 @@
 #include <string.h>
 #include "account.h"
 #include "account_parts.h"
-#include "wakers.h"
 
 struct syscall_stats *account_syscall_stats(struct account *a, long nr)
 {

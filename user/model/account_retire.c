@@ -6,7 +6,6 @@
 #include <string.h>
 #include "account.h"
 #include "account_parts.h"
-#include "wakers.h"
 
 /* Adds dead thread t into the aggregate entry g of its group. */
 static void fold_thread(struct thread_stats *g, const struct thread_stats *t)

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "roles.h"
+#include "shared_locks.h"
 #include "util.h"
 
 /* The JVM's own threads (HotSpot 17 names, cut to 15 characters by the kernel). */
@@ -658,6 +659,6 @@ void roles_assign(struct account *a)
 	}
 	free(of);
 	free(c);
-	account_shared_locks(a);
+	shared_locks_rebook(a);
 	mark_connection_groups(a);
 }
