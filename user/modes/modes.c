@@ -34,6 +34,8 @@ static int close_window(struct run *r, bool final, char *err, size_t errlen)
 
 	if (tracer_snapshot(&r->tracer, final ? SNAPSHOT_FINAL : SNAPSHOT_INTERVAL, err, errlen))
 		return -1;
+	/* Everything of the window into the account before it is read. */
+	reorder_flush(&r->order);
 	for (i = 0; i < r->acct.nthreads; i++) {
 		struct thread_stats *t = &r->acct.threads[i];
 
@@ -43,6 +45,7 @@ static int close_window(struct run *r, bool final, char *err, size_t errlen)
 			account_set_end(&r->acct, t->tid, &c);
 	}
 	tracer_drain(&r->tracer);
+	reorder_flush(&r->order);
 	/* What runtime each new process runs, for roles.c (a Go program's threads are its Ms). */
 	for (i = 0; i < r->acct.nprocesses; i++) {
 		struct process_stats *p = &r->acct.processes[i];
@@ -93,7 +96,9 @@ static void take_misses(struct run *r)
 	rep->tgid_misses = now.tgid - r->reported.tgid;
 	rep->snapshot_races = now.owner - r->reported.owner;
 	rep->user_return_unseen = now.user_return_unseen;
+	rep->records_late = r->order.late - r->reported_late;
 	r->reported = now;
+	r->reported_late = r->order.late;
 }
 
 /* Each sized group's demand beside its size (occupancy.c). */

@@ -132,7 +132,7 @@ int run_prepare(struct run *r, struct options *o, volatile sig_atomic_t *stop_si
 
 static int take_record(void *ctx, const void *data, size_t size)
 {
-	return consume_record(ctx, data, size);
+	return reorder_push(ctx, data, size);
 }
 
 static enum fd_kind fd_kind_of(void *ctx, uint32_t tgid, int fd, const struct call_record *c)
@@ -173,7 +173,10 @@ int run_attach(struct run *r, char *err, size_t errlen)
 		r->loops.sleeps_only = o->sched_only;
 		account_observe(&r->acct, &loops);
 	}
-	return tracer_open(&r->tracer, &cfg, take_record, &r->acct, err, errlen);
+	/* With the syscall hooks records come in order already (reorder.h). */
+	reorder_init(&r->order, o->sched_only ? REORDER_SCHED_ONLY_LAG_NS : 0, REORDER_MAX_BYTES,
+		     consume_record, &r->acct);
+	return tracer_open(&r->tracer, &cfg, take_record, &r->order, err, errlen);
 }
 
 static void read_base(pid_t pid, pid_t tid, void *arg)
@@ -273,6 +276,7 @@ static int baseline_states(struct run *r, char *err, size_t errlen)
 		before = tracer_misses(&r->tracer, MISS_STORAGE);
 		if (tracer_snapshot(&r->tracer, SNAPSHOT_BASELINE, err, errlen))
 			return -1;
+		reorder_flush(&r->order);
 		if (tracer_misses(&r->tracer, MISS_STORAGE) == before) {
 			r->reported.storage = before;
 			return 0;
@@ -405,6 +409,7 @@ int run_close(struct run *r, char *err, size_t errlen)
 	tracer_close(&r->tracer);
 	why_free(&r->why);
 	loops_free(&r->loops);
+	reorder_free(&r->order);
 	account_free(&r->acct);
 	fd_kinds_free(&r->fds);
 	return rc;

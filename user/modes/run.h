@@ -13,6 +13,7 @@
 #include "launch.h"
 #include "loops.h"
 #include "options.h"
+#include "reorder.h"
 #include "report.h"
 #include "serve.h"
 #include "tracer.h"
@@ -30,6 +31,7 @@ struct run {
 	struct serve *serve;		/* --serve: listening from the start */
 	char url[400];
 	struct account acct;
+	struct reorder order;		/* records in time order on their way to acct */
 	struct fd_kinds fds;		/* what the targets' fds are, for what their waits mean */
 	struct tracer tracer;
 	struct why why;			/* --stacks, --timeline */
@@ -43,6 +45,7 @@ struct run {
 	struct cpu_window cpu_window;	/* the last window closed, each CPU's jiffies */
 	bool cores_given;		/* --cores: N for every group */
 	struct tracer_misses reported;	/* misses already in a report */
+	uint64_t reported_late;		/* records out of order already in a report */
 	uint64_t t0;			/* when the window opened */
 	int hold_fd;			/* --hold's file, until it is written (0: none) */
 };

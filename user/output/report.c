@@ -508,13 +508,18 @@ void report_text(FILE *out, const struct report *r)
 			r->user_return_unseen ? "; returns to user space unseen on this kernel: "
 						"calls told apart by their CPU time (docs/definitions.md)" :
 						"");
+	else
+		fprintf(out, "%llu non-blocking calls counted in the kernel\n",
+			(unsigned long long)a->kernel_counted_calls);
 	if (r->snapshot_races)
 		fprintf(out, "WARNING: %llu times a thread's folded calls changed while a snapshot took "
 			     "them: its call counts may be off by as many.\n",
 			(unsigned long long)r->snapshot_races);
-	else
-		fprintf(out, "%llu non-blocking calls counted in the kernel\n",
-			(unsigned long long)a->kernel_counted_calls);
+	if (r->records_late)
+		fprintf(out, "WARNING: %llu records came too late to be put back in time order: a "
+			     "wait they woke may be judged from its waker's older wait "
+			     "(docs/definitions.md).\n",
+			(unsigned long long)r->records_late);
 	if (r->lost || r->storage_misses || r->tgid_misses || a->malformed)
 		fprintf(out,
 			"WARNING: incomplete data: %llu records lost (ring buffer full; %llu "

@@ -29,6 +29,8 @@ struct report {
 	uint64_t storage_misses; /* threads whose state could not be made */
 	uint64_t tgid_misses;	 /* children that did not fit the traced set */
 	uint64_t snapshot_races; /* --sched-only: held calls a snapshot and its thread both reached */
+	/* --sched-only: records that came too late to be put back in time order (reorder.h) */
+	uint64_t records_late;
 	/* --sched-only: returns to user space unseen on this kernel, calls told apart by the fallback */
 	bool user_return_unseen;
 	const char *stop_reason;

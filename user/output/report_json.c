@@ -416,6 +416,7 @@ int report_json(FILE *out, const struct report *r)
 	add_int(o, "children_not_followed", r->tgid_misses);
 	if (r->opts->sched_only) {
 		add_int(o, "snapshot_races", r->snapshot_races);
+		add_int(o, "records_out_of_order", r->records_late);
 		json_object_object_add(o, "returns_to_user_seen",
 				       json_object_new_boolean(!r->user_return_unseen));
 	}
