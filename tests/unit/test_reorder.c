@@ -225,6 +225,38 @@ static void a_wait_is_judged_after_its_wakers_earlier_wait(void **state)
 	assert_int_equal(judged(REORDER_SCHED_ONLY_LAG_NS), WAIT_RESULT);
 }
 
+/*
+ * With the syscall hooks a waiter's record leaves at its sys_exit, after
+ * its wait on a run queue: its waker (a sibling here, so that a waker not
+ * known reads as contention) may have waited 20 times more by then. The
+ * wait before the wakeup is still known, and the waiter was handed work.
+ */
+static void a_waiter_late_off_its_run_queue_finds_its_wakers_wait(void **state)
+{
+	struct call_record idle = waker_wait("epoll_wait", 2 * MS), wait = woken_by_waker(12 * MS);
+	struct account a;
+	struct thread_stats *t;
+	int i;
+
+	(void)state;
+	assert_int_equal(account_init(&a, NULL), 0);
+	t = account_thread(&a, 1, 1);
+	snprintf(t->comm, sizeof(t->comm), "main");
+	t = account_thread(&a, 10, 1);
+	snprintf(t->comm, sizeof(t->comm), "worker-1");
+	t = account_thread(&a, 20, 1);
+	snprintf(t->comm, sizeof(t->comm), "worker-2");
+	account_record(&a, &idle, sizeof(idle));
+	for (i = 0; i < 20; i++) {
+		struct call_record later = waker_wait("nanosleep", (13 + (uint64_t)i) * MS);
+
+		account_record(&a, &later, sizeof(later));
+	}
+	account_record(&a, &wait, sizeof(wait));
+	assert_int_equal(account_find_thread(&a, 20)->last_reason, WAIT_HANDED_WORK);
+	account_free(&a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -234,6 +266,7 @@ int main(void)
 		cmocka_unit_test(held_bytes_past_the_cap_go_early),
 		cmocka_unit_test(keys_by_record_type),
 		cmocka_unit_test(a_wait_is_judged_after_its_wakers_earlier_wait),
+		cmocka_unit_test(a_waiter_late_off_its_run_queue_finds_its_wakers_wait),
 	};
 
 	return cmocka_run_group_tests_name("reorder", tests, NULL, NULL);

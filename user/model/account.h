@@ -111,8 +111,17 @@ struct agg_seen {
 	uint32_t ended_before[AGG_SLOTS]; /* generations below this have ended */
 };
 
-/* A thread's recent blocking waits: what a waker had waited for just before it woke another. */
-#define THREAD_RECENT_WAITS 4
+/*
+ * A thread's recent blocking waits: what a waker had waited for just before
+ * it woke another. The waiter's record can come long after its wakeup (it
+ * leaves at its sys_exit, after its wait on a run queue), and by then the
+ * waker may have waited many times more: an Apache event listener, which
+ * waits every ~0.1 ms, pushed the wait before a wakeup out of a ring of 4
+ * in 2 of 3 such cases under ab, and the waiter was judged without it (the
+ * cautious reading, contention). 64 cover a waiter's few ms on a run queue
+ * (a power of two: recent_next wraps at 256). 16 bytes each.
+ */
+#define THREAD_RECENT_WAITS 64
 
 struct wait_mark {
 	uint64_t woken_ns; /* when that wait ended */
