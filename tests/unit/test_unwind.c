@@ -168,6 +168,7 @@ static void each_frame_keeps_its_frame_pointer(void **state)
 		}
 	}
 	assert_int_equal(found, 1);
+	assert_false(u.has_jmethod);
 	images_free(&im);
 }
 

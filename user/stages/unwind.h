@@ -48,9 +48,12 @@ struct unwound {
 	/*
 	 * Each frame's rbp as the DWARF unwinding restored it (0: unknown, or a
 	 * frame-pointer walk, which gives no registers): a JVM's interpreter
-	 * keeps the Method* of its frame below rbp.
+	 * keeps the Method* of its frame below rbp (jvm_procs.c).
 	 */
 	uint64_t fp[UNWIND_MAX_FRAMES];
+	/* An interpreted Java frame's Method*, else 0 (set by jvm_procs_mark()). */
+	uint64_t jmethod[UNWIND_MAX_FRAMES];
+	bool has_jmethod;
 	int n;
 	enum unwind_method method;
 	enum unwind_end end;
