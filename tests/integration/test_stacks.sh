@@ -64,12 +64,15 @@ check follow_no_hex_frames "a frame left as an address" -- no_hex_frames "$TMP/f
 
 expect_error bad_stack_copy 2 "invalid --stack-copy '100'" "$BLOCKSCOPE" --stacks --stack-copy=100 -p 1
 
-# 4. A JVM: Java methods from its perf map, HotSpot's C++ frames demangled.
+# 4. A JVM: compiled Java methods from its perf map, interpreted ones from the
+# JVM's memory, HotSpot's C++ frames demangled.
 if ! "$ROOT/scripts/install-deps.sh" openjdk-17-jdk-headless >"$TMP/deps.log" 2>&1; then
 	fail jvm_case "cannot install openjdk-17-jdk-headless: $(tail -1 "$TMP/deps.log")"
 elif command -v javac >/dev/null && command -v java >/dev/null && command -v jcmd >/dev/null; then
 	javac -d "$TMP" "$SRC/Blocker.java" 2>"$TMP/javac.err"
-	java -cp "$TMP" Blocker 100000 >"$TMP/java.out" 2>&1 &
+	# Blocker.sleepInterpreted* are never compiled: their frames are the interpreter's.
+	java -XX:CompileCommand=quiet -XX:CompileCommand='exclude,Blocker::sleepInterpreted*' \
+		-cp "$TMP" Blocker 100000 >"$TMP/java.out" 2>&1 &
 	JVM=$!
 	CHILD_PIDS+=($JVM)
 	sleep 3 # a few hundred calls: sleepInJava is JIT-compiled
@@ -79,6 +82,14 @@ elif command -v javac >/dev/null && command -v java >/dev/null && command -v jcm
 		grep -q "jcmd $JVM Compiler.perfmap" "$TMP/jvm.err"
 	check jvm_java_method_named "no Blocker.sleepInJava: $(grep -m1 JVM_Sleep "$TMP/jvm.folded" | head -c 600)" -- \
 		grep -q 'void_Blocker.sleepInJava(int)+0x' "$TMP/jvm.folded"
+	# Named from the Method* its interpreter frame holds, as the perf map names compiled code.
+	check jvm_interpreted_method_named "no interpreted Blocker.sleepInterpreted: $(grep -m1 -E "(interpreted|Interpreter)" "$TMP/jvm.folded" | head -c 900)" -- \
+		grep -Eq ';void_Blocker\.sleepInterpreted\(int\)_\(interpreted\);[^ ]*JVM_Sleep' "$TMP/jvm.folded"
+	# The same interpreter code, another method: another call site.
+	check jvm_interpreted_sites_apart "no interpreted Blocker.sleepInterpretedAgain beside it" -- \
+		grep -Eq ';void_Blocker\.sleepInterpretedAgain\(int\)_\(interpreted\);[^ ]*JVM_Sleep' "$TMP/jvm.folded"
+	check jvm_interpreted_said "the report does not count interpreted frames: $(grep -i interpreted "$TMP/jvm.txt")" -- \
+		grep -Eq '[1-9][0-9]* interpreted Java frames named' "$TMP/jvm.txt"
 	check jvm_cxx_demangled "HotSpot frames not demangled" -- grep -q 'JavaThread::sleep(long)' "$TMP/jvm.folded"
 	check jvm_no_mangled "a mangled name left" -- bash -c "! grep -q ';_ZN' '$TMP/jvm.folded'"
 	kill "$JVM" 2>/dev/null

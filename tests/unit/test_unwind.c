@@ -82,6 +82,17 @@ __attribute__((noinline)) static void outer_fn(struct unwind_capture *c, uint32_
 	__asm__ volatile("" ::: "memory");
 }
 
+/* A function that keeps a frame pointer, as a JVM interpreter frame does, and says where. */
+static uint64_t framed_rbp;
+
+__attribute__((noinline, optimize("no-omit-frame-pointer"))) static void
+framed_fn(struct unwind_capture *c, uint32_t bytes)
+{
+	__asm__ volatile("mov %%rbp, %0" : "=m"(framed_rbp));
+	middle_fn(c, bytes);
+	__asm__ volatile("" ::: "memory");
+}
+
 static bool has_function(Dwfl *dwfl, const struct unwound *u, const char *name)
 {
 	int i;
@@ -129,6 +140,35 @@ static void unwinds_own_stack_to_the_outermost_frame(void **state)
 	assert_int_equal(unwind_dwarf(img->dwfl, &img->unwind, &c, &u), 0);
 	assert_true(has_function(img->dwfl, &u, "middle_fn"));
 	assert_false(has_function(img->dwfl, &u, "outer_fn"));
+	images_free(&im);
+}
+
+/* Each frame's rbp is kept: where the JVM's interpreter frames hold their Method*. */
+static void each_frame_keeps_its_frame_pointer(void **state)
+{
+	struct unwind_capture c;
+	struct images im;
+	struct image *img;
+	struct unwound u;
+	int k, found = 0;
+
+	(void)state;
+	images_init(&im);
+	img = self_image(&im);
+	framed_fn(&c, COPY);
+	assert_int_equal(unwind_dwarf(img->dwfl, &img->unwind, &c, &u), 0);
+	for (k = 1; k < u.n; k++) {
+		Dwfl_Module *m = dwfl_addrmodule(img->dwfl, u.pc[k] - 1);
+		const char *fn = m ? dwfl_module_addrname(m, u.pc[k] - 1) : NULL;
+
+		/* gcc may clone it: framed_fn.constprop.0 */
+		if (fn && !strncmp(fn, "framed_fn", 9)) {
+			assert_int_equal(u.fp[k], framed_rbp);
+			found++;
+		}
+	}
+	assert_int_equal(found, 1);
+	assert_false(u.has_jmethod);
 	images_free(&im);
 }
 
@@ -281,6 +321,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(unwinds_own_stack_to_the_outermost_frame),
+		cmocka_unit_test(each_frame_keeps_its_frame_pointer),
 		cmocka_unit_test(a_short_copy_is_cut_and_says_so),
 		cmocka_unit_test(an_image_outlives_its_process),
 		cmocka_unit_test(the_deeper_sane_stack_is_kept),

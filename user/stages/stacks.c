@@ -33,6 +33,7 @@ void stacks_init(struct stacks *s)
 	s->map_fd = -1;
 	s->ask_jvms = true;
 	images_init(&s->images);
+	jvm_procs_init(&s->jvms);
 	s->nr_execve = syscall_number("execve");
 	s->nr_execveat = syscall_number("execveat");
 	s->nr_mmap = syscall_number("mmap");
@@ -58,10 +59,12 @@ void stacks_free(struct stacks *s)
 		free_frames(s->e[i].kernel_frames, s->e[i].nkernel);
 		free(s->e[i].naming);
 		free(s->e[i].pc);
+		free(s->e[i].jmethod);
 	}
 	free(s->e);
 	free(s->buckets);
 	images_free(&s->images);
+	jvm_procs_free(&s->jvms);
 	memset(s, 0, sizeof(*s));
 	s->map_fd = -1;
 }
@@ -135,6 +138,9 @@ void stacks_add_ustack(struct stacks *s, const void *data, size_t size)
 		img = images_read(&s->images, u->hdr.tgid, false) ?: img;
 	}
 	unwind_dwarf(img ? image_dwfl(img) : NULL, img ? &img->unwind : NULL, &c, &p->u);
+	/* Now, while the copy is here: a JVM interpreter frame's method is in it. */
+	if (img)
+		jvm_procs_mark(&s->jvms, img, &c, &p->u);
 	s->unwind_ns += now_ns() - t0;
 }
 
@@ -188,6 +194,9 @@ static uint64_t hash_stack(const struct call_record *c, const struct unwound *u,
 	MIX(u ? u->method : 0);
 	for (i = 0; u && i < u->n; i++)
 		MIX(u->pc[i]);
+	/* The interpreter's code is every interpreted method's: its method tells sites apart. */
+	for (i = 0; u && u->has_jmethod && i < u->n; i++)
+		MIX(u->jmethod[i]);
 #undef MIX
 	return h;
 }
@@ -200,7 +209,9 @@ static bool same_site(const struct stack_entry *e, const struct call_record *c,
 	return e->hash == h && e->tgid == c->hdr.tgid && e->nr == (long)c->nr &&
 	       e->kernel_id == c->kernel_stack_id && e->exec_gen == gen &&
 	       e->method == (u ? u->method : UNWIND_NONE) && e->npc == n &&
-	       (!n || !memcmp(e->pc, u->pc, (size_t)n * sizeof(*e->pc)));
+	       (!n || !memcmp(e->pc, u->pc, (size_t)n * sizeof(*e->pc))) &&
+	       !e->jmethod == !(u && u->has_jmethod) &&
+	       (!e->jmethod || !memcmp(e->jmethod, u->jmethod, (size_t)n * sizeof(*e->jmethod)));
 }
 
 /* Names a new site's user frames from the image its addresses were taken in. */
@@ -266,6 +277,14 @@ static struct stack_entry *new_site(struct stacks *s, const struct call_record *
 			return NULL;
 		memcpy(e->pc, u->pc, (size_t)u->n * sizeof(*e->pc));
 		e->npc = u->n;
+		if (u->has_jmethod) {
+			e->jmethod = malloc((size_t)u->n * sizeof(*e->jmethod));
+			if (!e->jmethod) {
+				free(e->pc);
+				return NULL;
+			}
+			memcpy(e->jmethod, u->jmethod, (size_t)u->n * sizeof(*e->jmethod));
+		}
 	}
 	b = h % STACKS_BUCKETS;
 	e->next = s->buckets[b];
@@ -414,6 +433,16 @@ void stacks_print_top(FILE *f, struct stacks *s, int limit)
 			(unsigned long long)s->dropped, STACKS_MAX_ENTRIES);
 	if (s->jvm_note[0])
 		fprintf(f, "  %s\n", s->jvm_note);
+	if (s->jvms.named || s->jvms.unreadable)
+		fprintf(f, "  %llu interpreted Java frames named from the JVM's memory (its VMStructs), "
+			   "%llu left as Interpreter (the method could not be read: class unloaded or JVM gone)\n",
+			(unsigned long long)s->jvms.named, (unsigned long long)s->jvms.unreadable);
+	if (s->jvms.no_method)
+		fprintf(f, "  %llu interpreter frames of stack copies had no method in the copy\n",
+			(unsigned long long)s->jvms.no_method);
+	if (s->jvms.no_layout)
+		fprintf(f, "  %llu JVMs whose VMStructs could not be read: interpreted frames left as Interpreter\n",
+			(unsigned long long)s->jvms.no_layout);
 	if (s->unresolved_processes)
 		fprintf(f, "  %d processes had exited before their maps could be read: addresses shown\n",
 			s->unresolved_processes);

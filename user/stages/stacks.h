@@ -8,6 +8,7 @@
 #include "account.h"
 #include "blockscope.h"
 #include "images.h"
+#include "jvm_procs.h"
 #include "unwind.h"
 
 #define STACK_MAX_DEPTH 127
@@ -25,6 +26,7 @@ struct stack_entry {
 	enum unwind_method method;
 	enum unwind_end end;
 	uint64_t *pc; /* user frames, innermost first */
+	uint64_t *jmethod; /* the Method* of each interpreted Java frame (else 0), or NULL: none */
 	int npc;
 	uint64_t hash;
 	int next; /* the next entry in its hash chain, or -1 */
@@ -63,6 +65,7 @@ struct stacks {
 	uint64_t ustack_skipped; /* copies the kernel did not take (ring half full) */
 	uint64_t unwind_ns;	 /* collector time spent unwinding */
 	uint64_t perfmap_frames; /* frames named from a runtime's perf map */
+	struct jvm_procs jvms;	 /* JVMs: their interpreted frames' methods */
 	int map_fd;		 /* the kernel's stack map (frame-pointer walks), or -1 */
 	const struct account *acct; /* processes' parents and names; may be NULL */
 	struct images images;
@@ -86,8 +89,8 @@ void stacks_add_ustack(struct stacks *s, const void *data, size_t size);
 void stacks_add(struct stacks *s, const struct call_record *c, const char *comm);
 /*
  * At the end, while live targets still live: asks JVMs for their perf maps
- * (saying so on stderr), names JIT frames from /tmp/perf-PID.map, and names
- * the kernel stacks.
+ * (saying so on stderr), names JIT frames from /tmp/perf-PID.map,
+ * interpreted Java frames from the JVM's memory, and the kernel stacks.
  */
 int stacks_resolve(struct stacks *s);
 /* The account's latest entry for a PID (a PID may be reused), or NULL; a may be NULL. */

@@ -200,6 +200,44 @@ static void name_jit_frames(struct stacks *s)
 	}
 }
 
+/*
+ * Interpreted Java frames named by the Method* their frame held, read from
+ * the JVM now: "void Blocker.sleepInJava(int) (interpreted)", the name the
+ * perf map gives the method once it is compiled. A JVM gone, or a method
+ * whose class was unloaded, leaves the frame as the perf map named it.
+ */
+static void name_interpreted_frames(struct stacks *s)
+{
+	char buf[1100];
+	size_t i;
+	int k;
+
+	for (i = 0; i < s->n; i++) {
+		struct stack_entry *e = &s->e[i];
+
+		for (k = 0; e->jmethod && k < e->nuser; k++) {
+			const char *name;
+			char *n;
+
+			if (!e->jmethod[k])
+				continue;
+			name = jvm_procs_name(&s->jvms, e->tgid, e->jmethod[k]);
+			if (!name) {
+				s->jvms.unreadable++;
+				continue;
+			}
+			snprintf(buf, sizeof(buf), "%s (interpreted)", name);
+			n = strdup(buf);
+			if (!n)
+				continue;
+			free(e->user_frames[k]);
+			e->user_frames[k] = n;
+			e->naming[k] = FRAME_JAVA_INTERPRETED;
+			s->jvms.named++;
+		}
+	}
+}
+
 static int by_tgid(const void *x, const void *y)
 {
 	const struct stack_entry *a = x, *b = y;
@@ -238,6 +276,7 @@ int stacks_resolve(struct stacks *s)
 			 "JIT frames of JVM %s named from the perf map blockscope asked for (jcmd PID Compiler.perfmap)",
 			 asked);
 	name_jit_frames(s);
+	name_interpreted_frames(s);
 	for (i = 0; i < s->n; i++) {
 		struct stack_entry *e = &s->e[i];
 		struct image *img = images_find(&s->images, e->tgid);

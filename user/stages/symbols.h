@@ -43,6 +43,7 @@ enum frame_naming {
 	FRAME_SYMBOL,  /* function+offset from the ELF file (with file:line where DWARF has it) */
 	FRAME_MODULE,  /* [file]+offset: in a file, no symbol */
 	FRAME_PERFMAP, /* from the runtime's perf map */
+	FRAME_JAVA_INTERPRETED, /* a JVM interpreter frame, named by its Method* (jvm_procs.c) */
 	FRAME_ADDRESS, /* a bare address */
 };
 

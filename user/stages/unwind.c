@@ -4,6 +4,9 @@
 #include <string.h>
 #include "unwind.h"
 
+/* x86-64's DWARF number for rbp, the frame pointer. */
+#define DWARF_REG_RBP 6
+
 /* The capture being unwound: libdwfl asks for its one thread, its registers, its stack. */
 static pid_t next_thread(Dwfl *dwfl, void *arg, void **thread_argp)
 {
@@ -72,6 +75,7 @@ static int on_frame(Dwfl_Frame *frame, void *arg)
 	struct walk *w = arg;
 	struct unwound *out = w->out;
 	Dwarf_Addr pc;
+	Dwarf_Word fp;
 	bool activation;
 
 	if (!dwfl_frame_pc(frame, &pc, &activation)) {
@@ -88,6 +92,10 @@ static int on_frame(Dwfl_Frame *frame, void *arg)
 		out->end = UNWIND_END_DEPTH;
 		return DWARF_CB_ABORT;
 	}
+	/* Kept for the JVM's interpreter frames; a register libdwfl could not restore stays 0. */
+	if (dwfl_frame_reg(frame, DWARF_REG_RBP, &fp) != 0)
+		fp = 0;
+	out->fp[out->n] = fp;
 	out->pc[out->n++] = pc;
 	w->st->frames = out->n;
 	return DWARF_CB_OK;

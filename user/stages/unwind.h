@@ -45,6 +45,15 @@ struct unwind_capture {
 
 struct unwound {
 	uint64_t pc[UNWIND_MAX_FRAMES]; /* innermost first; pc[0] is where the call returns */
+	/*
+	 * Each frame's rbp as the DWARF unwinding restored it (0: unknown, or a
+	 * frame-pointer walk, which gives no registers): a JVM's interpreter
+	 * keeps the Method* of its frame below rbp (jvm_procs.c).
+	 */
+	uint64_t fp[UNWIND_MAX_FRAMES];
+	/* An interpreted Java frame's Method*, else 0 (set by jvm_procs_mark()). */
+	uint64_t jmethod[UNWIND_MAX_FRAMES];
+	bool has_jmethod;
 	int n;
 	enum unwind_method method;
 	enum unwind_end end;
