@@ -1771,6 +1771,27 @@ int BPF_PROG(on_exec, struct task_struct *p)
 	return 0;
 }
 
+/* A traced thread's new name, for the collector's judgements while the trace runs. */
+SEC("tp_btf/task_rename")
+int BPF_PROG(on_rename, struct task_struct *task, const char *comm)
+{
+	struct rename_record *rec;
+
+	if (!state_of(task))
+		return 0;
+	rec = reserve(sizeof(*rec));
+	if (!rec)
+		return 0;
+	rec->hdr.type = RECORD_RENAME;
+	rec->hdr.flags = 0;
+	rec->hdr.tid = task->pid;
+	rec->hdr.tgid = task->tgid;
+	rec->ts_ns = bpf_ktime_get_ns();
+	bpf_probe_read_kernel_str(rec->comm, sizeof(rec->comm), comm);
+	submit(rec);
+	return 0;
+}
+
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(on_exit, struct task_struct *p, bool group_dead)
 {

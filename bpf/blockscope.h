@@ -22,6 +22,7 @@ enum record_type {
 	RECORD_SCHED = 5,	/* a switch or wakeup, with --timeline only */
 	RECORD_AGG = 6,		/* non-blocking calls of one syscall, counted in the kernel */
 	RECORD_USTACK = 7,	/* --stacks: a blocking call's user registers and stack */
+	RECORD_RENAME = 8,	/* a traced thread took a new name */
 };
 
 /* struct call_record.flags */
@@ -202,6 +203,18 @@ struct fork_record {
 	__u64 run_delay_ns;
 	__u64 nvcsw;
 	__u64 nivcsw;
+};
+
+/*
+ * A traced thread renamed itself or was renamed (prctl PR_SET_NAME,
+ * pthread_setname_np, a write to /proc/PID/task/TID/comm). Most runtimes
+ * name a thread after it starts, and what a wait means depends on whether
+ * its waker does the same job, told by the name, while the trace runs.
+ */
+struct rename_record {
+	struct record_header hdr;
+	__u64 ts_ns;
+	char comm[BLOCKSCOPE_COMM_LEN];
 };
 
 struct process_exit_record {

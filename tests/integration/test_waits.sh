@@ -70,4 +70,16 @@ for mode in default sched-only; do
 		"[.threads[].wait_reasons[] | select(.reason == \"outside\")] | (length == 1 and .[0].ns > 300000000)"
 done
 
+# tests/progs/relay: a waker hands over after a sleep (WT) or a timed-out
+# epoll_wait (idle), by turns. Its threads name themselves once they run
+# (--name-late), as most runtimes do: born "relay" like the process, they
+# were one group while the trace ran, and the waiter's waits read as
+# contention between siblings (sibling 1.49 s of 2.1 s); the rename now
+# reaches the collector (tp_btf/task_rename).
+"$BLOCKSCOPE" -j -o "$TMP/relay-late.json" -- "$PROGS/relay" --rounds 200 --name-late \
+	>"$TMP/relay-late.out" 2>"$TMP/relay-late.err"
+jq_check relay_renamed_threads_judged_apart "$TMP/relay-late.json" '
+	[.threads[] | select(.comm == "relay-waiter")] | length == 1 and
+	(.[0] | ([.wait_reasons[] | select(.reason == "sibling") | .ns] | add // 0) < 0.05 * .blocked_ns and
+	 .wait_ns >= 0.55 * (.wait_ns + .idle_wait_ns + .sync_wait_ns))'
 finish

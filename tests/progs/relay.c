@@ -15,7 +15,11 @@
  * next switch-out, 3 ms after the waiter's: only records put back in time
  * order (tracing/reorder.c) judge the waiter right.
  *
- *   relay [--rounds N]   (prints RELAY rounds=N when done)
+ * With --name-late each thread names itself once it runs, as most runtimes
+ * do (until then both are called "relay", like the process): a tracer that
+ * knew only the names threads were born with would take them for one group.
+ *
+ *   relay [--rounds N] [--name-late]   (prints RELAY rounds=N when done)
  */
 #define _GNU_SOURCE
 #include <getopt.h>
@@ -34,6 +38,7 @@
 /* Each word on a cache line of its own. */
 static _Alignas(64) _Atomic unsigned words[2][16];
 static long rounds = 200;
+static int name_late;
 
 static void spin_us(long us)
 {
@@ -53,6 +58,8 @@ static void *waker(void *arg)
 	long r;
 
 	(void)arg;
+	if (name_late)
+		pthread_setname_np(pthread_self(), "relay-waker");
 	if (ep < 0) {
 		perror("relay: epoll_create1");
 		exit(1);
@@ -79,6 +86,8 @@ static void *waiter(void *arg)
 	long r;
 
 	(void)arg;
+	if (name_late)
+		pthread_setname_np(pthread_self(), "relay-waiter");
 	for (r = 0; r < rounds; r++) {
 		int k = (int)(r % 2);
 
@@ -110,14 +119,17 @@ static pthread_attr_t *on_cpu(pthread_attr_t *attr, int cpu)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = { { "rounds", required_argument, NULL, 'r' },
+					      { "name-late", no_argument, NULL, 'n' },
 					      { NULL, 0, NULL, 0 } };
 	pthread_attr_t attr;
 	pthread_t w, x;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "r:", opts, NULL)) != -1) {
-		if (c != 'r' || (rounds = atol(optarg)) <= 0) {
-			fprintf(stderr, "usage: relay [--rounds N]\n");
+	while ((c = getopt_long(argc, argv, "r:n", opts, NULL)) != -1) {
+		if (c == 'n')
+			name_late = 1;
+		else if (c != 'r' || (rounds = atol(optarg)) <= 0) {
+			fprintf(stderr, "usage: relay [--rounds N] [--name-late]\n");
 			return 2;
 		}
 	}
@@ -127,10 +139,12 @@ int main(int argc, char **argv)
 	 * two threads both called "relay" would be one group (their waits on
 	 * each other then read as contention between siblings).
 	 */
-	prctl(PR_SET_NAME, "relay-waiter");
+	if (!name_late)
+		prctl(PR_SET_NAME, "relay-waiter");
 	if (pthread_create(&x, on_cpu(&attr, 1), waiter, NULL))
 		goto fail;
-	prctl(PR_SET_NAME, "relay-waker");
+	if (!name_late)
+		prctl(PR_SET_NAME, "relay-waker");
 	if (pthread_create(&w, on_cpu(&attr, 0), waker, NULL))
 		goto fail;
 	prctl(PR_SET_NAME, "relay");

@@ -158,6 +158,17 @@ void account_fork(struct account *a, const struct fork_record *r)
 	}
 }
 
+void account_rename(struct account *a, const struct rename_record *r)
+{
+	struct thread_stats *t = account_find_thread(a, r->hdr.tid);
+
+	/* A thread whose window is closed keeps the name the final snapshot gave it. */
+	if (!t || t->final_ns)
+		return;
+	memcpy(t->comm, r->comm, sizeof(t->comm));
+	t->comm[sizeof(t->comm) - 1] = '\0';
+}
+
 void account_process_exit(struct account *a, const struct process_exit_record *r)
 {
 	struct process_stats *p = account_process(a, r->hdr.tgid);
@@ -208,6 +219,11 @@ int account_record(struct account *a, const void *data, size_t size)
 		for (i = 0; i < a->nobservers; i++)
 			if (a->observers[i].on_sched)
 				a->observers[i].on_sched(a->observers[i].ctx, data);
+		return 0;
+	case RECORD_RENAME:
+		if (size < sizeof(struct rename_record))
+			goto bad;
+		account_rename(a, data);
 		return 0;
 	case RECORD_USTACK:
 		if (size < USTACK_HEADER_SIZE ||

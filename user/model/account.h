@@ -386,6 +386,8 @@ void account_agg(struct account *a, const struct agg_record *r);
 void account_thread_record(struct account *a, const struct thread_record *r);
 void account_fork(struct account *a, const struct fork_record *r);
 void account_process_exit(struct account *a, const struct process_exit_record *r);
+/* A thread's new name: its group while the trace runs (roles use the name at the report). */
+void account_rename(struct account *a, const struct rename_record *r);
 
 void account_set_base(struct account *a, uint32_t tid, uint32_t tgid,
 		      const struct thread_counters *c);

@@ -68,6 +68,10 @@ uint64_t reorder_key(const void *data, size_t size)
 		if (size >= sizeof(struct agg_record))
 			return ((const struct agg_record *)data)->ts_ns;
 		break;
+	case RECORD_RENAME:
+		if (size >= sizeof(struct rename_record))
+			return ((const struct rename_record *)data)->ts_ns;
+		break;
 	case RECORD_USTACK:
 		if (size >= USTACK_HEADER_SIZE)
 			return ((const struct ustack_record *)data)->enter_ns;
