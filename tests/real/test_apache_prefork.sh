@@ -48,10 +48,12 @@ KIDS='[.targets[] | select(.pid != $m and .calls > 100)]'
 jq_true prefork-processes "$J" "expected >= 17 single-threaded processes: $(jq -c '[.targets[] | {pid, threads, calls}]' "$J")" \
 	"(.targets | length) >= 17 and all(.targets[]; .threads == 1) and ($KIDS | length) >= 8" "${A[@]}"
 # The parent wakes once a second from its maintenance select(); forking a
-# child (clone) can block too, rarely and briefly.
+# child (clone) can block too, rarely: under ab's saturation one clone
+# blocked 51 ms of the parent's 3.9 s (1.3%) in a CI run, so select holds
+# at least 95% of its blocked time, and nothing but clone the rest.
 jq_true prefork-parent-pselect "$J" "the parent blocked in: $(jq -c --argjson m "$APACHE_PID" "$JQ_LIB"'threads_of($m)[0] | [.syscalls[] | select(.blocked_ns > 0) | {name, blocking, blocked_ns}]' "$J")" \
 	'threads_of($m)[0] | (blocked_names - ["pselect6", "select", "clone", "clone3"]) == [] and (.blocked_ns > 0)
-	 and sc("pselect6").blocked_ns + sc("select").blocked_ns >= 0.99 * .blocked_ns' "${A[@]}"
+	 and sc("pselect6").blocked_ns + sc("select").blocked_ns >= 0.95 * .blocked_ns' "${A[@]}"
 
 # Per child (those present at attach: their per-thread table is complete):
 # it blocks only in accept4, poll and writev, and always in poll; more than
