@@ -7,6 +7,7 @@
 #include <string.h>
 #include "account.h"
 #include "account_parts.h"
+#include "util.h"
 
 static size_t slot_of(uint32_t tid, size_t cap)
 {
@@ -67,22 +68,6 @@ struct thread_stats *account_find_thread(const struct account *a, uint32_t tid)
 	return a->index[s] ? &a->threads[a->index[s] - 1] : NULL;
 }
 
-/* Makes room for one more entry of an array that doubles (first: its first size). */
-static int make_room(void **array, size_t n, size_t *cap, size_t first, size_t size)
-{
-	size_t want = *cap ? *cap * 2 : first;
-	void *grown;
-
-	if (n < *cap)
-		return 0;
-	grown = realloc(*array, want * size);
-	if (!grown)
-		return -1;
-	*array = grown;
-	*cap = want;
-	return 0;
-}
-
 /* The live process on a PID now: after a reuse, not the one that went. */
 static struct process_stats *live_process(struct account *a, uint32_t tgid)
 {
@@ -102,8 +87,10 @@ static struct thread_stats *new_thread(struct account *a, uint32_t tid, uint32_t
 
 	if ((a->nthreads + 1) * 2 > a->index_cap && index_grow(a))
 		return NULL;
-	if (make_room((void **)&a->threads, a->nthreads, &a->threads_cap, 64, sizeof(*t)))
+	t = array_room(a->threads, a->nthreads, &a->threads_cap, 64, sizeof(*t));
+	if (!t)
 		return NULL;
+	a->threads = t;
 	t = &a->threads[a->nthreads];
 	memset(t, 0, sizeof(*t));
 	t->tid = tid;
@@ -131,8 +118,10 @@ struct process_stats *account_process(struct account *a, uint32_t tgid)
 
 	if (p)
 		return p;
-	if (make_room((void **)&a->processes, a->nprocesses, &a->processes_cap, 16, sizeof(*p)))
+	p = array_room(a->processes, a->nprocesses, &a->processes_cap, 16, sizeof(*p));
+	if (!p)
 		return NULL;
+	a->processes = p;
 	p = &a->processes[a->nprocesses++];
 	memset(p, 0, sizeof(*p));
 	p->tgid = tgid;

@@ -139,15 +139,10 @@ static struct loop_thread *loops_add(struct loops *l, uint32_t tid, uint32_t tgi
 	struct loop_thread *lt;
 	size_t j;
 
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? 2 * l->cap : 16;
-		struct loop_thread *t = realloc(l->t, cap * sizeof(*t));
-
-		if (!t)
-			return NULL;
-		l->t = t;
-		l->cap = cap;
-	}
+	lt = array_room(l->t, l->n, &l->cap, 16, sizeof(*lt));
+	if (!lt)
+		return NULL;
+	l->t = lt;
 	if (2 * (l->n + 1) > l->index_cap && index_grow(l))
 		return NULL;
 	lt = &l->t[l->n];
@@ -443,18 +438,14 @@ static void remember_loops(struct loops *l, const struct account *a)
 
 	for (i = 0; i < a->nthreads; i++) {
 		const struct thread_stats *t = &a->threads[i];
+		struct loop_known *k;
 
 		if (!t->tid || t->role != ROLE_LOOP || t->exited)
 			continue;
-		if (n == l->known_cap) {
-			size_t cap = l->known_cap ? 2 * l->known_cap : 16;
-			struct loop_known *k = realloc(l->known, cap * sizeof(*k));
-
-			if (!k)
-				break;
-			l->known = k;
-			l->known_cap = cap;
-		}
+		k = array_room(l->known, n, &l->known_cap, 16, sizeof(*k));
+		if (!k)
+			break;
+		l->known = k;
 		l->known[n++] = (struct loop_known){ t->tid, t->tgid };
 	}
 	l->nknown = n;

@@ -27,15 +27,11 @@ struct stretches {
 
 static int push(struct stretches *s, uint64_t start, uint64_t end, uint64_t runq)
 {
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? 2 * s->cap : 16;
-		struct idle_stretch *v = realloc(s->v, cap * sizeof(*v));
+	struct idle_stretch *v = array_room(s->v, s->n, &s->cap, 16, sizeof(*v));
 
-		if (!v)
-			return -1;
-		s->v = v;
-		s->cap = cap;
-	}
+	if (!v)
+		return -1;
+	s->v = v;
 	s->v[s->n++] = (struct idle_stretch){ start, end, runq };
 	return 0;
 }
@@ -344,15 +340,11 @@ struct group_jobs {
 
 static int add_edge(struct group_jobs *g, uint64_t ns, int busy, int alive)
 {
-	if (g->ne == g->ecap) {
-		size_t cap = g->ecap ? 2 * g->ecap : 64;
-		struct edge *e = realloc(g->e, cap * sizeof(*e));
+	struct edge *e = array_room(g->e, g->ne, &g->ecap, 64, sizeof(*e));
 
-		if (!e)
-			return -1;
-		g->e = e;
-		g->ecap = cap;
-	}
+	if (!e)
+		return -1;
+	g->e = e;
 	g->e[g->ne++] = (struct edge){ ns, busy, alive };
 	return 0;
 }

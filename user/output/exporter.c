@@ -7,6 +7,7 @@
 #include "occupancy.h"
 #include "roles.h"
 #include "syscalls.h"
+#include "util.h"
 
 int exporter_init(struct exporter *e, int window_s, double cores, bool cores_given,
 		  double utilization, int ncpus)
@@ -120,20 +121,16 @@ static struct exporter_group *group_of(struct exporter *e, const struct thread_s
 
 static struct exporter_syscall *syscall_of(struct exporter_group *g, int nr)
 {
+	struct exporter_syscall *n;
 	size_t i;
 
 	for (i = 0; i < g->nsyscalls; i++)
 		if (g->syscalls[i].nr == nr)
 			return &g->syscalls[i];
-	if (g->nsyscalls == g->syscalls_cap) {
-		size_t cap = g->syscalls_cap ? g->syscalls_cap * 2 : 8;
-		struct exporter_syscall *n = realloc(g->syscalls, cap * sizeof(*n));
-
-		if (!n)
-			return NULL;
-		g->syscalls = n;
-		g->syscalls_cap = cap;
-	}
+	n = array_room(g->syscalls, g->nsyscalls, &g->syscalls_cap, 8, sizeof(*n));
+	if (!n)
+		return NULL;
+	g->syscalls = n;
 	memset(&g->syscalls[g->nsyscalls], 0, sizeof(g->syscalls[0]));
 	g->syscalls[g->nsyscalls].nr = nr;
 	return &g->syscalls[g->nsyscalls++];

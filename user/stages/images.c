@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "images.h"
+#include "util.h"
 
 /* A process maps a few hundred regions; a JVM a few thousand. */
 #define MAPS_MAX_BYTES (8u << 20)
@@ -50,19 +51,14 @@ struct image *images_find(struct images *im, uint32_t tgid)
 
 static struct image *get(struct images *im, uint32_t tgid)
 {
-	struct image *img = images_find(im, tgid);
+	struct image *img = images_find(im, tgid), **v;
 
 	if (img)
 		return img;
-	if (im->n == im->cap) {
-		size_t cap = im->cap ? im->cap * 2 : 16;
-		struct image **v = realloc(im->v, cap * sizeof(*v));
-
-		if (!v)
-			return NULL;
-		im->v = v;
-		im->cap = cap;
-	}
+	v = array_room(im->v, im->n, &im->cap, 16, sizeof(*v));
+	if (!v)
+		return NULL;
+	im->v = v;
 	img = calloc(1, sizeof(*img));
 	if (!img)
 		return NULL;

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/uio.h>
 #include "jvm_procs.h"
+#include "util.h"
 
 void jvm_procs_init(struct jvm_procs *j)
 {
@@ -48,15 +49,10 @@ static struct jvm_proc *find_or_add(struct jvm_procs *j, uint32_t tgid)
 
 	if (p)
 		return p;
-	if (j->n == j->cap) {
-		size_t cap = j->cap ? j->cap * 2 : 8;
-		struct jvm_proc *v = realloc(j->v, cap * sizeof(*v));
-
-		if (!v)
-			return NULL;
-		j->v = v;
-		j->cap = cap;
-	}
+	p = array_room(j->v, j->n, &j->cap, 8, sizeof(*p));
+	if (!p)
+		return NULL;
+	j->v = p;
 	p = &j->v[j->n++];
 	memset(p, 0, sizeof(*p));
 	p->tgid = tgid;
@@ -190,6 +186,7 @@ const char *jvm_procs_name(struct jvm_procs *j, uint32_t tgid, uint64_t method)
 {
 	struct jvm_proc *p = find(j, tgid);
 	struct jvm_mem m = { read_process, p };
+	struct jvm_name *v;
 	char buf[1024];
 	size_t i;
 
@@ -198,15 +195,10 @@ const char *jvm_procs_name(struct jvm_procs *j, uint32_t tgid, uint64_t method)
 	for (i = 0; i < p->nnames; i++)
 		if (p->names[i].method == method)
 			return p->names[i].name;
-	if (p->nnames == p->capnames) {
-		size_t cap = p->capnames ? p->capnames * 2 : 64;
-		struct jvm_name *v = realloc(p->names, cap * sizeof(*v));
-
-		if (!v)
-			return NULL;
-		p->names = v;
-		p->capnames = cap;
-	}
+	v = array_room(p->names, p->nnames, &p->capnames, 64, sizeof(*v));
+	if (!v)
+		return NULL;
+	p->names = v;
 	/* NULL too is kept: a Method* that cannot be read now will not be later */
 	p->names[p->nnames].method = method;
 	p->names[p->nnames].name =

@@ -15,6 +15,7 @@
 #include "stacks.h"
 #include "symbols.h"
 #include "syscalls.h"
+#include "util.h"
 
 #define STACKS_BUCKETS 4096
 #define PROT_EXEC_BIT 4
@@ -252,15 +253,10 @@ static struct stack_entry *new_site(struct stacks *s, const struct call_record *
 			return NULL;
 		memset(s->buckets, 0xff, STACKS_BUCKETS * sizeof(*s->buckets));
 	}
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 64;
-		struct stack_entry *n = realloc(s->e, cap * sizeof(*n));
-
-		if (!n)
-			return NULL;
-		s->e = n;
-		s->cap = cap;
-	}
+	e = array_room(s->e, s->n, &s->cap, 64, sizeof(*e));
+	if (!e)
+		return NULL;
+	s->e = e;
 	e = &s->e[s->n];
 	memset(e, 0, sizeof(*e));
 	e->tgid = c->hdr.tgid;

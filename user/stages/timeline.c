@@ -6,6 +6,7 @@
 #include "syscalls.h"
 #include "timeline.h"
 #include "wakers.h"
+#include "util.h"
 
 void timeline_init(struct timeline *tl, size_t max_events)
 {
@@ -63,17 +64,14 @@ struct builder {
 static void emit(struct builder *b, const struct sched_record *e, enum slice_state st, long nr,
 		 uint64_t start, uint64_t end)
 {
+	struct slice *s;
+
 	if (end <= start)
 		return;
-	if (b->n == b->cap) {
-		size_t cap = b->cap ? b->cap * 2 : 4096;
-		struct slice *s = realloc(b->s, cap * sizeof(*s));
-
-		if (!s)
-			return;
-		b->s = s;
-		b->cap = cap;
-	}
+	s = array_room(b->s, b->n, &b->cap, 4096, sizeof(*s));
+	if (!s)
+		return;
+	b->s = s;
 	b->s[b->n++] = (struct slice){ e->hdr.tid, e->hdr.tgid, st, nr, start, end };
 }
 

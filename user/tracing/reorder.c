@@ -4,6 +4,7 @@
 #include <string.h>
 #include "blockscope.h"
 #include "reorder.h"
+#include "util.h"
 
 void reorder_init(struct reorder *r, uint64_t lag_ns, size_t max_bytes, reorder_sink sink,
 		  void *ctx)
@@ -141,26 +142,21 @@ static void release_old(struct reorder *r)
 int reorder_push(struct reorder *r, const void *data, size_t size)
 {
 	uint64_t key = reorder_key(data, size);
-	struct reorder_item it;
+	struct reorder_item it, *h;
 
 	if (!r->lag_ns && !r->n)
 		return r->sink(r->ctx, data, size);
-	/* No time of its own: it goes after everything seen so far. */
+	/* No time of its own: it goes after everything seen so far (released keys were pushed: <= newest). */
 	if (!key)
-		key = r->newest > r->released ? r->newest : r->released;
+		key = r->newest;
 	if (key < r->released)
 		r->late++;
 	if (key > r->newest)
 		r->newest = key;
-	if (r->n == r->cap) {
-		size_t cap = r->cap ? 2 * r->cap : 1024;
-		struct reorder_item *h = realloc(r->heap, cap * sizeof(*h));
-
-		if (!h)
-			goto at_once;
-		r->heap = h;
-		r->cap = cap;
-	}
+	h = array_room(r->heap, r->n, &r->cap, 1024, sizeof(*h));
+	if (!h)
+		goto at_once;
+	r->heap = h;
 	it.data = malloc(size ? size : 1);
 	if (!it.data)
 		goto at_once;

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
-/* Small helpers every layer uses: the clock and the rendering of durations. */
+/* Small helpers every layer uses: the clock, growing arrays, the rendering of durations. */
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <time.h>
 #include "util.h"
 
@@ -10,6 +12,22 @@ uint64_t monotonic_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+void *array_room(void *v, size_t n, size_t *cap, size_t first, size_t size)
+{
+	size_t want;
+	void *grown;
+
+	if (n < *cap)
+		return v;
+	want = *cap ? *cap * 2 : first;
+	if (!want || !size || want < *cap || want > SIZE_MAX / size)
+		return NULL;
+	grown = realloc(v, want * size);
+	if (grown)
+		*cap = want;
+	return grown;
 }
 
 const char *format_ns(uint64_t ns, char *buf, size_t len)

@@ -25,6 +25,16 @@ static inline uint64_t sub_clamped(uint64_t a, uint64_t b)
 size_t sorted_first(const void *key, const void *base, size_t n, size_t size,
 		    int (*cmp)(const void *, const void *));
 
+/*
+ * An array that doubles as it fills, with room for element n: v itself
+ * while n < *cap, else v grown to twice *cap (first when empty) and *cap
+ * raised. NULL when out of memory, v then still valid and *cap unchanged:
+ *	struct x *v = array_room(s->v, s->n, &s->cap, 16, sizeof(*v));
+ *	if (!v) return -1;
+ *	s->v = v;
+ */
+void *array_room(void *v, size_t n, size_t *cap, size_t first, size_t size);
+
 /* "1.25 ms"-style rendering of a duration. */
 const char *format_ns(uint64_t ns, char *buf, size_t len);
 /* The same with its sign: "+1.25 ms", "-3 ns". */
