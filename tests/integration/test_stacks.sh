@@ -93,6 +93,15 @@ elif command -v javac >/dev/null && command -v java >/dev/null && command -v jcm
 	check jvm_cxx_demangled "HotSpot frames not demangled" -- grep -q 'JavaThread::sleep(long)' "$TMP/jvm.folded"
 	check jvm_no_mangled "a mangled name left" -- bash -c "! grep -q ';_ZN' '$TMP/jvm.folded'"
 	kill "$JVM" 2>/dev/null
+	# A JVM launched with -- has exited by the report: its interpreted frames
+	# are named as their stacks come, while it lives (they kept Interpreter).
+	timeout 60 "$BLOCKSCOPE" --stacks --folded="$TMP/jvml.folded" -o "$TMP/jvml.txt" -d 30 -- \
+		java -XX:CompileCommand=quiet -XX:CompileCommand='exclude,Blocker::sleepInterpreted*' \
+		-cp "$TMP" Blocker 1500 >"$TMP/jvml.out" 2>"$TMP/jvml.err"
+	check jvm_launched_exited "the JVM did not end by itself: $(tail -c 300 "$TMP/jvml.out")" -- \
+		grep -q '^done' "$TMP/jvml.out"
+	check jvm_launched_interpreted_named "no interpreted Blocker.sleepInterpreted once the JVM was gone: $(grep -m1 -E "(interpreted|Interpreter)" "$TMP/jvml.folded" | head -c 900); $(grep -i interpreted "$TMP/jvml.txt")" -- \
+		grep -Eq ';void_Blocker\.sleepInterpreted\(int\)_\(interpreted\);[^ ]*JVM_Sleep' "$TMP/jvml.folded"
 else
 	fail jvm_case "java, javac or jcmd not found after installing openjdk-17-jdk-headless"
 fi

@@ -178,6 +178,11 @@ void jvm_procs_mark(struct jvm_procs *j, struct image *img, const struct unwind_
 		if (u->jmethod[k]) {
 			u->has_jmethod = true;
 			j->marked++;
+			/*
+			 * Named now, while the JVM most likely lives (once per Method*):
+			 * one launched with -- has exited by the report.
+			 */
+			jvm_procs_name(j, p->tgid, u->jmethod[k]);
 		}
 	}
 }

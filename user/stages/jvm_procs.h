@@ -15,7 +15,7 @@
  * and their interpreter are, and the reads of their memory. A Method* is
  * taken from the stack copy as the stack is unwound (the interpreter's code
  * is the same for every method, so the site must tell them apart), and
- * named at the end, while the JVM lives.
+ * named at once from the JVM's memory, while it most likely lives.
  */
 
 struct jvm_name {
@@ -56,7 +56,11 @@ void jvm_procs_free(struct jvm_procs *j);
 void jvm_procs_mark(struct jvm_procs *j, struct image *img, const struct unwind_capture *c,
 		    struct unwound *u);
 
-/* The external name of a Method* of process tgid (read now), or NULL. */
+/*
+ * The external name of a Method* of process tgid, or NULL: read from the
+ * JVM the first time it is asked (jvm_procs_mark asks as it marks), kept
+ * for the report.
+ */
 const char *jvm_procs_name(struct jvm_procs *j, uint32_t tgid, uint64_t method);
 
 #endif
