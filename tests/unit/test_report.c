@@ -150,17 +150,6 @@ static void text_report(void **state)
 	account_free(&a);
 }
 
-static void format_durations(void **state)
-{
-	char b[32];
-
-	(void)state;
-	assert_string_equal(format_ns(999, b, sizeof(b)), "999 ns");
-	assert_string_equal(format_ns(1500, b, sizeof(b)), "1.5 us");
-	assert_string_equal(format_ns(2500000, b, sizeof(b)), "2.50 ms");
-	assert_string_equal(format_ns(3000000000ull, b, sizeof(b)), "3.00 s");
-}
-
 /*
  * loops[]: the fields issue 25 names, for a loop that blocked on a backend
  * between its waits; its group has the role "loop" and no
@@ -260,7 +249,6 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(json_contract),
 		cmocka_unit_test(text_report),
-		cmocka_unit_test(format_durations),
 		cmocka_unit_test(loops_contract),
 	};
 

@@ -80,6 +80,8 @@ static void durations_are_rendered_in_their_unit(void **state)
 	assert_string_equal(format_ns(999, b, sizeof(b)), "999 ns");
 	assert_string_equal(format_ns(1500, b, sizeof(b)), "1.5 us");
 	assert_string_equal(format_ns(1250000, b, sizeof(b)), "1.25 ms");
+	assert_string_equal(format_ns(2500000, b, sizeof(b)), "2.50 ms");
+	assert_string_equal(format_ns(3000000000ull, b, sizeof(b)), "3.00 s");
 	assert_string_equal(format_ns(2500000000ull, b, sizeof(b)), "2.50 s");
 	assert_string_equal(signed_ns(-3, b, sizeof(b)), "-3 ns");
 	assert_string_equal(signed_ns(1250000, b, sizeof(b)), "+1.25 ms");
